@@ -1,0 +1,52 @@
+"""Alembic environment: migrates whatever database the settings (or the caller) name."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from app.db import create_db_engine
+from app.models import Base
+
+# Any fixed number works; every Hongxin process agrees on it.
+MIGRATION_LOCK_ID = 0x486F6E67
+
+config = context.config
+
+
+def database_url() -> str:
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from app.settings import get_settings
+
+    return get_settings().database_url
+
+
+def run_migrations_online() -> None:
+    engine = create_db_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several `hongxin serve` processes may start at once; one migrates,
+                # the others wait here and then find the schema at head.
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+                connection.commit()
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `hongxin db upgrade`")
+run_migrations_online()

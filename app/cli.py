@@ -1,0 +1,140 @@
+"""The ``hongxin`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from app.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("hongxin")
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app import migrations
+
+    migrations.upgrade(settings.database_url)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        # The access log would print every callback's query string (signatures,
+        # nonces) and openids in mini-program URLs; the app logs its own lines.
+        access_log=False,
+    )
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+
+    migrations.upgrade(settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def _token_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.tokens import Role, create_token
+    from app.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            token = create_token(session, Role(args.role), args.name)
+    finally:
+        database.close()
+    print(token)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from app.devtools.chat import ChatClient, run_chat
+
+    aes_key = settings.wechat_aes_key.get_secret_value() if settings.wechat_aes_key else None
+    client = ChatClient(url=args.url, token=settings.wechat_token.get_secret_value(),
+                        app_id=settings.wechat_app_id, aes_key=aes_key, openid=args.openid)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401 - line editing for input()
+
+        def lines() -> Sequence[str] | object:
+            while True:
+                try:
+                    yield input("我> ")
+                except EOFError:
+                    return
+
+        run_chat(client, lines(), interactive=True)  # type: ignore[arg-type]
+    else:
+        run_chat(client, sys.stdin, interactive=False)
+    return 0
+
+
+def _fake_wechat(args: argparse.Namespace, _settings: Settings) -> int:
+    from app.fakewechat import serve
+
+    serve(host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hongxin", description="红心 party-building service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="upgrade the database, then serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="do not run scheduled jobs in this process")
+    serve.set_defaults(run=_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the database to the newest schema") \
+        .set_defaults(run=_db_upgrade)
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it")
+    create.add_argument("--role", choices=["admin", "organizer"], required=True)
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=_token_create)
+
+    chat = commands.add_parser("chat", help="chat with a running server as a WeChat member")
+    chat.add_argument("--url", default="http://127.0.0.1:8000/wechat")
+    chat.add_argument("--openid", default="o_dev_member_0001")
+    chat.set_defaults(run=_chat)
+
+    fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=9100)
+    fake.set_defaults(run=_fake_wechat)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"hongxin: invalid setting {error}", file=sys.stderr)
+        return 2
+    from app.observability import configure_logging
+
+    configure_logging()
+    run: Command = args.run
+    return run(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

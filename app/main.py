@@ -1,0 +1,48 @@
+"""The ASGI application: built by :func:`create_app`, connected in its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.db import Database
+from app.health.router import router as health_router
+from app.moderation.filter import WordFilter
+from app.settings import Settings, get_settings
+from app.wechat.gateway import CallbackGateway, GatewayConfig
+from app.wechat.router import router as wechat_router
+from bots import build_bot
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing connects until the lifespan starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.gateway = CallbackGateway(
+            GatewayConfig(
+                token=settings.wechat_token.get_secret_value(),
+                app_id=settings.wechat_app_id,
+                aes_keys=settings.aes_keys,
+                replay_window_seconds=settings.wechat_replay_window_seconds,
+                safe_only=settings.wechat_safe_only,
+            ),
+            database,
+            build_bot(),
+            WordFilter.from_file(),
+        )
+        try:
+            yield
+        finally:
+            database.close()
+
+    app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan)
+    app.include_router(health_router)
+    app.include_router(wechat_router)
+    return app

@@ -1,0 +1,9 @@
+"""All ORM models, imported here so ``Base.metadata`` is complete for Alembic."""
+
+from app.models.base import Base
+from app.models.callback import InboundMessage
+from app.models.member import Member
+from app.models.outbox import OutboxMessage
+from app.models.token import ApiToken
+
+__all__ = ["ApiToken", "Base", "InboundMessage", "Member", "OutboxMessage"]

@@ -1,0 +1,136 @@
+"""Runtime configuration, read once from ``HONGXIN_*`` environment variables.
+
+The variable names and defaults are fixed by the product contract. A wrong value
+must stop start-up with one line naming the variable, so validators raise with
+messages that read well after the variable name (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEV_WECHAT_TOKEN = "hongxin-dev-token"  # noqa: S105 - the contract's documented default
+
+
+class SettingsError(Exception):
+    """A setting has a value Hongxin cannot run with; ``str()`` is one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HONGXIN_", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///./hongxin.db"
+    wechat_token: SecretStr = SecretStr(DEV_WECHAT_TOKEN)
+    wechat_app_id: str = "wxdev00000000000000"
+    wechat_app_secret: SecretStr = SecretStr("hongxin-dev-app-secret")
+    wechat_aes_key: SecretStr | None = None
+    wechat_aes_key_previous: SecretStr | None = None
+    wechat_replay_window_seconds: int = Field(default=300, gt=0)
+    wechat_safe_only: bool = False
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    mp_app_id: str = "wxdevmp000000000000"
+    mp_app_secret: SecretStr = SecretStr("hongxin-dev-mp-secret")
+    admin_token: SecretStr | None = None
+    timezone: str = "Asia/Shanghai"
+    dispatch_interval_seconds: float = Field(default=10, gt=0)
+    reminder_template_id: str | None = None
+    daily_lesson_cron: str = "0 8 * * *"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {value!r}") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        return value
+
+    @field_validator("wechat_aes_key", "wechat_aes_key_previous", mode="before")
+    @classmethod
+    def _check_aes_key(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(raw) != 43:
+            raise ValueError(f"must be 43 characters, got {len(raw)}")
+        try:
+            decoded = base64.b64decode(raw + "=", validate=True)
+        except binascii.Error:
+            raise ValueError("must be Base64 (letters, digits, + and /)") from None
+        if len(decoded) != 32:
+            raise ValueError("does not decode to a 32-byte AES key")
+        return raw
+
+    @field_validator("wechat_api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("daily_lesson_cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a 5-field cron expression: {exc}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def aes_keys(self) -> list[str]:
+        """Current key first, then the one before a rotation (decrypt only)."""
+        return [
+            key.get_secret_value()
+            for key in (self.wechat_aes_key, self.wechat_aes_key_previous)
+            if key is not None
+        ]
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment, raising :class:`SettingsError` on a bad value."""
+    env = os.environ if environ is None else environ
+    values = {
+        name.removeprefix("HONGXIN_").lower(): value
+        for name, value in env.items()
+        if name.startswith("HONGXIN_")
+    }
+    try:
+        # Passing values explicitly keeps tests independent of the process environment.
+        return Settings.model_validate(values) if environ is not None else Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"HONGXIN_{field.upper()}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,261 @@
+"""The callback pipeline: verify → decrypt → parse → dedupe → bots → render.
+
+Everything member-specific happens in one unit of work (claim, member upsert,
+the bot's turn, the stored reply), so a retry either waits for the first
+delivery to finish or finds its reply, in this process or another one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.members.repository import MemberProfiles, save_conversation, touch_member
+from app.models import OutboxMessage
+from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
+from app.wechat import codec
+from app.wechat.crypto import DecryptionFailed, MessageCrypto
+from app.wechat.inbox import ReplayedNonce, claim, record_reply
+from app.wechat.signature import signature_matches
+from bots import Bot, NewsReply, Services, TextReply, conversation_changed
+from bots.ports import WordFilter
+
+log = logging.getLogger("hongxin.callback")
+
+MAX_BODY_BYTES = 64 * 1024
+# WeChat waits 5 s; leave room for the network and the response itself.
+REPLY_BUDGET_SECONDS = 4.5
+
+
+class CallbackRefused(Exception):
+    """The request is not a genuine, readable callback; ``status`` is what to answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    token: str
+    app_id: str
+    aes_keys: list[str]
+    replay_window_seconds: int
+    safe_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    reply_xml: str
+    handler: str
+    kind: str
+    retry: bool
+
+
+class _Handoff:
+    """Decides, exactly once, whether a slow turn's reply goes out passively or later.
+
+    The request side gives up at the budget; the turn checks just before its
+    commit. Whoever comes first wins, so a reply is neither lost (returned after
+    WeChat stopped listening) nor doubled (sent passively and as a message).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "running"
+
+    def give_up(self) -> bool:
+        with self._lock:
+            if self._state == "running":
+                self._state = "abandoned"
+            return self._state == "abandoned"
+
+    def answer_passively(self) -> bool:
+        with self._lock:
+            if self._state == "running":
+                self._state = "answering"
+            return self._state == "answering"
+
+
+class CallbackGateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        database: Database,
+        bot: Bot,
+        words: WordFilter,
+        clock: Callable[[], float] = time.time,
+        reply_budget_seconds: float = REPLY_BUDGET_SECONDS,
+    ) -> None:
+        self._config = config
+        self._database = database
+        self._bot = bot
+        self._words = words
+        self._clock = clock
+        self._budget = reply_budget_seconds
+        self._crypto = MessageCrypto(config.token, config.aes_keys, config.app_id)
+
+    def echo(self, params: Mapping[str, str]) -> str:
+        """The URL verification handshake: echo ``echostr`` when the signature holds."""
+        self._check_signature(params)
+        return params.get("echostr", "")
+
+    async def handle(self, params: Mapping[str, str], body: bytes) -> str:
+        """Answer one POST: reply XML, or "success" when there is nothing to say."""
+        started = time.perf_counter()
+        timestamp, nonce = self._check_signature(params)
+        safe_mode = params.get("encrypt_type", "").lower() == "aes"
+        if len(body) > MAX_BODY_BYTES:
+            raise self._refuse(413, "body_too_large")
+        text = self._decode(body)
+        key_index = 0
+        if safe_mode:
+            text, key_index = self._decrypt(params, text, timestamp, nonce)
+        elif self._config.safe_only:
+            raise self._refuse(403, "plain_mode_refused")
+        try:
+            envelope = codec.parse_envelope(text)
+        except codec.MalformedMessage:
+            raise self._refuse(400, "malformed_message") from None
+
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        turn = await self._run_turn(envelope, f"{timestamp}:{nonce}", digest)
+        elapsed = time.perf_counter() - started
+        CALLBACK_SECONDS.observe(elapsed)
+        CALLBACKS.labels(turn.kind, turn.handler, "retry" if turn.retry else "handled").inc()
+        log.info(
+            "callback kind=%s handler=%s member=%s retry=%s mode=%s ms=%.1f",
+            turn.kind, turn.handler, member_ref(envelope.incoming.openid), turn.retry,
+            "aes" if safe_mode else "plain", elapsed * 1000,
+        )
+        if not turn.reply_xml:
+            return "success"
+        if safe_mode:
+            return self._crypto.encrypt(turn.reply_xml, key_index, str(int(self._clock())))
+        return turn.reply_xml
+
+    @staticmethod
+    def _refuse(status: int, reason: str) -> CallbackRefused:
+        CALLBACKS_REFUSED.labels(reason).inc()
+        return CallbackRefused(status, reason)
+
+    def _check_signature(self, params: Mapping[str, str]) -> tuple[str, str]:
+        timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+        if not timestamp.isdigit() or not nonce or len(nonce) > 64:
+            raise self._refuse(403, "missing_parameters")
+        if not signature_matches((self._config.token, timestamp, nonce), params.get("signature")):
+            raise self._refuse(403, "bad_signature")
+        if abs(self._clock() - int(timestamp)) > self._config.replay_window_seconds:
+            raise self._refuse(403, "stale_timestamp")
+        return timestamp, nonce
+
+    def _decode(self, body: bytes) -> str:
+        try:
+            return codec.decode_body(body)
+        except codec.MalformedMessage:
+            raise self._refuse(400, "malformed_message") from None
+
+    def _decrypt(
+        self, params: Mapping[str, str], text: str, timestamp: str, nonce: str
+    ) -> tuple[str, int]:
+        if not self._crypto.enabled:
+            raise self._refuse(403, "safe_mode_not_configured")
+        try:
+            encrypted = codec.parse_fields(text).get("Encrypt")
+        except codec.MalformedMessage:
+            raise self._refuse(400, "malformed_message") from None
+        if not isinstance(encrypted, str) or not encrypted:
+            raise self._refuse(400, "missing_encrypt")
+        parts = (self._config.token, timestamp, nonce, encrypted)
+        if not signature_matches(parts, params.get("msg_signature")):
+            raise self._refuse(403, "bad_msg_signature")
+        try:
+            plain, key_index = self._crypto.decrypt(encrypted)
+        except DecryptionFailed:
+            raise self._refuse(400, "undecryptable") from None
+        return codec.strip_illegal_xml(plain), key_index
+
+    async def _run_turn(self, envelope: codec.Envelope, nonce_key: str, digest: str) -> _Turn:
+        handoff = _Handoff()
+
+        def work(session: Session) -> _Turn:
+            return self._turn(session, envelope, nonce_key, digest, handoff)
+
+        task = asyncio.ensure_future(self._database.run(work))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self._budget)
+        except ReplayedNonce:
+            raise self._refuse(403, "replayed_nonce") from None
+        except TimeoutError:
+            if not handoff.give_up():
+                return await task
+            task.add_done_callback(_log_late_failure)
+            return _Turn("", "deferred", envelope.incoming.kind, retry=False)
+        except Exception:
+            # Toward WeChat never a 500: the member would see "service unavailable".
+            log.exception("callback failed member=%s", member_ref(envelope.incoming.openid))
+            return _Turn("", "error", envelope.incoming.kind, retry=False)
+
+    def _turn(
+        self,
+        session: Session,
+        envelope: codec.Envelope,
+        nonce_key: str,
+        digest: str,
+        handoff: _Handoff,
+    ) -> _Turn:
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        incoming = envelope.incoming
+        earlier = claim(session, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
+                        body_digest=digest, now=now)
+        if earlier is not None:
+            return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
+        member = touch_member(session, incoming.openid, now, opens_window=envelope.opens_window)
+        services = Services(profiles=MemberProfiles(session), words=self._words)
+        outcome = self._bot.handle(incoming, member, services, now)
+        if conversation_changed(member.conversation, outcome.conversation):
+            save_conversation(session, member.id, outcome.conversation)
+        reply_xml = codec.render_reply(outcome.reply, envelope, now.timestamp())
+        if reply_xml and not handoff.answer_passively():
+            _queue_late_reply(session, envelope, member.id, outcome.reply, now)
+            reply_xml = ""
+        record_reply(session, envelope.dedup_key, reply_xml)
+        return _Turn(reply_xml, outcome.rule, incoming.kind, retry=False)
+
+
+def _queue_late_reply(
+    session: Session,
+    envelope: codec.Envelope,
+    member_id: int,
+    reply: TextReply | NewsReply | None,
+    now: datetime,
+) -> None:
+    if isinstance(reply, TextReply):
+        payload: dict[str, object] = {"text": reply.text}
+    elif isinstance(reply, NewsReply):
+        payload = {"articles": [
+            {"title": a.title, "description": a.description, "url": a.url, "picurl": a.image_url}
+            for a in reply.articles
+        ]}
+    else:
+        return
+    session.add(OutboxMessage(
+        dedup_key=f"late-reply:{envelope.dedup_key}", kind="late_reply", member_id=member_id,
+        payload=payload, due_at=now, status="pending", attempts=0, created_at=now,
+    ))
+    session.flush()
+
+
+def _log_late_failure(task: asyncio.Future[_Turn]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("deferred callback turn failed", exc_info=task.exception())

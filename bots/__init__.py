@@ -1,0 +1,32 @@
+"""Hongxin's conversations, as plain Python: no web framework, no database.
+
+:func:`build_bot` assembles every feature's rules into one :class:`Bot`; the
+service feeds it :class:`Incoming` messages with a :class:`Services` bundle
+that implements the ports in :mod:`bots.ports`.
+"""
+
+from bots import profile, welcome
+from bots.engine import Bot, Outcome, Services, Turn, conversation_changed
+from bots.messages import Article, Incoming, MemberView, NewsReply, Reply, TextReply
+
+__all__ = [
+    "Article",
+    "Bot",
+    "Incoming",
+    "MemberView",
+    "NewsReply",
+    "Outcome",
+    "Reply",
+    "Services",
+    "TextReply",
+    "Turn",
+    "build_bot",
+    "conversation_changed",
+]
+
+
+def build_bot() -> Bot:
+    bot = Bot(fallback=welcome.fallback)
+    welcome.register(bot)
+    profile.register(bot)
+    return bot
