@@ -38,8 +38,10 @@ def claim(
         .values(dedup_key=dedup_key, nonce_key=nonce_key, body_digest=body_digest,
                 received_at=now, reply=None)
         .on_conflict_do_nothing()
-    )
-    if inserted.rowcount == 1:
+        # rowcount is not reported for INSERT by every driver; a returned row is.
+        .returning(_inbound.c.dedup_key)
+    ).first()
+    if inserted is not None:
         return None
     earlier = session.execute(
         select(_inbound.c.dedup_key, _inbound.c.nonce_key, _inbound.c.body_digest, _inbound.c.reply)
