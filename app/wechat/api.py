@@ -510,7 +510,13 @@ class WeChatAPI:
             before_sleep=_log_retry,
             reraise=True,
         )
-        return await retrying(operation)
+
+        # tenacity awaits only coroutine *functions*; a lambda returning an awaitable
+        # would be called once and its awaitable handed back unawaited.
+        async def attempt() -> _T:
+            return await operation()
+
+        return await retrying(attempt)
 
     async def _request(
         self,
