@@ -287,10 +287,13 @@ class WeChatAPI:
 
     async def get_access_token(self) -> str:
         """A valid access token from the store, fetching one when there is none."""
+        return await self._retrying(self._token)
+
+    async def _token(self) -> str:
         token = await self._store.get()
         if token is not None:
             return token
-        return await self._retrying(lambda: self._store.refresh(self.fetch_access_token, None))
+        return await self._store.refresh(self.fetch_access_token, None)
 
     async def fetch_access_token(self) -> tuple[str, int]:
         """Fetch a token from the platform (no cache): ``(access_token, expires_in)``.
@@ -492,7 +495,7 @@ class WeChatAPI:
         """A token-bearing call with one refresh on a refused token and transient retries."""
 
         async def once() -> dict[str, Any]:
-            token = await self.get_access_token()
+            token = await self._token()  # not get_access_token: no nested retries
             try:
                 return await self._request(method, path, json_body=json_body, token=token)
             except AccessTokenInvalid as exc:

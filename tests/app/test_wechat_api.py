@@ -128,6 +128,14 @@ async def test_stable_token_other_errors_do_not_fall_back(wechat: WeChatAPI, fak
     assert fake.calls(PLAIN) == []
 
 
+async def test_token_fetch_retries_are_not_nested(wechat: WeChatAPI, fake: Control) -> None:
+    fake.fault(STABLE, errcode=-1, times=3)
+    with pytest.raises(TransientError):
+        await wechat.send_custom_text(OPENID, "hi")
+    assert len(fake.calls(STABLE)) == 3  # RetryPolicy.attempts in all, not 3 x 3
+    assert fake.calls(CUSTOM) == []
+
+
 async def test_wrong_secret_is_permanent_and_never_shown(
     server: FakeWeChatServer, http: httpx.AsyncClient, fake: Control
 ) -> None:
