@@ -24,6 +24,7 @@ __all__ = [
     "Field",
     "RawRow",
     "header_field",
+    "is_chinese_header",
 ]
 
 
