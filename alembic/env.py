@@ -41,7 +41,8 @@ def run_migrations_online() -> None:
             with context.begin_transaction():
                 context.run_migrations()
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                unlock = text("SELECT pg_advisory_unlock(:id)")
+                connection.execute(unlock, {"id": MIGRATION_LOCK_ID})
                 connection.commit()
     finally:
         engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from app.settings import Settings, SettingsError, load_settings
 
@@ -66,14 +66,14 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     if interactive:
         import readline  # noqa: F401 - line editing for input()
 
-        def lines() -> Sequence[str] | object:
+        def lines() -> Iterator[str]:
             while True:
                 try:
                     yield input("我> ")
                 except EOFError:
                     return
 
-        run_chat(client, lines(), interactive=True)  # type: ignore[arg-type]
+        run_chat(client, lines(), interactive=True)
     else:
         run_chat(client, sys.stdin, interactive=False)
     return 0
@@ -83,6 +83,14 @@ def _fake_wechat(args: argparse.Namespace, _settings: Settings) -> int:
     from app.fakewechat import serve
 
     serve(host=args.host, port=args.port)
+    return 0
+
+
+def _quiz_template(args: argparse.Namespace, _settings: Settings) -> int:
+    from quizzes import write_template
+
+    write_template(args.file)
+    print(f"wrote the quiz-bank template to {args.file}")
     return 0
 
 
@@ -114,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--url", default="http://127.0.0.1:8000/wechat")
     chat.add_argument("--openid", default="o_dev_member_0001")
     chat.set_defaults(run=_chat)
+
+    quiz = commands.add_parser("quiz", help="quiz banks")
+    quiz_commands = quiz.add_subparsers(dest="quiz_command", required=True)
+    template = quiz_commands.add_parser("template", help="write an XLSX template to fill in")
+    template.add_argument("file")
+    template.set_defaults(run=_quiz_template)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
     fake.add_argument("--host", default="127.0.0.1")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import ApiToken
 
-TOKEN_PREFIX = "hx_"
+TOKEN_PREFIX = "hx_"  # noqa: S105 - a label that makes leaked tokens easy to spot
 
 
 class Role(StrEnum):

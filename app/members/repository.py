@@ -1,8 +1,8 @@
-"""Member rows on the callback's hot path, in SQLAlchemy Core.
+"""Member rows on the callback's hot path.
 
-Every callback touches its member, so this is one statement: an upsert that
-also returns what the conversation needs, instead of a SELECT then an INSERT
-or UPDATE (and no ORM unit-of-work bookkeeping per message).
+Every callback touches its member, so that is one statement: an upsert that
+also returns what the conversation needs, instead of a SELECT followed by an
+INSERT or UPDATE. It is plain SQL (see app/rawsql.py for why).
 """
 
 from __future__ import annotations
@@ -10,64 +10,51 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
-from app.models import Member
+from app.rawsql import RawSQL
 from bots import MemberView
 
-_members = Member.__table__
-_PROFILE_FIELDS = frozenset({"name", "phone", "branch"})
+_UPSERT = """
+INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
+VALUES (:openid, :now, :now, :yes, :no)
+ON CONFLICT (openid) DO UPDATE SET {change}
+RETURNING id, name, phone, branch, subscribed, daily_push, conversation
+"""
+# Only some messages open the 48-hour customer-service window; the others must
+# still return the row, hence the no-op update.
+_TOUCH_OPENING = _UPSERT.format(change="last_interaction_at = excluded.last_interaction_at")
+_TOUCH_OTHER = _UPSERT.format(change="openid = excluded.openid")
+_SAVE_CONVERSATION = "UPDATE members SET conversation = :conversation WHERE id = :id"
+_SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # noqa: S608 - fixed names
+              for field in ("name", "phone", "branch", "subscribed")}
 
 
-def touch_member(session: Session, openid: str, now: datetime, *, opens_window: bool) -> MemberView:
-    """Create or update the member behind ``openid`` and return their current state.
-
-    ``opens_window``: the message lets us send customer-service messages for the
-    next 48 hours, so it moves ``last_interaction_at``.
-    """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(_members).values(
-        openid=openid, first_seen_at=now, last_interaction_at=now, subscribed=True,
-        daily_push=False,
-    )
-    changes: dict[str, Any] = (
-        {"last_interaction_at": statement.excluded.last_interaction_at}
-        if opens_window
-        else {"openid": statement.excluded.openid}  # a no-op update, so RETURNING still yields the row
-    )
-    statement = statement.on_conflict_do_update(index_elements=["openid"], set_=changes).returning(
-        _members.c.id, _members.c.name, _members.c.phone, _members.c.branch,
-        _members.c.subscribed, _members.c.daily_push, _members.c.conversation,
-    )
-    row = session.execute(statement).one()
+def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool) -> MemberView:
+    """Create or update the member behind ``openid`` and return their current state."""
+    row = sql.one(_TOUCH_OPENING if opens_window else _TOUCH_OTHER,
+                  {"openid": openid, "now": sql.time(now), "yes": True, "no": False})
+    assert row is not None  # an upsert with RETURNING always yields the row
+    member_id, name, phone, branch, subscribed, daily_push, conversation = row
     return MemberView(
-        id=row.id, openid=openid, name=row.name, phone=row.phone, branch=row.branch,
-        subscribed=row.subscribed, daily_push=row.daily_push, conversation=row.conversation,
+        id=member_id, openid=openid, name=name, phone=phone, branch=branch,
+        subscribed=bool(subscribed), daily_push=bool(daily_push),
+        conversation=sql.from_json(conversation),
     )
 
 
-def save_conversation(session: Session, member_id: int, conversation: dict[str, Any] | None) -> None:
-    session.execute(
-        update(_members).where(_members.c.id == member_id).values(conversation=conversation)
-    )
+def save_conversation(sql: RawSQL, member_id: int, conversation: dict[str, Any] | None) -> None:
+    sql.execute(_SAVE_CONVERSATION, {"conversation": sql.json(conversation), "id": member_id})
 
 
 class MemberProfiles:
-    """:class:`bots.ports.MemberProfiles` over the current unit of work."""
+    """:class:`bots.ports.MemberProfiles` inside the current unit of work."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, sql: RawSQL) -> None:
+        self._sql = sql
 
     def set_profile_field(self, member_id: int, field: str, value: str) -> None:
-        if field not in _PROFILE_FIELDS:
+        if field not in ("name", "phone", "branch"):
             raise ValueError(f"not a profile field: {field}")
-        self._session.execute(
-            update(_members).where(_members.c.id == member_id).values({field: value})
-        )
+        self._sql.execute(_SET_FIELD[field], {"value": value, "id": member_id})
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
-        self._session.execute(
-            update(_members).where(_members.c.id == member_id).values(subscribed=subscribed)
-        )
+        self._sql.execute(_SET_FIELD["subscribed"], {"value": subscribed, "id": member_id})

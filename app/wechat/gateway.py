@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.members.repository import MemberProfiles, save_conversation, touch_member
-from app.models import OutboxMessage
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
+from app.rawsql import RawSQL
 from app.wechat import codec
 from app.wechat.crypto import DecryptionFailed, MessageCrypto
 from app.wechat.inbox import ReplayedNonce, claim, record_reply
@@ -94,6 +94,7 @@ class CallbackGateway:
         database: Database,
         bot: Bot,
         words: WordFilter,
+        *,
         clock: Callable[[], float] = time.time,
         reply_budget_seconds: float = REPLY_BUDGET_SECONDS,
     ) -> None:
@@ -191,20 +192,23 @@ class CallbackGateway:
         def work(session: Session) -> _Turn:
             return self._turn(session, envelope, nonce_key, digest, handoff)
 
-        task = asyncio.ensure_future(self._database.run(work))
+        loop = asyncio.get_running_loop()
+        unit = self._database.submit(work)
+        # Plain futures and one timer rather than wait_for(shield(...)): this runs
+        # for every callback, and the unit must go on even when we stop waiting.
+        answer: asyncio.Future[_Turn] = loop.create_future()
+        unit.add_done_callback(lambda done: _settle(answer, done))
+        timer = loop.call_later(self._budget, _give_up, answer, handoff, envelope.incoming.kind)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), self._budget)
+            return await answer
         except ReplayedNonce:
             raise self._refuse(403, "replayed_nonce") from None
-        except TimeoutError:
-            if not handoff.give_up():
-                return await task
-            task.add_done_callback(_log_late_failure)
-            return _Turn("", "deferred", envelope.incoming.kind, retry=False)
         except Exception:
             # Toward WeChat never a 500: the member would see "service unavailable".
             log.exception("callback failed member=%s", member_ref(envelope.incoming.openid))
             return _Turn("", "error", envelope.incoming.kind, retry=False)
+        finally:
+            timer.cancel()
 
     def _turn(
         self,
@@ -216,25 +220,33 @@ class CallbackGateway:
     ) -> _Turn:
         now = datetime.fromtimestamp(self._clock(), UTC)
         incoming = envelope.incoming
-        earlier = claim(session, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
+        sql = RawSQL.of(session)
+        earlier = claim(sql, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
                         body_digest=digest, now=now)
         if earlier is not None:
             return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
-        member = touch_member(session, incoming.openid, now, opens_window=envelope.opens_window)
-        services = Services(profiles=MemberProfiles(session), words=self._words)
+        member = touch_member(sql, incoming.openid, now, opens_window=envelope.opens_window)
+        services = Services(profiles=MemberProfiles(sql), words=self._words)
         outcome = self._bot.handle(incoming, member, services, now)
         if conversation_changed(member.conversation, outcome.conversation):
-            save_conversation(session, member.id, outcome.conversation)
+            save_conversation(sql, member.id, outcome.conversation)
         reply_xml = codec.render_reply(outcome.reply, envelope, now.timestamp())
         if reply_xml and not handoff.answer_passively():
-            _queue_late_reply(session, envelope, member.id, outcome.reply, now)
+            _queue_late_reply(sql, envelope, member.id, outcome.reply, now)
             reply_xml = ""
-        record_reply(session, envelope.dedup_key, reply_xml)
+        record_reply(sql, envelope.dedup_key, reply_xml)
         return _Turn(reply_xml, outcome.rule, incoming.kind, retry=False)
 
 
+_QUEUE_LATE_REPLY = """
+INSERT INTO outbox (dedup_key, kind, member_id, payload, due_at, status, attempts, created_at)
+VALUES (:dedup_key, 'late_reply', :member_id, :payload, :now, 'pending', 0, :now)
+ON CONFLICT DO NOTHING
+"""
+
+
 def _queue_late_reply(
-    session: Session,
+    sql: RawSQL,
     envelope: codec.Envelope,
     member_id: int,
     reply: TextReply | NewsReply | None,
@@ -249,13 +261,25 @@ def _queue_late_reply(
         ]}
     else:
         return
-    session.add(OutboxMessage(
-        dedup_key=f"late-reply:{envelope.dedup_key}", kind="late_reply", member_id=member_id,
-        payload=payload, due_at=now, status="pending", attempts=0, created_at=now,
-    ))
-    session.flush()
+    sql.execute(_QUEUE_LATE_REPLY, {"dedup_key": f"late-reply:{envelope.dedup_key}",
+                                    "member_id": member_id, "payload": sql.json(payload),
+                                    "now": sql.time(now)})
 
 
-def _log_late_failure(task: asyncio.Future[_Turn]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("deferred callback turn failed", exc_info=task.exception())
+def _settle(answer: asyncio.Future[_Turn], unit: asyncio.Future[_Turn]) -> None:
+    if answer.done():
+        # We already answered "success"; the unit queued its reply itself.
+        if not unit.cancelled() and unit.exception() is not None:
+            log.error("deferred callback turn failed", exc_info=unit.exception())
+        return
+    if unit.cancelled():
+        answer.cancel()
+    elif unit.exception() is not None:
+        answer.set_exception(unit.exception())  # type: ignore[arg-type]
+    else:
+        answer.set_result(unit.result())
+
+
+def _give_up(answer: asyncio.Future[_Turn], handoff: _Handoff, kind: str) -> None:
+    if not answer.done() and handoff.give_up():
+        answer.set_result(_Turn("", "deferred", kind, retry=False))

@@ -66,7 +66,7 @@ def test_two_servers_on_one_database_act_once(database_url: str, tmp_path: Path)
     assert handled_count(metrics, "retry") == 3 * len(messages)
 
 
-@pytest.mark.parametrize("variable,value", [
+@pytest.mark.parametrize(("variable", "value"), [
     ("HONGXIN_WECHAT_AES_KEY", "short"),
     ("HONGXIN_TIMEZONE", "Mars/Olympus"),
     ("HONGXIN_DATABASE_URL", "not a url"),
