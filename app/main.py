@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from app.db import Database
+from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.moderation.filter import WordFilter
 from app.settings import Settings, get_settings
+from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
 from app.wechat.router import router as wechat_router
 from bots import build_bot
+
+# The platform answers within a few seconds or not at all; never let a slow call
+# hold a worker for long.
+OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,8 +30,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = Database(settings.database_url)
+        http = httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT,
+                                 limits=httpx.Limits(max_connections=50))
         app.state.settings = settings
         app.state.database = database
+        app.state.http = http
+        app.state.wechat_api = WeChatAPI(
+            http, app_id=settings.wechat_app_id,
+            app_secret=settings.wechat_app_secret.get_secret_value(),
+            base_url=settings.wechat_api_base,
+        )
+        app.state.mp_api = WeChatAPI(
+            http, app_id=settings.mp_app_id,
+            app_secret=settings.mp_app_secret.get_secret_value(),
+            base_url=settings.wechat_api_base,
+        )
         app.state.gateway = CallbackGateway(
             GatewayConfig(
                 token=settings.wechat_token.get_secret_value(),
@@ -40,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await http.aclose()
             database.close()
 
     app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(wechat_router)
     return app

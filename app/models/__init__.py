@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.callback import InboundMessage
 from app.models.member import Member
 from app.models.outbox import OutboxMessage
+from app.models.points import PointsEntry
 from app.models.token import ApiToken
 
-__all__ = ["ApiToken", "Base", "InboundMessage", "Member", "OutboxMessage"]
+__all__ = ["ApiToken", "Base", "InboundMessage", "Member", "OutboxMessage", "PointsEntry"]

@@ -19,14 +19,15 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.members.repository import MemberProfiles, save_conversation, touch_member
+from app.members.repository import save_conversation, touch_member
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
 from app.rawsql import RawSQL
 from app.wechat import codec
 from app.wechat.crypto import DecryptionFailed, MessageCrypto
 from app.wechat.inbox import ReplayedNonce, claim, record_reply
+from app.wechat.services import conversation_services
 from app.wechat.signature import signature_matches
-from bots import Bot, NewsReply, Services, TextReply, conversation_changed
+from bots import Bot, NewsReply, TextReply, conversation_changed
 from bots.ports import WordFilter
 
 log = logging.getLogger("hongxin.callback")
@@ -226,7 +227,7 @@ class CallbackGateway:
         if earlier is not None:
             return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
         member = touch_member(sql, incoming.openid, now, opens_window=envelope.opens_window)
-        services = Services(profiles=MemberProfiles(sql), words=self._words)
+        services = conversation_services(session, sql, self._words)
         outcome = self._bot.handle(incoming, member, services, now)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)
