@@ -126,7 +126,7 @@ def main(count: int = 5000, postgres_url: str | None = None) -> list[Comparison]
         if postgres_url:
             results += compare(postgres_url, "PostgreSQL", count, workdir)
     for result in results:
-        print(f"{result.label}: ratio {result.ratio:.2f}")
+        print(f"{result.label}: ratio {result.ratio:.2f} (Hongxin throughput / bare)")
         print(f"  hongxin {result.ours.summary()}")
         print(f"  bare    {result.bare.summary()}")
     return results
