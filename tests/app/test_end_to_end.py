@@ -79,3 +79,14 @@ def test_bad_setting_stops_start_up_with_one_line(variable: str, value: str) -> 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and variable in lines[0], result.stderr
+
+
+def test_fake_wechat_command_serves_the_platform_api(tmp_path: Path) -> None:
+    with hongxin_process(["fake-wechat"], {}, ready_path="/_fake/calls",
+                         log_path=tmp_path / "fake.log") as url:
+        token = httpx.get(f"{url}/cgi-bin/token", params={
+            "grant_type": "client_credential", "appid": "wxdev00000000000000",
+            "secret": "hongxin-dev-app-secret"}).json()
+        assert token["expires_in"] > 0 and token["access_token"]
+        calls = httpx.get(f"{url}/_fake/calls").json()
+    assert [call["path"] for call in calls] == ["/cgi-bin/token"]
