@@ -16,6 +16,7 @@ from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
 from app.wechat.router import router as wechat_router
+from app.wechat.token_store import DatabaseTokenStore
 from bots import build_bot
 
 # The platform answers within a few seconds or not at all; never let a slow call
@@ -39,11 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             http, app_id=settings.wechat_app_id,
             app_secret=settings.wechat_app_secret.get_secret_value(),
             base_url=settings.wechat_api_base,
+            token_store=DatabaseTokenStore(database, settings.wechat_app_id),
         )
         app.state.mp_api = WeChatAPI(
             http, app_id=settings.mp_app_id,
             app_secret=settings.mp_app_secret.get_secret_value(),
             base_url=settings.wechat_api_base,
+            token_store=DatabaseTokenStore(database, settings.mp_app_id),
         )
         app.state.gateway = CallbackGateway(
             GatewayConfig(

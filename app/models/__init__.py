@@ -1,5 +1,6 @@
 """All ORM models, imported here so ``Base.metadata`` is complete for Alembic."""
 
+from app.models.access_token import AccessTokenRow
 from app.models.base import Base
 from app.models.callback import InboundMessage
 from app.models.member import Member
@@ -7,4 +8,12 @@ from app.models.outbox import OutboxMessage
 from app.models.points import PointsEntry
 from app.models.token import ApiToken
 
-__all__ = ["ApiToken", "Base", "InboundMessage", "Member", "OutboxMessage", "PointsEntry"]
+__all__ = [
+    "AccessTokenRow",
+    "ApiToken",
+    "Base",
+    "InboundMessage",
+    "Member",
+    "OutboxMessage",
+    "PointsEntry",
+]

@@ -15,10 +15,18 @@ class OutboxMessage(Base):
     ``dedup_key`` makes enqueueing idempotent (one reminder per sign-up, one late
     reply per callback); the dispatcher claims due rows with a lease so a process
     that dies mid-send leaves its rows to be claimed again.
+
+    ``status``: pending → sending (claimed, ``lease_until``) → sent | pending again
+    (transient failure, ``due_at`` moved by the backoff) | failed (permanent, reason
+    in ``last_error``) | unsendable (no channel reaches the member) | withdrawn.
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+        # The customer-service budget counts a member's recent sends per channel.
+        Index("ix_outbox_member_id_channel_sent_at", "member_id", "channel", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
@@ -31,5 +39,10 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None]
     channel: Mapped[str | None] = mapped_column(String(16))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The platform's errcode of the last failure, for `hongxin outbox` and retries.
+    last_errcode: Mapped[int | None]
+    # Which dispatcher holds the lease: marks are conditional on it, so a process
+    # whose lease ran out cannot overwrite the outcome of the one that took over.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
