@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.db import Database
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(wechat_router)
+    app.include_router(mp_router)
     return app

@@ -3,17 +3,31 @@
 from app.models.access_token import AccessTokenRow
 from app.models.base import Base
 from app.models.callback import InboundMessage
+from app.models.event import Event, Signup
+from app.models.lesson import Lesson, LessonRead
 from app.models.member import Member
+from app.models.miniprogram import MiniProgramSession
 from app.models.outbox import OutboxMessage
 from app.models.points import PointsEntry
+from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.token import ApiToken
 
 __all__ = [
     "AccessTokenRow",
     "ApiToken",
+    "BankQuestion",
     "Base",
+    "Contest",
+    "Event",
     "InboundMessage",
+    "Lesson",
+    "LessonRead",
     "Member",
+    "MiniProgramSession",
     "OutboxMessage",
     "PointsEntry",
+    "QuizAnswer",
+    "QuizAttempt",
+    "QuizBank",
+    "Signup",
 ]

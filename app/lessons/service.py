@@ -1,0 +1,115 @@
+"""Micro-lessons: the daily rotation, the numbered list and reading them.
+
+Rotation rule (what ``学习`` shows on a day ``D``): among lessons published on
+or before ``D``, the one published on ``D`` itself if there is one (the newest
+such); otherwise the published lessons taken in turn, one a day, in order of
+(publish date, id): lesson number ``D.toordinal() % count``. Every member sees
+the same lesson on the same day, and the daily push agrees with the chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models.lesson import Lesson, LessonRead
+from app.points.rules import Activity
+from app.points.service import award
+
+__all__ = [
+    "create_lesson",
+    "get_lesson",
+    "lesson_by_number",
+    "list_lessons",
+    "mark_read",
+    "published_lessons",
+    "todays_lesson",
+]
+
+
+def published_lessons(session: Session, today: date) -> Sequence[Lesson]:
+    """Lessons published on or before ``today``, oldest first: ``课程 N`` is the N-th."""
+    return session.scalars(
+        select(Lesson).where(Lesson.publish_date <= today).order_by(Lesson.publish_date, Lesson.id)
+    ).all()
+
+
+def todays_lesson(session: Session, today: date) -> Lesson | None:
+    """The lesson of the day by the rotation rule in the module docstring, or None."""
+    fresh = session.scalars(
+        select(Lesson).where(Lesson.publish_date == today).order_by(Lesson.id.desc()).limit(1)
+    ).first()
+    if fresh is not None:
+        return fresh
+    count = session.scalar(select(func.count()).where(Lesson.publish_date <= today)) or 0
+    if count == 0:
+        return None
+    return session.scalars(
+        select(Lesson).where(Lesson.publish_date <= today)
+        .order_by(Lesson.publish_date, Lesson.id)
+        .offset(today.toordinal() % count).limit(1)
+    ).first()
+
+
+def lesson_by_number(session: Session, today: date, number: int) -> Lesson | None:
+    """The ``number``-th published lesson (1-based), as numbered by ``课程``."""
+    if number < 1:
+        return None
+    return session.scalars(
+        select(Lesson).where(Lesson.publish_date <= today)
+        .order_by(Lesson.publish_date, Lesson.id).offset(number - 1).limit(1)
+    ).first()
+
+
+def list_lessons(session: Session, *, limit: int = 100, offset: int = 0) -> Sequence[Lesson]:
+    """Every lesson, newest publish date first (admin view, including scheduled ones)."""
+    return session.scalars(
+        select(Lesson).order_by(Lesson.publish_date.desc(), Lesson.id.desc())
+        .limit(limit).offset(offset)
+    ).all()
+
+
+def get_lesson(session: Session, lesson_id: int) -> Lesson:
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound(f"no lesson {lesson_id}")
+    return lesson
+
+
+def create_lesson(
+    session: Session,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    publish_date: date,
+    now: datetime,
+    link: str | None = None,
+    cover_url: str | None = None,
+    tags: Sequence[str] = (),
+) -> Lesson:
+    lesson = Lesson(title=title, summary=summary, body=body, publish_date=publish_date,
+                    link=link, cover_url=cover_url, tags=list(tags), created_at=now)
+    session.add(lesson)
+    session.flush()
+    return lesson
+
+
+def mark_read(session: Session, member_id: int, lesson_id: int, now: datetime,
+              zone: ZoneInfo) -> int:
+    """Count a reading once per (member, lesson); return the points it earned (0 on a re-read)."""
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    first = session.execute(
+        insert(LessonRead).values(member_id=member_id, lesson_id=lesson_id, read_at=now)
+        .on_conflict_do_nothing().returning(LessonRead.id)
+    ).first()
+    if first is None:
+        return 0
+    return award(session, member_id, Activity.LESSON_READ, f"lesson:{lesson_id}", now, zone)

@@ -1,0 +1,34 @@
+"""``/api/mp``: the mini-program's login (other mini-program routes live with their slices)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+
+from app.deps import DatabaseDep
+from app.errors import AppError, Unauthorized
+from app.miniprogram.schemas import LoginIn, LoginOut
+from app.miniprogram.service import open_session
+from app.wechat.api import PermanentError, TransientError, WeChatAPI
+
+router = APIRouter(prefix="/api/mp", tags=["mini-program"])
+
+
+class UpstreamUnavailable(AppError):
+    status, code = 503, "upstream_unavailable"
+
+
+@router.post("/login", response_model=LoginOut)
+async def login(body: LoginIn, request: Request, database: DatabaseDep) -> LoginOut:
+    """Exchange a ``wx.login`` code for a Hongxin bearer token."""
+    mp_api: WeChatAPI = request.app.state.mp_api
+    try:
+        answer = await mp_api.jscode2session(body.code)
+    except PermanentError:
+        raise Unauthorized("the login code was refused by WeChat") from None
+    except TransientError:
+        raise UpstreamUnavailable("WeChat did not answer; try again") from None
+    issued = await database.run(
+        lambda session: open_session(session, answer.openid, datetime.now(UTC)))
+    return LoginOut(token=issued.token, expires_at=issued.expires_at)
