@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_GROUP_COMMIT = 128
+POSTGRES_POOL_SIZE = 10
 
 
 def normalize_url(url: str) -> URL:
@@ -47,7 +48,10 @@ def normalize_url(url: str) -> URL:
 def create_db_engine(url: str) -> Engine:
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per unit of work; a dropped connection
+        # fails one unit instead, and the pool replaces it.
+        return create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
+                             pool_recycle=1800)
     engine = create_engine(
         parsed,
         poolclass=QueuePool,
@@ -88,6 +92,7 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer: _GroupCommitWriter | None = None
         self._writer_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -103,8 +108,10 @@ class Database:
         """Start ``work`` in its own unit of work; the future resolves once it is durable."""
         if self.is_sqlite:
             return asyncio.wrap_future(self._group_writer().submit(work))
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(None, self._run_now, work)
+        if self._executor is None:
+            # As many threads as pooled connections: more would only wait for one.
+            self._executor = ThreadPoolExecutor(POSTGRES_POOL_SIZE, thread_name_prefix="db")
+        return asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         """Same as :meth:`run`, from a thread that is not the event loop."""
@@ -136,6 +143,9 @@ class Database:
         if self._writer is not None:
             self._writer.stop()
             self._writer = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         self.engine.dispose()
 
 
