@@ -94,6 +94,14 @@ def _quiz_template(args: argparse.Namespace, _settings: Settings) -> int:
     return 0
 
 
+def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app.quiz_banks.cli import import_file
+
+    return import_file(settings.database_url, Path(args.file), args.name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hongxin", description="红心 party-building service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     template = quiz_commands.add_parser("template", help="write an XLSX template to fill in")
     template.add_argument("file")
     template.set_defaults(run=_quiz_template)
+    quiz_import = quiz_commands.add_parser("import", help="import a bank file (CSV, XLSX, JSON …)")
+    quiz_import.add_argument("file")
+    quiz_import.add_argument("--name", help="bank name (default: the file name)")
+    quiz_import.set_defaults(run=_quiz_import)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
     fake.add_argument("--host", default="127.0.0.1")

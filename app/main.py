@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from app.db import Database
 from app.errors import install_error_handlers
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
+from app.quiz_banks.router import router as quiz_banks_router
 from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 aes_keys=settings.aes_keys,
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
+                timezone=settings.timezone,
             ),
             database,
             build_bot(),
@@ -71,5 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(wechat_router)
+    app.include_router(events_router)
     app.include_router(mp_router)
+    app.include_router(quiz_banks_router)
     return app
