@@ -1,0 +1,358 @@
+"""Sending due outbox rows: claim with a lease, plan a channel, send, record the outcome.
+
+One :meth:`Dispatcher.run_once` is one batch:
+
+1. **claim** up to ``batch_size`` due rows in one statement: pending rows whose
+   ``due_at`` has come, and rows still ``sending`` whose lease ran out (their
+   dispatcher died mid-send). PostgreSQL picks them with ``FOR UPDATE SKIP
+   LOCKED``, so racing dispatchers take disjoint rows without waiting; SQLite
+   has one writer at a time, so its ``UPDATE … WHERE id IN (SELECT … LIMIT n)
+   RETURNING`` is atomic by itself. The claim sets ``claimed_by`` and
+   ``lease_until`` and counts the attempt.
+2. **plan** each row (:mod:`app.outbox.planner`) from the member's 48-hour
+   window and the customer-service messages already sent in it;
+3. **send** concurrently (bounded, rate-limited) through :class:`WeChatAPI`,
+   which refreshes a refused token once and retries transient errors briefly;
+4. **mark** each row as soon as its call returns, only if this dispatcher
+   still holds it: sent; pending again with an exponential backoff (errcode
+   -1, 45009, timeouts, 5xx, a refused token); failed with the reason (43004,
+   45015 without a template to fall back on, 40003, other permanent errors);
+   unsendable when no channel reaches the member.
+
+A row is sent at least once and, as long as a send finishes within the lease,
+at most once: the only duplicate is a process killed between the platform's
+answer and the mark. Template messages carry ``client_msg_id`` so the platform
+drops such a repeat itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.models import Member, OutboxMessage
+from app.outbox.planner import Channel, Plan, fallback, plan
+from app.outbox.reach import Recipient, load_recipients
+from app.outbox.service import FAILED, PENDING, SENDING, SENT, UNSENDABLE
+from app.wechat.api import (
+    AccessTokenInvalid,
+    InvalidCredentials,
+    NewsArticle,
+    OutOfResponseQuota,
+    PermanentError,
+    ResponseWindowClosed,
+    TransientError,
+    UserUnsubscribed,
+    WeChatAPI,
+    template_value,
+)
+from app.wechat.token_store import process_owner
+
+__all__ = ["DispatchConfig", "DispatchStats", "Dispatcher"]
+
+log = logging.getLogger("hongxin.outbox")
+
+OUTBOX_MESSAGES = Counter(
+    "hongxin_outbox_messages_total",
+    "Outbox rows handled by the dispatcher, by kind and outcome.",
+    ["kind", "outcome"],
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchConfig:
+    """How one dispatcher behaves; the defaults suit production."""
+
+    template_id: str | None = None
+    batch_size: int = 100
+    # Longer than the slowest send: 3 attempts of a 10 s timeout plus backoff.
+    lease_seconds: float = 120.0
+    concurrency: int = 8
+    # Outbound calls per second from this process; None for no limit.
+    rate_per_second: float | None = 50.0
+    max_attempts: int = 8
+    backoff_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unsendable: int = 0
+    lost: int = 0  # rows another dispatcher took over before we marked them
+
+    def add(self, other: DispatchStats) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    kind: str
+    member_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: str
+    channel: str | None = None
+    error: str | None = None
+    errcode: int | None = None
+    retry_at: datetime | None = None
+    unfollowed: bool = False
+
+
+class InvalidPayload(PermanentError):
+    """The row's payload has nothing the chosen channel can send."""
+
+
+class _RateLimiter:
+    """Evenly spaced calls: simple, and bursts are what the platform punishes (45011)."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = max(now, self._next)
+        self._next = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+@dataclass
+class Dispatcher:
+    database: Database
+    api: WeChatAPI
+    config: DispatchConfig = field(default_factory=DispatchConfig)
+    owner: str = field(default_factory=process_owner)
+    clock: Callable[[], datetime] = _utcnow
+
+    def __post_init__(self) -> None:
+        self._lease = timedelta(seconds=self.config.lease_seconds)
+        self._limiter = (_RateLimiter(self.config.rate_per_second)
+                         if self.config.rate_per_second else None)
+        self._slots = asyncio.Semaphore(self.config.concurrency)
+
+    async def drain(self, max_batches: int | None = None) -> DispatchStats:
+        """Batches until fewer than a full batch was due (or ``max_batches`` ran)."""
+        total = DispatchStats()
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            stats = await self.run_once()
+            total.add(stats)
+            batches += 1
+            if stats.claimed < self.config.batch_size:
+                break
+        return total
+
+    async def run_once(self) -> DispatchStats:
+        """Claim one batch of due rows, send them and record every outcome."""
+        now = self.clock()
+        claimed, recipients = await self.database.run(partial(self._claim, now=now))
+        stats = DispatchStats(claimed=len(claimed))
+        if not claimed:
+            return stats
+        used = {member_id: r.reach.custom_sent_in_window for member_id, r in recipients.items()}
+        jobs = []
+        for row in claimed:
+            recipient = recipients.get(row.member_id)
+            if row.attempts > self.config.max_attempts:
+                plan_ = Plan(None, f"gave up after {row.attempts - 1} attempts")
+                jobs.append(self._finish(row, _Outcome(FAILED, error=plan_.reason), stats))
+                continue
+            if recipient is None:  # the member row is gone (the FK cascades, so rarely)
+                jobs.append(self._finish(row, _Outcome(UNSENDABLE, error="no such member"),
+                                         stats))
+                continue
+            reach = recipient.reach
+            reach = type(reach)(reach.subscribed, reach.last_interaction_at,
+                                used.get(row.member_id, 0))
+            plan_ = plan(reach, now, template_id=self.config.template_id,
+                         has_template_data=bool(row.payload.get("template_data")))
+            if plan_.channel is Channel.CUSTOM:
+                # Several rows for one member in a batch share the window's budget.
+                used[row.member_id] = used.get(row.member_id, 0) + 1
+            jobs.append(self._deliver(row, recipient, plan_, stats))
+        await asyncio.gather(*jobs)
+        return stats
+
+    # ------------------------------------------------------------------ claim
+
+    def _claim(self, session: Session, *, now: datetime
+               ) -> tuple[list[_Claimed], dict[int, Recipient]]:
+        outbox = OutboxMessage
+        due = or_(and_(outbox.status == PENDING, outbox.due_at <= now),
+                  and_(outbox.status == SENDING, outbox.lease_until < now))
+        candidates = (
+            select(outbox.id).where(due).order_by(outbox.due_at, outbox.id)
+            .limit(self.config.batch_size)
+            .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite ignores it
+        )
+        rows = session.execute(
+            update(outbox)
+            .where(outbox.id.in_(candidates))
+            .values(status=SENDING, lease_until=now + self._lease, claimed_by=self.owner,
+                    attempts=outbox.attempts + 1)
+            .returning(outbox.id, outbox.kind, outbox.member_id, outbox.payload,
+                       outbox.attempts)
+            .execution_options(synchronize_session=False)
+        ).all()
+        claimed = sorted((_Claimed(*row) for row in rows), key=lambda row: row.id)
+        recipients = load_recipients(session, {row.member_id for row in claimed})
+        return claimed, recipients
+
+    # ------------------------------------------------------------------ send
+
+    async def _deliver(self, row: _Claimed, recipient: Recipient, plan_: Plan,
+                       stats: DispatchStats) -> None:
+        async with self._slots:
+            outcome = await self._send(row, recipient, plan_)
+        await self._finish(row, outcome, stats)
+
+    async def _send(self, row: _Claimed, recipient: Recipient, plan_: Plan) -> _Outcome:
+        if plan_.channel is None:
+            return _Outcome(UNSENDABLE, error=plan_.reason)
+        channel = plan_.channel
+        try:
+            if channel is Channel.CUSTOM:
+                try:
+                    await self._send_custom(row, recipient.openid)
+                    return _Outcome(SENT, channel=channel.value)
+                except (ResponseWindowClosed, OutOfResponseQuota) as refused:
+                    # Our view of the window was wrong (the platform knows best):
+                    # the template channel may still get through.
+                    second = fallback(f"customer-service message refused ({refused.errcode})",
+                                      template_id=self.config.template_id,
+                                      has_template_data=bool(row.payload.get("template_data")))
+                    if second.channel is None:
+                        raise
+                    channel = Channel.TEMPLATE
+            await self._send_template(row, recipient.openid)
+            return _Outcome(SENT, channel=channel.value)
+        except UserUnsubscribed as exc:
+            return _Outcome(FAILED, channel=channel.value, error=str(exc), errcode=exc.errcode,
+                            unfollowed=True)
+        except (TransientError, AccessTokenInvalid, InvalidCredentials) as exc:
+            # A refused token that survived one refresh, or credentials being fixed,
+            # are worth another try later like a busy platform.
+            return self._retry_later(row, channel, str(exc), exc.errcode)
+        except PermanentError as exc:
+            return _Outcome(FAILED, channel=channel.value, error=str(exc), errcode=exc.errcode)
+        except Exception as exc:
+            log.exception("outbox row %d: unexpected error while sending", row.id)
+            return self._retry_later(row, channel, f"{type(exc).__name__}", None)
+
+    def _retry_later(self, row: _Claimed, channel: Channel, error: str,
+                     errcode: int | None) -> _Outcome:
+        if row.attempts >= self.config.max_attempts:
+            return _Outcome(FAILED, channel=channel.value, errcode=errcode,
+                            error=f"gave up after {row.attempts} attempts: {error}")
+        delay = min(self.config.backoff_seconds * 2 ** (row.attempts - 1),
+                    self.config.backoff_max_seconds)
+        # Jitter keeps rows that failed together from coming back together.
+        delay *= random.uniform(1.0, 1.25)  # noqa: S311 - not for security
+        return _Outcome(PENDING, channel=channel.value, error=error, errcode=errcode,
+                        retry_at=self.clock() + timedelta(seconds=delay))
+
+    async def _send_custom(self, row: _Claimed, openid: str) -> None:
+        articles = row.payload.get("articles")
+        text = row.payload.get("text")
+        await self._pace()
+        if isinstance(articles, list) and articles and isinstance(articles[0], dict):
+            first = articles[0]
+            await self.api.send_custom_news(openid, NewsArticle(
+                title=str(first.get("title", "")), description=str(first.get("description", "")),
+                url=str(first.get("url", "")), picurl=str(first.get("picurl") or ""),
+            ))
+        elif isinstance(text, str) and text:
+            await self.api.send_custom_text(openid, text)
+        else:
+            raise InvalidPayload(None, "payload has neither text nor articles")
+
+    async def _send_template(self, row: _Claimed, openid: str) -> None:
+        data = row.payload.get("template_data")
+        if not isinstance(data, dict) or not data or not self.config.template_id:
+            raise InvalidPayload(None, "payload has no template_data")
+        url = row.payload.get("url")
+        await self._pace()
+        await self.api.send_template(
+            openid, self.config.template_id,
+            {str(key): template_value(str(value)) for key, value in data.items()},
+            url=url if isinstance(url, str) and url else None,
+            client_msg_id=f"hongxin-outbox-{row.id}",
+        )
+
+    async def _pace(self) -> None:
+        if self._limiter is not None:
+            await self._limiter.wait()
+
+    # ------------------------------------------------------------------ mark
+
+    async def _finish(self, row: _Claimed, outcome: _Outcome, stats: DispatchStats) -> None:
+        held = await self.database.run(partial(self._mark, row=row, outcome=outcome))
+        OUTBOX_MESSAGES.labels(row.kind, outcome.status).inc()
+        if not held:
+            stats.lost += 1
+            log.warning("outbox row %d was taken over by another dispatcher before its "
+                        "outcome (%s) was recorded", row.id, outcome.status)
+            return
+        if outcome.status == SENT:
+            stats.sent += 1
+        elif outcome.status == PENDING:
+            stats.retried += 1
+        elif outcome.status == FAILED:
+            stats.failed += 1
+        else:
+            stats.unsendable += 1
+        if outcome.status != SENT:
+            log.info("outbox row %d kind=%s attempt=%d -> %s: %s", row.id, row.kind,
+                     row.attempts, outcome.status, outcome.error)
+
+    def _mark(self, session: Session, *, row: _Claimed, outcome: _Outcome) -> bool:
+        now = self.clock()
+        values: dict[str, Any] = {"status": outcome.status, "lease_until": None,
+                                  "claimed_by": None, "last_error": outcome.error,
+                                  "last_errcode": outcome.errcode}
+        if outcome.channel is not None:
+            values["channel"] = outcome.channel
+        if outcome.status == SENT:
+            values["sent_at"] = now
+        if outcome.retry_at is not None:
+            values["due_at"] = outcome.retry_at
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.owner,
+                   OutboxMessage.status == SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if outcome.unfollowed:
+            session.execute(
+                update(Member).where(Member.id == row.member_id).values(subscribed=False)
+                .execution_options(synchronize_session=False)
+            )
+        return bool(getattr(result, "rowcount", 0))

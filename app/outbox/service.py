@@ -1,0 +1,99 @@
+"""Writing outbox rows and operating on them (the ``hongxin outbox`` commands).
+
+Every function takes the caller's session and only flushes: the caller's unit
+of work commits the row together with the change that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import OutboxMessage
+
+# Row states; see OutboxMessage.
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+FAILED, UNSENDABLE, WITHDRAWN = "failed", "unsendable", "withdrawn"
+STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
+
+# The kinds of message Hongxin sends; the payload conventions are in the README.
+KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled",
+         "daily_lesson")
+
+
+def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
+            payload: Mapping[str, Any], due_at: datetime, now: datetime) -> bool:
+    """Queue one message; ``False`` when a row with ``dedup_key`` already exists.
+
+    Payload keys: ``text`` (customer-service text), optionally ``articles``
+    (a news card instead of the text), ``template_data`` ({field: value}, used
+    outside the 48-hour window) and ``url`` (where the template message opens).
+    """
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    result = session.execute(
+        insert(OutboxMessage)
+        .values(dedup_key=dedup_key, kind=kind, member_id=member_id, payload=dict(payload),
+                due_at=due_at, status=PENDING, attempts=0, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRow:
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    counts: dict[str, int]
+    last_errors: list[FailedRow]
+    oldest_due_pending: datetime | None
+
+
+def summary(session: Session, *, errors: int = 10) -> Summary:
+    """Counts by status, the latest failures and the oldest pending due time."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ):
+        counts[status] = count
+    failures = session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.status,
+               OutboxMessage.attempts, OutboxMessage.last_error, OutboxMessage.due_at)
+        .where(OutboxMessage.last_error.is_not(None))
+        .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc())
+        .limit(errors)
+    ).all()
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
+    )
+    return Summary(counts, [FailedRow(*row) for row in failures], oldest)
+
+
+def retry(session: Session, now: datetime, *, row_id: int | None = None,
+          all_failed: bool = False) -> int:
+    """Put failed (or unsendable) rows back to pending, due now; returns how many."""
+    statement = update(OutboxMessage).values(
+        status=PENDING, due_at=now, attempts=0, lease_until=None, claimed_by=None
+    ).execution_options(synchronize_session=False)
+    if row_id is not None:
+        statement = statement.where(OutboxMessage.id == row_id,
+                                    OutboxMessage.status.in_((FAILED, UNSENDABLE)))
+    elif all_failed:
+        statement = statement.where(OutboxMessage.status == FAILED)
+    else:
+        raise ValueError("give row_id or all_failed")
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
