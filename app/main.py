@@ -15,6 +15,7 @@ from app.health.router import router as health_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.quiz_banks.router import router as quiz_banks_router
+from app.reachability.router import router as reachability_router
 from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(wechat_router)
+    app.include_router(reachability_router)
     app.include_router(events_router)
     app.include_router(mp_router)
     app.include_router(quiz_banks_router)

@@ -1,0 +1,1 @@
+"""Whether and how a member can be reached now, for admins."""

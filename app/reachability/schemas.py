@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+
+class Reachability(BaseModel):
+    """How a message to this member would go out right now, and why."""
+
+    member_id: int
+    reachable: bool
+    channel: Literal["custom", "template"] | None
+    reason: str
+    subscribed: bool
+    window_open: bool
+    window_closes_at: datetime
+    customer_service_used: int
+    customer_service_left: int
+    template_configured: bool
