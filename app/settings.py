@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=10, gt=0)
     reminder_template_id: str | None = None
     daily_lesson_cron: str = "0 8 * * *"
+    # Where members' browsers reach this service (lesson pages linked from news replies).
+    public_url: str = "http://127.0.0.1:8000"
 
     @field_validator("database_url")
     @classmethod
@@ -72,7 +74,7 @@ class Settings(BaseSettings):
             raise ValueError("does not decode to a 32-byte AES key")
         return raw
 
-    @field_validator("wechat_api_base")
+    @field_validator("wechat_api_base", "public_url")
     @classmethod
     def _check_api_base(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
-from bots.ports import MemberProfiles, WordFilter
+from bots.ports import EventSignups, Lessons, MemberProfiles, Points, QuizPlay, WordFilter
 
 # Members type full-width spaces on Chinese keyboards as often as ASCII ones.
 _SPACES = " \t\r\n\u3000"
@@ -31,6 +31,10 @@ class Services:
 
     profiles: MemberProfiles
     words: WordFilter
+    events: EventSignups
+    lessons: Lessons
+    quiz: QuizPlay
+    points: Points
 
 
 @dataclass(slots=True)

@@ -6,7 +6,9 @@ Each feature adds its own port here rather than reaching for storage itself.
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
 
 
 class MemberProfiles(Protocol):
@@ -20,3 +22,182 @@ class MemberProfiles(Protocol):
 class WordFilter(Protocol):
     def first_banned_word(self, text: str) -> str | None:
         """The first sensitive word found in ``text``, or None when it is clean."""
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class EventSummary:
+    """An event as a member sees it; ``starts_at`` is already in the service's time zone."""
+
+    id: int
+    title: str
+    location: str
+    starts_at: datetime
+    capacity: int
+    seats_left: int
+    signup_deadline: datetime | None = None
+
+
+SignupOutcome = Literal[
+    "confirmed", "waitlisted", "already_confirmed", "already_waitlisted",
+    "unknown", "cancelled", "started", "deadline_passed",
+]
+CancelOutcome = Literal["cancelled", "not_signed_up", "unknown", "started"]
+CheckinOutcome = Literal[
+    "checked_in", "already_checked_in", "not_signed_up", "waitlisted", "unknown",
+    "cancelled", "too_early", "too_late",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SignupResult:
+    outcome: SignupOutcome
+    event: EventSummary | None = None
+    # 1-based place on the waitlist when waitlisted.
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinResult:
+    outcome: CheckinOutcome
+    event: EventSummary | None = None
+    points: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MySignup:
+    event: EventSummary
+    status: Literal["confirmed", "waitlisted"]
+    checked_in: bool
+    position: int | None = None
+
+
+class EventSignups(Protocol):
+    """Events and sign-ups inside the turn's unit of work; the service guards the seats."""
+
+    def upcoming(self, now: datetime) -> list[EventSummary]:
+        """Scheduled events that have not started yet, soonest first."""
+
+    def sign_up(self, member_id: int, event_id: int, now: datetime) -> SignupResult: ...
+
+    def cancel(self, member_id: int, event_id: int, now: datetime) -> CancelOutcome: ...
+
+    def my_signups(self, member_id: int, now: datetime) -> list[MySignup]:
+        """The member's live sign-ups for events that have not started long ago."""
+
+    def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult: ...
+
+
+# ------------------------------------------------------------- lessons, quizzes, points
+
+
+@dataclass(frozen=True, slots=True)
+class LessonCard:
+    """A lesson as a chat reply shows it; ``number`` is its place in the ``课程`` list."""
+
+    id: int
+    number: int
+    title: str
+    summary: str
+    url: str
+    cover_url: str = ""
+
+
+class Lessons(Protocol):
+    def today(self, now: datetime) -> LessonCard | None:
+        """Today's lesson by the rotation rule, or None when there is none yet."""
+
+    def catalogue(self, now: datetime) -> list[LessonCard]:
+        """Published lessons in ``课程`` order (number 1 first)."""
+
+    def by_number(self, number: int, now: datetime) -> LessonCard | None: ...
+
+    def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
+        """Count a reading once per member and lesson; the points it earned."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuizQuestion:
+    """A question as asked: options already in this attempt's shuffled order."""
+
+    attempt_id: int
+    position: int  # 1-based
+    total: int
+    type: str  # single, multiple, truefalse, fill (quizzes.QuestionType values)
+    stem: str
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuizScore:
+    attempt_id: int
+    answered: int
+    correct: int
+    total: int
+    points: int
+    status: str  # finished, quit or expired
+
+
+@dataclass(frozen=True, slots=True)
+class QuizVerdict:
+    """The grade of one answer, then what comes next (a question or the final score).
+
+    ``problem`` is set (and nothing graded) when the message was not an answer
+    to the question, e.g. ``E`` for options A–D.
+    """
+
+    position: int
+    correct: bool = False
+    expected: str = ""
+    explanation: str = ""
+    points: int = 0
+    problem: str | None = None
+    next_question: QuizQuestion | None = None
+    score: QuizScore | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WrongAnswer:
+    stem: str
+    options: tuple[str, ...]
+    expected: str
+    given: str
+    explanation: str
+    answered_at: datetime
+
+
+QuizStartProblem = Literal["no_bank", "contest_used_up"]
+
+
+class QuizPlay(Protocol):
+    def start(self, member_id: int, now: datetime) -> QuizQuestion | QuizStartProblem:
+        """The member's open attempt's current question, or a new attempt's first."""
+
+    def answer(self, member_id: int, attempt_id: int, position: int, text: str,
+               now: datetime) -> QuizVerdict | None:
+        """Grade ``text`` for question ``position`` once; None when the attempt is closed."""
+
+    def quit(self, member_id: int, attempt_id: int, now: datetime) -> QuizScore | None: ...
+
+    def wrong_answers(self, member_id: int, limit: int) -> list[WrongAnswer]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PointsLine:
+    at: datetime  # in the service's time zone
+    label: str
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointsSummary:
+    total: int
+    rank: int
+    members: int
+    recent: tuple[PointsLine, ...]
+
+
+class Points(Protocol):
+    def summary(self, member_id: int, now: datetime) -> PointsSummary: ...

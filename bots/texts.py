@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from bots.ports import CancelOutcome, CheckinResult, EventSummary, MySignup, SignupResult
+
 WELCOME = "欢迎关注红心！这里是党员学习与活动服务号。"
 
 HELP = """可以发送以下关键词：
@@ -32,3 +36,225 @@ SENSITIVE_REFUSED = "内容包含不宜使用的词语，请修改后重新发�
 
 def welcome() -> str:
     return f"{WELCOME}\n\n{HELP}"
+
+
+# --------------------------------------------------------------------------- events (issue 4)
+
+_WEEKDAYS = "一二三四五六日"
+
+
+def when(moment: datetime) -> str:
+    """``11月22日(周六) 14:00``; ``moment`` is already in the service's time zone."""
+    return f"{moment.month}月{moment.day}日(周{_WEEKDAYS[moment.weekday()]}) {moment:%H:%M}"
+
+
+EVENTS_NONE = "近期暂无活动，请留意后续通知。"
+EVENTS_FOOTER = "发送“报名 N”报名第 N 号活动，“我的报名”查看已报名的活动。"
+SIGNUP_USAGE = "请发送“报名 活动编号”，例如：报名 3。发送“活动”查看活动编号。"
+CANCEL_USAGE = "请发送“取消报名 活动编号”，例如：取消报名 3。"
+MY_SIGNUPS_NONE = "您还没有报名任何活动。发送“活动”看看近期活动。"
+ASK_FOR_NAME = "请发送“姓名 张三”登记您的姓名，方便组织者核对签到。"
+
+
+def event_line(event: EventSummary) -> str:
+    seats = (f"余位 {event.seats_left}/{event.capacity}" if event.seats_left
+             else "名额已满，可报名候补")
+    lines = [f"【{event.id}】{event.title}", f"时间：{when(event.starts_at)}",
+             f"地点：{event.location}", seats]
+    if event.signup_deadline is not None:
+        lines.insert(3, f"报名截止：{when(event.signup_deadline)}")
+    return "\n".join(lines)
+
+
+def event_list(events: list[EventSummary]) -> str:
+    return "近期活动：\n\n" + "\n\n".join(event_line(e) for e in events) + "\n\n" + EVENTS_FOOTER
+
+
+def signup_reply(result: SignupResult, *, has_name: bool) -> str:
+    event, outcome = result.event, result.outcome
+    if event is None or outcome == "unknown":
+        return "没有找到这个活动编号。发送“活动”查看近期活动。"
+    head = f"【{event.id}】{event.title}"
+    if outcome == "confirmed":
+        text = (f"报名成功！{head}\n时间：{when(event.starts_at)}\n地点：{event.location}\n"
+                "活动开始前会提醒您；如不能参加，请发送“取消报名 "
+                f"{event.id}”把名额让给他人。")
+        return text if has_name else f"{text}\n\n{ASK_FOR_NAME}"
+    if outcome == "waitlisted":
+        text = (f"{head} 名额已满，您已进入候补，排第 {result.position} 位。"
+                "有人取消时将按顺序递补并通知您。")
+        return text if has_name else f"{text}\n\n{ASK_FOR_NAME}"
+    refusals = {
+        "already_confirmed": f"您已报名{head}，无需重复报名。",
+        "already_waitlisted": f"您已在{head}的候补名单中，排第 {result.position} 位。",
+        "cancelled": f"{head} 已取消，无法报名。",
+        "started": f"{head} 已开始或已结束，报名已关闭。",
+        "deadline_passed": f"{head} 报名已截止。",
+    }
+    return refusals[outcome]
+
+
+def cancel_reply(outcome: CancelOutcome, event_id: int) -> str:
+    return {
+        "cancelled": f"已取消第 {event_id} 号活动的报名。",
+        "not_signed_up": f"您没有报名第 {event_id} 号活动。",
+        "unknown": "没有找到这个活动编号。发送“活动”查看近期活动。",
+        "started": f"第 {event_id} 号活动已开始，不能再取消报名。",
+    }[outcome]
+
+
+def my_signups(signups: list[MySignup]) -> str:
+    lines = ["我的报名："]
+    for item in signups:
+        event = item.event
+        if item.status == "waitlisted":
+            state = f"候补第 {item.position} 位"
+        else:
+            state = "已签到" if item.checked_in else "已报名"
+        lines.append(f"【{event.id}】{event.title}（{state}）\n"
+                     f"时间：{when(event.starts_at)}\n地点：{event.location}")
+    return "\n\n".join(lines)
+
+
+def checkin_reply(result: CheckinResult) -> str:
+    event = result.event
+    if event is None or result.outcome == "unknown":
+        return "签到码无效：没有找到这个活动。"
+    head = f"【{event.id}】{event.title}"
+    return {
+        "checked_in": f"签到成功！{head}" + (f"，获得 {result.points} 积分。" if result.points
+                                              else "。"),
+        "already_checked_in": f"您已签到过{head}，无需重复签到。",
+        "not_signed_up": f"您没有报名{head}，请联系现场组织者签到。",
+        "waitlisted": f"您在{head}的候补名单中，尚未获得名额，请联系现场组织者。",
+        "cancelled": f"{head} 已取消。",
+        "too_early": f"{head} 尚未开始签到，请在活动开始前 2 小时内扫码。",
+        "too_late": f"{head} 签到已结束。",
+    }[result.outcome]
+
+
+def event_reminder(title: str, moment: str, location: str) -> str:
+    return f"活动提醒：您报名的“{title}”将于 {moment} 在 {location} 开始，请准时参加。"
+
+
+def waitlist_promoted(event_id: int, title: str, moment: str, location: str) -> str:
+    return (f"候补成功：您已获得“{title}”的名额！时间：{moment}，地点：{location}。"
+            f"如不能参加，请发送“取消报名 {event_id}”。")
+
+
+def event_cancelled(title: str, moment: str) -> str:
+    return f"活动取消通知：原定于 {moment} 的“{title}”已取消，给您带来不便，敬请谅解。"
+
+
+# ------------------------------------------------------------- lessons, quizzes, points
+
+NO_LESSON_YET = "暂时还没有微党课，敬请期待。"
+NO_LESSONS = "课程库还是空的，敬请期待。"
+LESSON_NUMBER_INVALID = "请发送“课程 N”打开第 N 课，N 为课程列表中的编号。"
+LESSON_LIST_HEAD = "课程列表（发送“课程 N”打开第 N 课）："
+LESSON_LIST_MORE = "……仅显示最近 {shown} 课，共 {count} 课。"
+
+
+def lesson_not_found(number: int) -> str:
+    return f"没有第 {number} 课。发送“课程”查看课程列表。"
+
+
+def lesson_description(summary: str, points: int) -> str:
+    earned = f"\n阅读获得 {points} 积分。" if points else ""
+    return f"{summary}{earned}"
+
+
+QUIZ_NO_BANK = "题库尚未启用，暂时无法答题。"
+QUIZ_CONTEST_USED_UP = "本次知识竞赛的答题次数已用完，感谢参与！"
+QUIZ_CLOSED = "本次答题已结束（长时间未作答会自动结束）。发送“答题”重新开始。"
+QUIZ_RIGHT = "回答正确"
+QUIZ_WRONG = "回答错误"
+QUIZ_TYPE_LABELS = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题",
+                    "fill": "填空题"}
+QUIZ_HOW_TO_ANSWER = {
+    "single": "请回复一个选项字母，例如 A；发送“退出”结束答题。",
+    "multiple": "请回复所有正确选项的字母，例如 AC；发送“退出”结束答题。",
+    "truefalse": "请回复“对”或“错”；发送“退出”结束答题。",
+    "fill": "请直接回复答案；发送“退出”结束答题。",
+}
+QUIZ_ANSWER_PROBLEMS = {
+    "empty": "没有收到答案。",
+    "not_letters": "请用选项字母作答。",
+    "unknown_letter": "没有这个选项。",
+    "too_many_letters": "这是单选题，只能选一个选项。",
+    "not_true_false": "判断题请回复“对”或“错”。",
+}
+QUIZ_STATUS = {"finished": "答题结束", "quit": "已退出答题", "expired": "答题已超时结束"}
+NO_WRONG_ANSWERS = "最近没有答错的题目，继续保持！发送“答题”再来一轮。"
+WRONG_ANSWERS_HEAD = "最近答错的题目："
+
+
+def quiz_question(position: int, total: int, kind: str, stem: str,
+                  options: tuple[str, ...]) -> str:
+    lines = [f"第 {position}/{total} 题（{QUIZ_TYPE_LABELS.get(kind, '题目')}）", stem]
+    lines += [f"{'ABCDEF'[index]}. {option}" for index, option in enumerate(options)]
+    lines.append(QUIZ_HOW_TO_ANSWER.get(kind, QUIZ_HOW_TO_ANSWER["fill"]))
+    return "\n".join(lines)
+
+
+def quiz_verdict(correct: bool, expected: str, explanation: str, points: int) -> str:
+    head = f"{QUIZ_RIGHT}！" if correct else f"{QUIZ_WRONG}。"
+    lines = [f"{head}正确答案：{expected}"]
+    if explanation:
+        lines.append(f"解析：{explanation}")
+    if points:
+        lines.append(f"积分 +{points}")
+    return "\n".join(lines)
+
+
+def quiz_score(status: str, correct: int, answered: int, total: int, points: int) -> str:
+    head = QUIZ_STATUS.get(status, QUIZ_STATUS["finished"])
+    lines = [f"{head}！得分：{correct}/{total}（共作答 {answered} 题）"]
+    if total and correct == total:
+        lines.append("全部答对，太棒了！")
+    if points:
+        lines.append(f"本轮获得 {points} 积分。")
+    lines.append("发送“错题”查看答错的题目，发送“答题”再来一轮。")
+    return "\n".join(lines)
+
+
+def wrong_answer(index: int, stem: str, options: tuple[str, ...], expected: str, given: str,
+                 explanation: str) -> str:
+    lines = [f"{index}. {stem}"]
+    lines += [f"   {'ABCDEF'[n]}. {option}" for n, option in enumerate(options)]
+    lines.append(f"   正确答案：{expected}（您的答案：{given or '未作答'}）")
+    if explanation:
+        lines.append(f"   解析：{explanation}")
+    return "\n".join(lines)
+
+
+def points_summary(total: int, rank: int, members: int) -> str:
+    if total == 0 and rank == 0:
+        return "您还没有红色积分。发送“学习”阅读微党课，或发送“答题”参加答题来获得积分。"
+    return f"您的红色积分：{total} 分，排名第 {rank} 名（共 {members} 人）。"
+
+
+def points_line(moment: str, label: str, delta: int) -> str:
+    return f"{moment} {label} {delta:+d}"
+
+
+POINTS_RECENT_HEAD = "最近积分记录："
+
+
+# --------------------------------------------------------------------------- pushes and menu
+
+
+def daily_lesson_push(title: str, summary: str, link: str | None) -> str:
+    lines = [f"【今日微党课】{title}", summary]
+    if link:
+        lines.append(f"阅读全文：{link}")
+    lines.append("发送“退订”可停止每日推送。")
+    return "\n".join(line for line in lines if line)
+
+
+# The custom menu (`hongxin menu push`): names within the platform's 16/60-byte limits.
+MENU_LESSON = "今日微党课"
+MENU_QUIZ = "知识答题"
+MENU_MORE = "我的"
+MENU_EVENTS = "活动报名"
+MENU_POINTS = "红色积分"

@@ -26,6 +26,7 @@ __all__ = [
     "create_lesson",
     "get_lesson",
     "lesson_by_number",
+    "lesson_number",
     "list_lessons",
     "mark_read",
     "published_lessons",
@@ -113,3 +114,11 @@ def mark_read(session: Session, member_id: int, lesson_id: int, now: datetime,
     if first is None:
         return 0
     return award(session, member_id, Activity.LESSON_READ, f"lesson:{lesson_id}", now, zone)
+
+
+def lesson_number(session: Session, lesson: Lesson) -> int:
+    """The lesson's place in the ``课程`` list (lessons ordered by publish date, then id)."""
+    before = session.scalar(select(func.count()).where(
+        (Lesson.publish_date < lesson.publish_date)
+        | ((Lesson.publish_date == lesson.publish_date) & (Lesson.id < lesson.id))))
+    return int(before or 0) + 1

@@ -1,18 +1,21 @@
-"""Awarding points: idempotent by reference, capped per day, corrected by reversal lines."""
+"""The ledger: awarding points (idempotent by reference, capped per day), corrections as
+reversal lines, and reading it back as totals, ranks and leaderboards."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.models.member import Member
 from app.models.points import PointsEntry
 from app.points.rules import RULES, Activity
-
 
 
 def award(
@@ -73,3 +76,92 @@ def total(session: Session, member_id: int) -> int:
         select(func.coalesce(func.sum(PointsEntry.delta), 0))
         .where(PointsEntry.member_id == member_id)
     ) or 0)
+
+
+def _totals() -> Subquery:
+    return (select(PointsEntry.member_id, func.sum(PointsEntry.delta).label("total"))
+            .group_by(PointsEntry.member_id).subquery())
+
+
+def rank(session: Session, member_id: int) -> tuple[int, int, int]:
+    """(total, rank, members with points): rank 1 is the highest total; ties share a rank.
+
+    A member without any ledger line has rank 0.
+    """
+    totals = _totals()
+    mine = session.scalar(select(totals.c.total).where(totals.c.member_id == member_id))
+    ranked = session.scalar(select(func.count()).select_from(totals)) or 0
+    if mine is None:
+        return 0, 0, ranked
+    ahead = session.scalar(select(func.count()).select_from(totals)
+                           .where(totals.c.total > mine)) or 0
+    return int(mine), ahead + 1, ranked
+
+
+def recent_entries(session: Session, member_id: int, limit: int = 5) -> Sequence[PointsEntry]:
+    return session.scalars(
+        select(PointsEntry).where(PointsEntry.member_id == member_id, PointsEntry.delta != 0)
+        .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc()).limit(limit)
+    ).all()
+
+
+def label(entry: PointsEntry) -> str:
+    """How a ledger line reads to a member, e.g. ``答对题目``."""
+    try:
+        return RULES[Activity(entry.activity)].label
+    except ValueError:
+        return entry.activity
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    rank: int
+    member_id: int
+    name: str | None
+    branch: str | None
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class BranchStanding:
+    rank: int
+    branch: str
+    members: int
+    total: int
+    average: float
+
+
+def leaderboard(session: Session, *, branch: str | None = None,
+                limit: int = 50) -> list[Standing]:
+    """Members by total points, highest first (competition ranking: 1, 2, 2, 4)."""
+    total = func.sum(PointsEntry.delta).label("total")
+    query = (select(Member.id, Member.name, Member.branch, total)
+             .join(PointsEntry, PointsEntry.member_id == Member.id)
+             .group_by(Member.id, Member.name, Member.branch)
+             .order_by(total.desc(), Member.id).limit(limit))
+    if branch is not None:
+        query = query.where(Member.branch == branch)
+    standings: list[Standing] = []
+    for position, (member_id, name, member_branch, points) in enumerate(session.execute(query)):
+        same = standings and standings[-1].total == points
+        place = standings[-1].rank if same else position + 1
+        standings.append(Standing(place, member_id, name, member_branch, int(points)))
+    return standings
+
+
+def branch_leaderboard(session: Session, *, limit: int = 50) -> list[BranchStanding]:
+    """Branches (支部) by total points of their members; members without a branch are left out."""
+    per_member = _totals()
+    total = func.sum(per_member.c.total).label("total")
+    members = func.count(per_member.c.member_id).label("members")
+    query = (select(Member.branch, members, total)
+             .join(per_member, per_member.c.member_id == Member.id)
+             .where(Member.branch.is_not(None))
+             .group_by(Member.branch).order_by(total.desc(), Member.branch).limit(limit))
+    board: list[BranchStanding] = []
+    for position, (branch, count, points) in enumerate(session.execute(query)):
+        same = board and board[-1].total == points
+        place = board[-1].rank if same else position + 1
+        board.append(BranchStanding(place, branch, int(count), int(points),
+                                    round(int(points) / int(count), 2)))
+    return board

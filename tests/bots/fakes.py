@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bots import Incoming, MemberView, Outcome, Services, build_bot
+from bots.ports import CancelOutcome, CheckinResult, EventSummary, MySignup, SignupResult
+from tests.bots.learning_fakes import FakeLessons, FakePoints, FakeQuiz
 
 
 @dataclass
@@ -32,12 +34,104 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
 @dataclass
+class FakeEvents:
+    """Seats, a waitlist and check-ins for events kept in memory; times are taken as local."""
+
+    events: dict[int, EventSummary] = field(default_factory=dict)
+    confirmed: dict[int, list[int]] = field(default_factory=dict)
+    waitlist: dict[int, list[int]] = field(default_factory=dict)
+    checked_in: set[tuple[int, int]] = field(default_factory=set)
+    closed: set[int] = field(default_factory=set)
+
+    def add(self, event_id: int, title: str = "主题党日", capacity: int = 2,
+            starts_at: datetime = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)) -> None:
+        self.events[event_id] = EventSummary(event_id, title, "党员活动室", starts_at, capacity,
+                                             capacity)
+        self.confirmed[event_id], self.waitlist[event_id] = [], []
+
+    def _view(self, event_id: int) -> EventSummary:
+        event = self.events[event_id]
+        left = event.capacity - len(self.confirmed[event_id])
+        return EventSummary(event.id, event.title, event.location, event.starts_at,
+                            event.capacity, left)
+
+    def upcoming(self, now: datetime) -> list[EventSummary]:
+        return [self._view(i) for i in sorted(self.events) if self.events[i].starts_at > now]
+
+    def sign_up(self, member_id: int, event_id: int, now: datetime) -> SignupResult:
+        if event_id not in self.events:
+            return SignupResult("unknown")
+        view = self._view(event_id)
+        if event_id in self.closed:
+            return SignupResult("deadline_passed", view)
+        if view.starts_at <= now:
+            return SignupResult("started", view)
+        if member_id in self.confirmed[event_id]:
+            return SignupResult("already_confirmed", view)
+        if member_id in self.waitlist[event_id]:
+            return SignupResult("already_waitlisted", view,
+                                self.waitlist[event_id].index(member_id) + 1)
+        if view.seats_left > 0:
+            self.confirmed[event_id].append(member_id)
+            return SignupResult("confirmed", self._view(event_id))
+        self.waitlist[event_id].append(member_id)
+        return SignupResult("waitlisted", view, len(self.waitlist[event_id]))
+
+    def cancel(self, member_id: int, event_id: int, now: datetime) -> CancelOutcome:
+        if event_id not in self.events:
+            return "unknown"
+        if member_id in self.waitlist[event_id]:
+            self.waitlist[event_id].remove(member_id)
+            return "cancelled"
+        if member_id not in self.confirmed[event_id]:
+            return "not_signed_up"
+        self.confirmed[event_id].remove(member_id)
+        if self.waitlist[event_id]:
+            self.confirmed[event_id].append(self.waitlist[event_id].pop(0))
+        return "cancelled"
+
+    def my_signups(self, member_id: int, now: datetime) -> list[MySignup]:
+        mine: list[MySignup] = []
+        for event_id in sorted(self.events):
+            if member_id in self.confirmed[event_id]:
+                mine.append(MySignup(self._view(event_id), "confirmed",
+                                     (event_id, member_id) in self.checked_in))
+            elif member_id in self.waitlist[event_id]:
+                mine.append(MySignup(self._view(event_id), "waitlisted", False,
+                                     self.waitlist[event_id].index(member_id) + 1))
+        return mine
+
+    def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult:
+        if event_id not in self.events:
+            return CheckinResult("unknown")
+        view = self._view(event_id)
+        if member_id not in self.confirmed[event_id]:
+            return CheckinResult("not_signed_up", view)
+        if (event_id, member_id) in self.checked_in:
+            return CheckinResult("already_checked_in", view)
+        self.checked_in.add((event_id, member_id))
+        return CheckinResult("checked_in", view, 3)
+
+
+def fake_services(**overrides: object) -> Services:
+    """A Services bundle of fresh fakes; tests pass the fakes they want to inspect."""
+    values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
+                                 "events": FakeEvents(), "lessons": FakeLessons(),
+                                 "quiz": FakeQuiz(), "points": FakePoints(), **overrides}
+    return Services(**values)  # type: ignore[arg-type]
+
+
+@dataclass
 class Conversation:
     """Feeds messages from one member through a fresh bot and keeps its state between turns."""
 
     member: MemberView = field(default_factory=lambda: MemberView(id=7, openid="o_7"))
     profiles: FakeProfiles = field(default_factory=FakeProfiles)
     words: FakeWords = field(default_factory=FakeWords)
+    events: FakeEvents = field(default_factory=FakeEvents)
+    lessons: FakeLessons = field(default_factory=FakeLessons)
+    quiz: FakeQuiz = field(default_factory=FakeQuiz)
+    points: FakePoints = field(default_factory=FakePoints)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -52,7 +146,9 @@ class Conversation:
         return self._handle(Incoming(self.member.openid, kind, NOW))
 
     def _handle(self, incoming: Incoming) -> Outcome:
-        outcome = self.bot.handle(incoming, self.member, Services(self.profiles, self.words), NOW)
+        services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
+                                 lessons=self.lessons, quiz=self.quiz, points=self.points)
+        outcome = self.bot.handle(incoming, self.member, services, NOW)
         self.member = MemberView(**{**_fields(self.member), "conversation": outcome.conversation})
         return outcome
 

@@ -1,0 +1,48 @@
+""":class:`bots.ports.Lessons` over the turn's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.lessons import service
+from app.models.lesson import Lesson
+from bots.ports import LessonCard
+
+
+def lesson_url(public_url: str, lesson_id: int) -> str:
+    return f"{public_url.rstrip('/')}/lessons/{lesson_id}"
+
+
+class LessonsPort:
+    def __init__(self, session: Session, zone: ZoneInfo, public_url: str) -> None:
+        self._session = session
+        self._zone = zone
+        self._public_url = public_url
+
+    def _card(self, lesson: Lesson, number: int) -> LessonCard:
+        return LessonCard(id=lesson.id, number=number, title=lesson.title,
+                          summary=lesson.summary, url=lesson_url(self._public_url, lesson.id),
+                          cover_url=lesson.cover_url or "")
+
+    def today(self, now: datetime) -> LessonCard | None:
+        day = now.astimezone(self._zone).date()
+        lesson = service.todays_lesson(self._session, day)
+        if lesson is None:
+            return None
+        return self._card(lesson, service.lesson_number(self._session, lesson))
+
+    def catalogue(self, now: datetime) -> list[LessonCard]:
+        day = now.astimezone(self._zone).date()
+        return [self._card(lesson, number) for number, lesson
+                in enumerate(service.published_lessons(self._session, day), start=1)]
+
+    def by_number(self, number: int, now: datetime) -> LessonCard | None:
+        lesson = service.lesson_by_number(self._session, now.astimezone(self._zone).date(),
+                                          number)
+        return None if lesson is None else self._card(lesson, number)
+
+    def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
+        return service.mark_read(self._session, member_id, lesson_id, now, self._zone)

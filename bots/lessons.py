@@ -1,0 +1,56 @@
+"""``学习`` / ``微党课`` (today's lesson), ``课程`` (the list) and ``课程 N``."""
+
+from __future__ import annotations
+
+from bots import texts
+from bots.engine import Bot, Turn
+from bots.messages import Article, NewsReply, Reply, TextReply
+from bots.ports import LessonCard
+
+LESSON_WORDS = ("学习", "微党课")
+LIST_WORDS = ("课程",)
+# A chat reply stays readable up to about this many lines.
+MAX_LISTED = 15
+
+
+def _open(turn: Turn, lesson: LessonCard) -> Reply:
+    points = turn.services.lessons.mark_read(turn.member.id, lesson.id, turn.now)
+    return NewsReply((Article(title=lesson.title,
+                              description=texts.lesson_description(lesson.summary, points),
+                              url=lesson.url, image_url=lesson.cover_url),))
+
+
+def todays_lesson(turn: Turn) -> Reply:
+    lesson = turn.services.lessons.today(turn.now)
+    if lesson is None:
+        return TextReply(texts.NO_LESSON_YET)
+    return _open(turn, lesson)
+
+
+def lesson_list(turn: Turn) -> Reply:
+    lessons = turn.services.lessons.catalogue(turn.now)
+    if not lessons:
+        return TextReply(texts.NO_LESSONS)
+    shown = lessons[-MAX_LISTED:]
+    lines = [texts.LESSON_LIST_HEAD]
+    lines += [f"{lesson.number}. {lesson.title}" for lesson in shown]
+    if len(shown) < len(lessons):
+        lines.append(texts.LESSON_LIST_MORE.format(shown=len(shown), count=len(lessons)))
+    return TextReply("\n".join(lines))
+
+
+def open_lesson(turn: Turn) -> Reply:
+    argument = turn.argument.strip()
+    if not argument.isdecimal() or len(argument) > 6:
+        return TextReply(texts.LESSON_NUMBER_INVALID)
+    number = int(argument)
+    lesson = turn.services.lessons.by_number(number, turn.now)
+    if lesson is None:
+        return TextReply(texts.lesson_not_found(number))
+    return _open(turn, lesson)
+
+
+def register(bot: Bot) -> None:
+    bot.on_keyword(LESSON_WORDS, todays_lesson, menu_key="LESSON_TODAY")
+    bot.on_keyword(LIST_WORDS, lesson_list)
+    bot.on_command("课程", open_lesson)
