@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from app.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("hongxin")
+T = TypeVar("T")
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -20,6 +24,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
 
     migrations.upgrade(settings.database_url)
+    from app.main import RUN_SCHEDULER_ENV
+
+    # uvicorn builds the app in each worker from a factory: the flag goes by environment.
+    os.environ[RUN_SCHEDULER_ENV] = "0" if args.no_scheduler else "1"
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -54,6 +62,90 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
         database.close()
     print(token)
     return 0
+
+
+def _worker(_args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+    from app.scheduler.runner import run_worker
+
+    migrations.upgrade(settings.database_url)
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+async def _with_wechat_api(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(api)`` with the official account's client and the shared token."""
+    import httpx
+
+    from app.db import Database
+    from app.main import OUTBOUND_TIMEOUT
+    from app.wechat.api import WeChatAPI
+    from app.wechat.token_store import DatabaseTokenStore
+
+    database = Database(settings.database_url)
+    try:
+        async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
+            api = WeChatAPI(http, app_id=settings.wechat_app_id,
+                            app_secret=settings.wechat_app_secret.get_secret_value(),
+                            base_url=settings.wechat_api_base,
+                            token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+            return await work(api)
+    finally:
+        database.close()
+
+
+def _menu_push(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.wechat.api import WeChatAPIError
+    from app.wechat.menu import push_menu
+
+    try:
+        buttons = asyncio.run(_with_wechat_api(settings, push_menu))
+    except WeChatAPIError as error:
+        print(f"hongxin: the platform refused the menu: {error}", file=sys.stderr)
+        return 1
+    for button in buttons:
+        subs = button.get("sub_button") or [button]
+        for sub in subs:
+            print(f"{sub['name']}\t{sub['key']}")
+    return 0
+
+
+def _outbox_status(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.db import Database
+    from app.outbox.service import summary
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            found = summary(session)
+    finally:
+        database.close()
+    for status, count in found.counts.items():
+        print(f"{status:<11}{count:>8}")
+    if found.oldest_due_pending is not None:
+        print(f"oldest pending due at {found.oldest_due_pending.astimezone(settings.zone)}")
+    if found.last_errors:
+        print("last errors:")
+        for row in found.last_errors:
+            print(f"  #{row.id} {row.kind} {row.status} attempts={row.attempts}: {row.last_error}")
+    return 0
+
+
+def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from app.db import Database
+    from app.outbox.service import retry
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            count = retry(session, datetime.now(UTC), row_id=args.id,
+                          all_failed=args.all_failed)
+    finally:
+        database.close()
+    print(f"{count} message(s) queued again")
+    return 0 if count or args.all_failed else 1
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -140,6 +232,23 @@ def build_parser() -> argparse.ArgumentParser:
     quiz_import.add_argument("file")
     quiz_import.add_argument("--name", help="bank name (default: the file name)")
     quiz_import.set_defaults(run=_quiz_import)
+
+    worker = commands.add_parser("worker", help="run the scheduled jobs without HTTP")
+    worker.set_defaults(run=_worker)
+
+    menu = commands.add_parser("menu", help="the official account's custom menu")
+    menu_commands = menu.add_subparsers(dest="menu_command", required=True)
+    menu_commands.add_parser("push", help="create the menu with the four CLICK keys") \
+        .set_defaults(run=_menu_push)
+
+    outbox = commands.add_parser("outbox", help="outbound messages: counts and last errors")
+    outbox.set_defaults(run=_outbox_status)
+    outbox_commands = outbox.add_subparsers(dest="outbox_command")
+    retry = outbox_commands.add_parser("retry", help="queue failed messages again")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, help="one message (failed or unsendable)")
+    which.add_argument("--all-failed", action="store_true", help="every failed message")
+    retry.set_defaults(run=_outbox_retry)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
     fake.add_argument("--host", default="127.0.0.1")

@@ -42,8 +42,10 @@ def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
         .values(dedup_key=dedup_key, kind=kind, member_id=member_id, payload=dict(payload),
                 due_at=due_at, status=PENDING, attempts=0, created_at=now)
         .on_conflict_do_nothing()
+        # rowcount is not reliable for ORM-enabled inserts on every driver; RETURNING is.
+        .returning(OutboxMessage.id)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return result.first() is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,109 @@
+"""The AsyncIOScheduler inside ``hongxin serve`` (unless ``--no-scheduler``) and ``hongxin worker``.
+
+Jobs are held in memory and only tick: what is due lives in the database, so a
+restart loses nothing, and several processes may tick together (dedup keys
+and the outbox's leased claims make each message go out once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from app.db import Database
+from app.outbox.dispatcher import DispatchConfig, Dispatcher
+from app.scheduler import jobs
+from app.settings import Settings
+from app.wechat.api import WeChatAPI
+
+log = logging.getLogger("hongxin.scheduler")
+
+HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+# A process that starts (or was down) shortly after the daily push time still pushes.
+DAILY_LESSON_CATCH_UP = timedelta(hours=3)
+# One tick sends at most this many batches, so the next tick is not starved.
+MAX_BATCHES_PER_TICK = 50
+
+
+class Jobs:
+    def __init__(self, settings: Settings, database: Database, api: WeChatAPI) -> None:
+        self.settings = settings
+        self.database = database
+        self.dispatcher = Dispatcher(database, api,
+                                     DispatchConfig(template_id=settings.reminder_template_id))
+
+    async def dispatch(self) -> None:
+        stats = await self.dispatcher.drain(max_batches=MAX_BATCHES_PER_TICK)
+        if stats.claimed:
+            log.info("dispatched %d: sent %d, retry %d, failed %d, unsendable %d",
+                     stats.claimed, stats.sent, stats.retried, stats.failed, stats.unsendable)
+
+    async def daily_lesson(self) -> None:
+        now = datetime.now(UTC)
+        today = now.astimezone(self.settings.zone).date()
+        await self.database.run(partial(jobs.queue_daily_lesson, today=today, now=now))
+        await self.dispatch()
+
+    async def housekeeping(self) -> None:
+        done = await self.database.run(partial(jobs.housekeeping, now=datetime.now(UTC)))
+        if any(done.values()):
+            log.info("housekeeping: %s", done)
+
+
+def daily_lesson_trigger(settings: Settings) -> CronTrigger:
+    return CronTrigger.from_crontab(settings.daily_lesson_cron, timezone=settings.zone)
+
+
+def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> AsyncIOScheduler:
+    """A scheduler with the dispatcher, the daily lesson push and housekeeping (not started)."""
+    work = Jobs(settings, database, api)
+    scheduler = AsyncIOScheduler(timezone=settings.zone)
+    now = datetime.now(settings.zone)
+    common = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(work.dispatch, IntervalTrigger(seconds=settings.dispatch_interval_seconds),
+                      id="dispatch", next_run_time=now, **common)
+    trigger = daily_lesson_trigger(settings)
+    scheduler.add_job(work.daily_lesson, trigger, id="daily_lesson",
+                      misfire_grace_time=int(DAILY_LESSON_CATCH_UP.total_seconds()), **common)
+    last_fire = trigger.get_next_fire_time(None, now - DAILY_LESSON_CATCH_UP)
+    if last_fire is not None and last_fire <= now:
+        scheduler.add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
+    scheduler.add_job(work.housekeeping,
+                      IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
+                      id="housekeeping", next_run_time=now, **common)
+    return scheduler
+
+
+async def run_worker(settings: Settings) -> None:
+    """``hongxin worker``: the scheduler without HTTP, until SIGINT or SIGTERM."""
+    from app.main import OUTBOUND_TIMEOUT
+    from app.wechat.token_store import DatabaseTokenStore
+
+    database = Database(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
+        api = WeChatAPI(http, app_id=settings.wechat_app_id,
+                        app_secret=settings.wechat_app_secret.get_secret_value(),
+                        base_url=settings.wechat_api_base,
+                        token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+        scheduler = build_scheduler(settings, database, api)
+        scheduler.start()
+        log.info("worker running: dispatch every %s s, daily lesson at %r (%s)",
+                 settings.dispatch_interval_seconds, settings.daily_lesson_cron,
+                 settings.timezone)
+        try:
+            await stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+    database.close()
