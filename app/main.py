@@ -13,8 +13,11 @@ from app.db import Database
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.lessons.router import admin_router as lessons_admin_router
+from app.lessons.router import page_router as lessons_page_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
+from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
 from app.settings import Settings, get_settings
@@ -96,4 +99,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool | None =
     app.include_router(events_router)
     app.include_router(mp_router)
     app.include_router(quiz_banks_router)
+    app.include_router(lessons_admin_router)
+    app.include_router(lessons_page_router)
+    app.include_router(points_router)
     return app

@@ -25,6 +25,7 @@ from app.points.service import award
 __all__ = [
     "create_lesson",
     "get_lesson",
+    "get_published_lesson",
     "lesson_by_number",
     "lesson_number",
     "list_lessons",
@@ -122,3 +123,11 @@ def lesson_number(session: Session, lesson: Lesson) -> int:
         (Lesson.publish_date < lesson.publish_date)
         | ((Lesson.publish_date == lesson.publish_date) & (Lesson.id < lesson.id))))
     return int(before or 0) + 1
+
+
+def get_published_lesson(session: Session, lesson_id: int, today: date) -> Lesson:
+    """A lesson members may open: scheduled ones stay hidden until their day."""
+    lesson = session.get(Lesson, lesson_id)
+    if lesson is None or lesson.publish_date > today:
+        raise NotFound(f"no lesson {lesson_id}")
+    return lesson

@@ -57,18 +57,28 @@ def award(
 
 
 def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> PointsEntry:
-    """Cancel a ledger line by adding its opposite; the original stays as it was."""
+    """Cancel a ledger line by adding its opposite; the original stays as it was.
+
+    Reversing the same line again returns the existing correction (its reference
+    ``reverse:<id>`` is unique per member), so a repeated request cannot double it.
+    """
     original = session.get(PointsEntry, entry_id)
     if original is None:
         raise NotFound(f"no points entry {entry_id}")
-    correction = PointsEntry(
-        member_id=original.member_id, activity=Activity.CORRECTION.value,
-        reference=f"reverse:{entry_id}", delta=-original.delta, note=reason[:200],
-        created_at=now, reverses_id=entry_id,
+    reference = f"reverse:{entry_id}"
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    session.execute(
+        insert(PointsEntry)
+        .values(member_id=original.member_id, activity=Activity.CORRECTION.value,
+                reference=reference, delta=-original.delta, note=reason[:200],
+                created_at=now, reverses_id=entry_id)
+        .on_conflict_do_nothing()
     )
-    session.add(correction)
-    session.flush()
-    return correction
+    return session.scalars(select(PointsEntry).where(
+        PointsEntry.member_id == original.member_id,
+        PointsEntry.activity == Activity.CORRECTION.value,
+        PointsEntry.reference == reference)).one()
 
 
 def total(session: Session, member_id: int) -> int:

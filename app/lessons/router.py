@@ -1,0 +1,58 @@
+"""Lessons: the admin API and the public page ``/lessons/{id}`` that news replies link to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.deps import CurrentAdmin, SessionDep, SettingsDep
+from app.lessons import service
+from app.lessons.render import markdown_to_html
+from app.lessons.schemas import LessonIn, LessonOut
+
+admin_router = APIRouter(prefix="/api/admin/lessons", tags=["lessons"])
+page_router = APIRouter(tags=["lessons"])
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+
+@admin_router.post("", response_model=LessonOut, status_code=201)
+def create_lesson(body: LessonIn, _admin: CurrentAdmin, session: SessionDep,
+                  settings: SettingsDep) -> LessonOut:
+    """Add a lesson; without ``publish_date`` it is published today."""
+    now = datetime.now(UTC)
+    lesson = service.create_lesson(
+        session, title=body.title, summary=body.summary, body=body.body,
+        publish_date=body.publish_date or now.astimezone(settings.zone).date(), now=now,
+        link=str(body.link) if body.link else None,
+        cover_url=str(body.cover_url) if body.cover_url else None, tags=body.tags,
+    )
+    return LessonOut.model_validate(lesson)
+
+
+@admin_router.get("", response_model=list[LessonOut])
+def list_lessons(_admin: CurrentAdmin, session: SessionDep,
+                 limit: int = Query(100, ge=1, le=500),
+                 offset: int = Query(0, ge=0)) -> list[LessonOut]:
+    """Every lesson, scheduled ones included, newest publish date first."""
+    lessons = service.list_lessons(session, limit=limit, offset=offset)
+    return [LessonOut.model_validate(lesson) for lesson in lessons]
+
+
+@page_router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
+def lesson_page(lesson_id: int, request: Request, session: SessionDep,
+                settings: SettingsDep) -> HTMLResponse:
+    """The lesson as a mobile web page (Markdown rendered, raw HTML escaped)."""
+    today = datetime.now(settings.zone).date()
+    lesson = service.get_published_lesson(session, lesson_id, today)
+    return templates.TemplateResponse(
+        request, "lessons/page.html",
+        {"lesson": lesson, "body_html": markdown_to_html(lesson.body)},
+        headers={"Cache-Control": "public, max-age=300",
+                 "Content-Security-Policy": "default-src 'none'; img-src https: http: data:; "
+                                            "style-src 'unsafe-inline'"},
+    )
