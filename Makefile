@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/hongxin db upgrade
+	$(BIN)/hongxin demo-data
 	$(BIN)/hongxin serve --host $(HOST) --port $(PORT)
 
 test: install

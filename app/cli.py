@@ -194,6 +194,26 @@ def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
     return import_file(settings.database_url, Path(args.file), args.name)
 
 
+def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from app import migrations
+    from app.db import Database
+    from app.demo.service import load_demo
+
+    migrations.upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            result = load_demo(session, datetime.now(UTC), settings.zone)
+    finally:
+        database.close()
+    print(f"demo data: {result.lessons_added} lessons added, quiz bank "
+          f"{'added' if result.bank_added else 'already there'}"
+          f"{', activated' if result.bank_activated else ''}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hongxin", description="红心 party-building service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -249,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--id", type=int, help="one message (failed or unsendable)")
     which.add_argument("--all-failed", action="store_true", help="every failed message")
     retry.set_defaults(run=_outbox_retry)
+
+    commands.add_parser("demo-data", help="load demo lessons and a quiz bank (idempotent)") \
+        .set_defaults(run=_demo_data)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
     fake.add_argument("--host", default="127.0.0.1")

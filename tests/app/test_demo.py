@@ -1,0 +1,29 @@
+"""``hongxin demo-data`` loads lessons and an active 30-question bank, once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app import cli
+from app.db import Database
+from app.demo.content import LESSONS
+from app.models import BankQuestion, Lesson, QuizBank
+
+
+def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HONGXIN_DATABASE_URL", database_url)
+    assert cli.main(["demo-data"]) == 0
+    assert cli.main(["demo-data"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(LESSONS)} lessons added" in out and "0 lessons added" in out
+    database = Database(database_url)
+    try:
+        with database.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(Lesson)) == len(LESSONS)
+            banks = session.scalars(select(QuizBank)).all()
+            assert len(banks) == 1 and banks[0].is_active and banks[0].question_count == 30
+            assert session.scalar(select(func.count()).select_from(BankQuestion)) == 30
+    finally:
+        database.close()
