@@ -15,6 +15,7 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
+from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.points.router import router as points_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool | None =
     app.include_router(reachability_router)
     app.include_router(events_router)
     app.include_router(mp_router)
+    app.include_router(mp_learning_router)
     app.include_router(quiz_banks_router)
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)

@@ -44,6 +44,7 @@ __all__ = [
     "answer",
     "check_answer_rate",
     "current_question",
+    "question_row",
     "quit_attempt",
     "start",
     "to_question",
@@ -73,7 +74,7 @@ def _view(attempt: QuizAttempt, position: int, row: BankQuestion) -> QuizQuestio
                         stem=question.stem, options=options)
 
 
-def _question_row(session: Session, attempt: QuizAttempt, position: int) -> BankQuestion:
+def question_row(session: Session, attempt: QuizAttempt, position: int) -> BankQuestion:
     row = session.get(BankQuestion, attempt.question_ids[position - 1])
     assert row is not None  # bank questions are never deleted while attempts point at them
     return row
@@ -84,7 +85,7 @@ def current_question(session: Session, attempt: QuizAttempt) -> QuizQuestion | N
     if attempt.status != "open" or attempt.answered >= len(attempt.question_ids):
         return None
     position = attempt.answered + 1
-    return _view(attempt, position, _question_row(session, attempt, position))
+    return _view(attempt, position, question_row(session, attempt, position))
 
 
 def _expire_if_idle(attempt: QuizAttempt, now: datetime) -> bool:
@@ -168,7 +169,7 @@ def _score(session: Session, attempt: QuizAttempt) -> QuizScore:
 
 
 def _stored_verdict(session: Session, attempt: QuizAttempt, stored: QuizAnswer) -> QuizVerdict:
-    row = _question_row(session, attempt, stored.position)
+    row = question_row(session, attempt, stored.position)
     question, shuffle = to_question(row), _shuffle(attempt, stored.position)
     expected = (shuffle.to_presented(question.answer) if shuffle is not None
                 else question.display_answer)
@@ -200,7 +201,7 @@ def answer(
     if position != attempt.answered + 1:
         return QuizVerdict(position=position, problem="not_current",
                            next_question=current_question(session, attempt))
-    row = _question_row(session, attempt, position)
+    row = question_row(session, attempt, position)
     question, shuffle = to_question(row), _shuffle(attempt, position)
     result = quizzes.grade(question, text, shuffle=shuffle)
     if not result.well_formed:

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-import quizzes
 from app.db import Database
 from app.lessons.service import create_lesson
 from app.main import create_app
@@ -19,11 +18,10 @@ from app.models import LessonRead, Member, PointsEntry, QuizAnswer, QuizAttempt
 from app.points.service import total
 from app.quiz_banks.service import activate_bank, import_bank
 from app.quiz_play import service as play
-from app.quiz_play.service import to_question
 from app.wechat import codec
 from tests.app.conftest import make_settings
 from tests.support.factories import create_member
-from tests.support.quizbanks import bank_csv
+from tests.support.quizbanks import bank_csv, right_answer
 from tests.support.wechat import Platform, message_xml
 
 OPENID = "o_quiz_member"
@@ -63,21 +61,6 @@ class Member_:
         return content
 
 
-def right_answer(database: Database, openid: str = OPENID) -> str:
-    """The current question's answer in the letters the member was shown."""
-    with database.unit_of_work() as session:
-        member = session.scalars(select(Member).where(Member.openid == openid)).one()
-        attempt = session.scalars(select(QuizAttempt).where(
-            QuizAttempt.member_id == member.id, QuizAttempt.status == "open")).one()
-        position = attempt.answered + 1
-        row = play._question_row(session, attempt, position)
-        question = to_question(row)
-        letters = attempt.shuffles[position - 1]
-        if letters:
-            return quizzes.OptionShuffle.from_letters(letters).to_presented(question.answer)
-        return question.display_answer
-
-
 def test_whole_quiz_through_wechat_with_points(
     chat: TestClient, platform: Platform, database: Database, bank: int
 ) -> None:
@@ -85,7 +68,7 @@ def test_whole_quiz_through_wechat_with_points(
     question = member.say("答题")
     assert question.startswith("第 1/5 题")
     for number in range(1, 6):
-        reply = member.say(right_answer(database))
+        reply = member.say(right_answer(database, OPENID))
         assert reply.startswith("回答正确！正确答案：")
         if number < 5:
             assert f"第 {number + 1}/5 题" in reply
@@ -102,7 +85,7 @@ def test_retries_during_a_quiz_grade_once(
 ) -> None:
     member = Member_(chat, platform)
     member.say("答题")
-    answer = right_answer(database)
+    answer = right_answer(database, OPENID)
     first = member.say(answer, msg_id=424242)
     # WeChat retries with the same MsgId (and a new nonce) when the reply is slow.
     assert member.say(answer, msg_id=424242) == first
@@ -121,7 +104,7 @@ def test_quiz_survives_a_restart_and_quit_scores(
         member = Member_(first, platform)
         member.say("答题")
         member.say("错")  # a choice question answered with 对/错 is asked again
-        wrong = "对" if right_answer(database) != "对" else "A"
+        wrong = "对" if right_answer(database, OPENID) != "对" else "A"
         member.say(wrong)
     with TestClient(create_app(make_settings(database_url))) as second:
         member = Member_(second, platform)
@@ -137,7 +120,7 @@ def test_wrong_answer_is_listed_with_the_right_one(
 ) -> None:
     member = Member_(chat, platform)
     member.say("答题")
-    right = right_answer(database)
+    right = right_answer(database, OPENID)
     options = re.findall(r"^([A-F])\. ", member.say("答题"), re.M)
     if options:
         wrong = next(letter for letter in options if letter not in right)

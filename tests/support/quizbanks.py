@@ -6,6 +6,12 @@ import csv
 import io
 
 from openpyxl import Workbook
+from sqlalchemy import select
+
+import quizzes
+from app.db import Database
+from app.models import Member, QuizAttempt
+from app.quiz_play import service as play
 
 HEADER = ["题型", "题目", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "难度", "标签"]
 
@@ -46,3 +52,18 @@ def bank_xlsx(count: int, prefix: str = "题") -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def right_answer(database: Database, openid: str) -> str:
+    """The current question's answer in the letters the member was shown."""
+    with database.unit_of_work() as session:
+        member = session.scalars(select(Member).where(Member.openid == openid)).one()
+        attempt = session.scalars(select(QuizAttempt).where(
+            QuizAttempt.member_id == member.id, QuizAttempt.status == "open")).one()
+        position = attempt.answered + 1
+        row = play.question_row(session, attempt, position)
+        question = play.to_question(row)
+        letters = attempt.shuffles[position - 1]
+        if letters:
+            return quizzes.OptionShuffle.from_letters(letters).to_presented(question.answer)
+        return question.display_answer

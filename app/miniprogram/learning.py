@@ -1,0 +1,142 @@
+"""``/api/mp``: lessons, quizzes and points for the mini-program, over the chat's services."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from app.deps import SessionDep, SettingsDep
+from app.errors import Conflict, InvalidInput, NotFound
+from app.lessons import service as lessons
+from app.lessons.render import markdown_to_html
+from app.miniprogram.deps import CurrentMember
+from app.miniprogram.learning_schemas import (
+    AnswerIn,
+    LessonDetail,
+    LessonItem,
+    PointsLineOut,
+    PointsOut,
+    QuestionOut,
+    ScoreOut,
+    VerdictOut,
+    WrongAnswerOut,
+)
+from app.models.lesson import Lesson
+from app.points.port import points_summary
+from app.quiz_play import service as play
+from bots import texts
+from bots.ports import QuizQuestion, QuizScore
+
+router = APIRouter(prefix="/api/mp", tags=["mini-program"])
+
+
+def _item(lesson: Lesson, number: int) -> LessonItem:
+    return LessonItem(id=lesson.id, number=number, title=lesson.title, summary=lesson.summary,
+                      cover_url=lesson.cover_url, tags=lesson.tags,
+                      publish_date=lesson.publish_date)
+
+
+def _detail(lesson: Lesson, number: int, points: int) -> LessonDetail:
+    return LessonDetail(**_item(lesson, number).model_dump(), body=lesson.body,
+                        body_html=markdown_to_html(lesson.body), link=lesson.link,
+                        points_awarded=points)
+
+
+def _question(question: QuizQuestion) -> QuestionOut:
+    return QuestionOut(**{**asdict(question), "options": list(question.options)})
+
+
+def _score(score: QuizScore) -> ScoreOut:
+    return ScoreOut(**asdict(score))
+
+
+@router.get("/lessons", response_model=list[LessonItem])
+def lesson_list(member: CurrentMember, session: SessionDep,
+                settings: SettingsDep) -> list[LessonItem]:
+    """Published lessons, numbered as in the chat's ``课程``."""
+    del member
+    today = datetime.now(settings.zone).date()
+    return [_item(lesson, number) for number, lesson
+            in enumerate(lessons.published_lessons(session, today), start=1)]
+
+
+@router.get("/lessons/today", response_model=LessonDetail)
+def lesson_today(member: CurrentMember, session: SessionDep,
+                 settings: SettingsDep) -> LessonDetail:
+    """Today's lesson (the chat's ``学习``); opening it counts as read."""
+    now = datetime.now(UTC)
+    lesson = lessons.todays_lesson(session, now.astimezone(settings.zone).date())
+    if lesson is None:
+        raise NotFound("no lesson has been published yet")
+    points = lessons.mark_read(session, member.id, lesson.id, now, settings.zone)
+    return _detail(lesson, lessons.lesson_number(session, lesson), points)
+
+
+@router.get("/lessons/{lesson_id}", response_model=LessonDetail)
+def lesson_detail(lesson_id: int, member: CurrentMember, session: SessionDep,
+                  settings: SettingsDep) -> LessonDetail:
+    """One published lesson; opening it counts as read."""
+    now = datetime.now(UTC)
+    lesson = lessons.get_published_lesson(session, lesson_id, now.astimezone(settings.zone).date())
+    points = lessons.mark_read(session, member.id, lesson.id, now, settings.zone)
+    return _detail(lesson, lessons.lesson_number(session, lesson), points)
+
+
+@router.post("/quiz/attempts", response_model=QuestionOut, status_code=201)
+def start_quiz(member: CurrentMember, session: SessionDep) -> QuestionOut:
+    """Start a quiz (or resume the open one): the current question, without its answer."""
+    started = play.start(session, member.id, datetime.now(UTC))
+    if started == "no_bank":
+        raise Conflict(texts.QUIZ_NO_BANK)
+    if started == "contest_used_up":
+        raise Conflict(texts.QUIZ_CONTEST_USED_UP)
+    return _question(started)
+
+
+@router.post("/quiz/attempts/{attempt_id}/answers", response_model=VerdictOut)
+def answer_question(attempt_id: int, body: AnswerIn, member: CurrentMember,
+                    session: SessionDep, settings: SettingsDep) -> VerdictOut:
+    """Answer question ``position`` once; repeating it returns the same grade."""
+    now = datetime.now(UTC)
+    play.check_answer_rate(session, member.id, now)
+    verdict = play.answer(session, member.id, attempt_id, body.position, body.answer, now,
+                          settings.zone)
+    if verdict is None:
+        raise Conflict(texts.QUIZ_CLOSED)
+    if verdict.problem is not None:
+        message = texts.QUIZ_ANSWER_PROBLEMS.get(verdict.problem, "请回答当前题目。")
+        field = "position" if verdict.problem == "not_current" else "answer"
+        raise InvalidInput(message, errors=[{"field": field, "message": message}])
+    return VerdictOut(
+        position=verdict.position, correct=verdict.correct, expected=verdict.expected,
+        explanation=verdict.explanation, points=verdict.points,
+        next_question=_question(verdict.next_question) if verdict.next_question else None,
+        score=_score(verdict.score) if verdict.score else None,
+    )
+
+
+@router.post("/quiz/attempts/{attempt_id}/quit", response_model=ScoreOut)
+def quit_quiz(attempt_id: int, member: CurrentMember, session: SessionDep) -> ScoreOut:
+    """End the attempt early, scoring what was answered."""
+    score = play.quit_attempt(session, member.id, attempt_id, datetime.now(UTC))
+    if score is None:
+        raise Conflict(texts.QUIZ_CLOSED)
+    return _score(score)
+
+
+@router.get("/quiz/wrong-answers", response_model=list[WrongAnswerOut])
+def wrong_answers(member: CurrentMember, session: SessionDep) -> list[WrongAnswerOut]:
+    """The member's recent wrong answers with the right ones (the chat's ``错题``)."""
+    return [WrongAnswerOut(**{**asdict(w), "options": list(w.options)})
+            for w in play.wrong_answers(session, member.id, 20)]
+
+
+@router.get("/points", response_model=PointsOut)
+def my_points(member: CurrentMember, session: SessionDep, settings: SettingsDep) -> PointsOut:
+    """Total, rank and the latest ledger lines (the chat's ``积分``)."""
+    summary = points_summary(session, member.id, settings.zone)
+    return PointsOut(total=summary.total, rank=summary.rank, members=summary.members,
+                     recent=[PointsLineOut(at=line.at, label=line.label, delta=line.delta)
+                             for line in summary.recent])
