@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 import quizzes
@@ -76,10 +76,13 @@ def store_bank(
     session.add(row)
     session.flush()
     rows = question_rows(row.id, bank)
-    # Core executemany: SQLAlchemy batches it into multi-row INSERTs, about a
-    # hundred times faster than adding 10,000 ORM objects.
+    # A Core executemany on the table, not ORM objects nor the ORM bulk insert: the
+    # latter splits rows by which columns are NULL (difficulty often is), which
+    # turned 10,000 rows into thousands of statements.
+    statement = insert(cast(Table, BankQuestion.__table__))
+    connection = session.connection()
     for start in range(0, len(rows), CHUNK):
-        session.execute(insert(BankQuestion), rows[start:start + CHUNK])
+        connection.execute(statement, rows[start:start + CHUNK])
         if progress is not None:
             progress(min(start + CHUNK, len(rows)), len(rows))
     return row
