@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from app.contests.router import router as contests_router
 from app.db import Database
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
@@ -104,4 +105,5 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool | None =
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)
     app.include_router(points_router)
+    app.include_router(contests_router)
     return app

@@ -156,6 +156,7 @@ class QuizVerdict:
     problem: str | None = None
     next_question: QuizQuestion | None = None
     score: QuizScore | None = None
+    timed_out: bool = False  # a contest question answered after its time limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ def answer(turn: Turn) -> Reply:
             return _ask(turn, verdict.next_question, hint)
         return TextReply(hint)
     graded = texts.quiz_verdict(verdict.correct, verdict.expected, verdict.explanation,
-                                verdict.points)
+                                verdict.points, verdict.timed_out)
     if verdict.next_question is not None:
         return _ask(turn, verdict.next_question, graded)
     if verdict.score is not None:

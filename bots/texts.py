@@ -197,8 +197,9 @@ def quiz_question(position: int, total: int, kind: str, stem: str,
     return "\n".join(lines)
 
 
-def quiz_verdict(correct: bool, expected: str, explanation: str, points: int) -> str:
-    head = f"{QUIZ_RIGHT}！" if correct else f"{QUIZ_WRONG}。"
+def quiz_verdict(correct: bool, expected: str, explanation: str, points: int,
+                 timed_out: bool = False) -> str:
+    head = f"{QUIZ_RIGHT}！" if correct else f"{QUIZ_WRONG}{'（超时）' if timed_out else ''}。"
     lines = [f"{head}正确答案：{expected}"]
     if explanation:
         lines.append(f"解析：{explanation}")

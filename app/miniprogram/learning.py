@@ -111,7 +111,7 @@ def answer_question(attempt_id: int, body: AnswerIn, member: CurrentMember,
         raise InvalidInput(message, errors=[{"field": field, "message": message}])
     return VerdictOut(
         position=verdict.position, correct=verdict.correct, expected=verdict.expected,
-        explanation=verdict.explanation, points=verdict.points,
+        explanation=verdict.explanation, points=verdict.points, timed_out=verdict.timed_out,
         next_question=_question(verdict.next_question) if verdict.next_question else None,
         score=_score(verdict.score) if verdict.score else None,
     )

@@ -53,6 +53,7 @@ class VerdictOut(BaseModel):
     expected: str = Field(description="the right answer, in the letters shown")
     explanation: str
     points: int
+    timed_out: bool = Field(description="a contest question answered after its time limit")
     next_question: QuestionOut | None
     score: ScoreOut | None
 

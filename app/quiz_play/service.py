@@ -37,6 +37,8 @@ ATTEMPT_SIZE = 5
 IDLE_TIMEOUT = timedelta(minutes=30)
 # The mini-program can be scripted; the chat is paced by WeChat itself.
 ANSWERS_PER_MINUTE = 30
+# Message delivery and typing on a phone take a moment; do not fail a member for it.
+LATE_GRACE_SECONDS = 3
 
 __all__ = [
     "ATTEMPT_SIZE",
@@ -149,6 +151,18 @@ def start(
     return _view(attempt, 1, rows[drawn[0]])
 
 
+def _too_late(session: Session, attempt: QuizAttempt, now: datetime) -> bool:
+    """In a contest with a time limit per question, was this answer sent too late?"""
+    if attempt.contest_id is None:
+        return False
+    contest = session.get(Contest, attempt.contest_id)
+    if contest is None or contest.seconds_per_question is None:
+        return False
+    # The clock starts when the question is sent: the start or the previous answer.
+    allowed = timedelta(seconds=contest.seconds_per_question + LATE_GRACE_SECONDS)
+    return now - attempt.last_activity_at > allowed
+
+
 def _attempt(session: Session, member_id: int, attempt_id: int) -> QuizAttempt | None:
     return session.scalars(select(QuizAttempt).where(
         QuizAttempt.id == attempt_id, QuizAttempt.member_id == member_id)).first()
@@ -203,8 +217,12 @@ def answer(
                            next_question=current_question(session, attempt))
     row = question_row(session, attempt, position)
     question, shuffle = to_question(row), _shuffle(attempt, position)
-    result = quizzes.grade(question, text, shuffle=shuffle)
-    if not result.well_formed:
+    timed_out = _too_late(session, attempt, now)
+    # A late answer counts as unanswered, whatever it says.
+    result = quizzes.grade(question, "" if timed_out else text, shuffle=shuffle)
+    if timed_out:
+        result = quizzes.GradeResult(False, result.expected, "")
+    elif not result.well_formed:
         assert result.problem is not None
         return QuizVerdict(position=position, problem=result.problem.value,
                            next_question=_view(attempt, position, row))
@@ -243,7 +261,7 @@ def answer(
         award(session, member_id, Activity.QUIZ_FULL_MARKS, f"quiz:{attempt.id}:full", now, zone)
     return QuizVerdict(
         position=position, correct=result.correct, expected=result.expected,
-        explanation=question.explanation, points=points,
+        explanation=question.explanation, points=points, timed_out=timed_out,
         next_question=None if finished else current_question(session, attempt),
         score=_score(session, attempt) if finished else None,
     )

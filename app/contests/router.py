@@ -1,0 +1,45 @@
+"""``/api/admin/contests``: open a contest, read and export its results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Query, Response
+
+from app.contests import service
+from app.contests.schemas import ContestIn, ContestOut, ContestResultOut
+from app.deps import CurrentAdmin, SessionDep
+
+router = APIRouter(prefix="/api/admin/contests", tags=["contests"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("", response_model=ContestOut, status_code=201)
+def create_contest(body: ContestIn, _admin: CurrentAdmin, session: SessionDep) -> ContestOut:
+    """Open a contest over a bank for a time window; members join with 答题 while it runs."""
+    contest = service.create_contest(session, **body.model_dump(), now=datetime.now(UTC))
+    return ContestOut.model_validate(contest)
+
+
+@router.get("", response_model=list[ContestOut])
+def list_contests(_admin: CurrentAdmin, session: SessionDep) -> list[ContestOut]:
+    """Every contest, latest start first."""
+    return [ContestOut.model_validate(c) for c in service.list_contests(session)]
+
+
+@router.get("/{contest_id}/results", response_model=list[ContestResultOut])
+def contest_results(contest_id: int, _admin: CurrentAdmin, session: SessionDep,
+                    branch: str | None = Query(None, max_length=64)) -> list[ContestResultOut]:
+    """Each member's best attempt, best first; ``branch`` narrows it to one 支部."""
+    return [ContestResultOut(**asdict(row))
+            for row in service.results(session, contest_id, branch=branch)]
+
+
+@router.get("/{contest_id}/results.xlsx")
+def contest_results_xlsx(contest_id: int, _admin: CurrentAdmin, session: SessionDep) -> Response:
+    """The results as an XLSX workbook."""
+    return Response(service.results_xlsx(session, contest_id), media_type=XLSX,
+                    headers={"Content-Disposition":
+                             f'attachment; filename="contest-{contest_id}.xlsx"'})
