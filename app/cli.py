@@ -189,8 +189,10 @@ def _quiz_template(args: argparse.Namespace, _settings: Settings) -> int:
 def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
+    from app import migrations
     from app.quiz_banks.cli import import_file
 
+    migrations.upgrade(settings.database_url)
     return import_file(settings.database_url, Path(args.file), args.name)
 
 
