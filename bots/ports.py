@@ -128,6 +128,7 @@ class QuizQuestion:
     type: str  # single, multiple, truefalse, fill (quizzes.QuestionType values)
     stem: str
     options: tuple[str, ...] = ()
+    contest: str = ""  # the contest's title when the attempt belongs to one
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ def _ask(turn: Turn, question: QuizQuestion, before: str = "") -> Reply:
     turn.start_flow(FLOW, attempt=question.attempt_id, position=question.position)
     text = texts.quiz_question(question.position, question.total, question.type, question.stem,
                                question.options)
+    if question.contest and question.position == 1:
+        text = f"{texts.contest_banner(question.contest)}\n{text}"
     return TextReply(f"{before}\n\n{text}" if before else text)
 
 

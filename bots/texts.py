@@ -197,6 +197,10 @@ def quiz_question(position: int, total: int, kind: str, stem: str,
     return "\n".join(lines)
 
 
+def contest_banner(title: str) -> str:
+    return f"【知识竞赛】{title}"
+
+
 def quiz_verdict(correct: bool, expected: str, explanation: str, points: int,
                  timed_out: bool = False) -> str:
     head = f"{QUIZ_RIGHT}！" if correct else f"{QUIZ_WRONG}{'（超时）' if timed_out else ''}。"

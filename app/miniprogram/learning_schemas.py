@@ -31,6 +31,7 @@ class QuestionOut(BaseModel):
     type: str
     stem: str
     options: list[str] = Field(description="in this attempt's order; answer with A, B, …")
+    contest: str = Field(default="", description="the contest's title, if any")
 
 
 class AnswerIn(BaseModel):

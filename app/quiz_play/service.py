@@ -67,13 +67,14 @@ def _shuffle(attempt: QuizAttempt, position: int) -> quizzes.OptionShuffle | Non
     return quizzes.OptionShuffle.from_letters(letters) if letters else None
 
 
-def _view(attempt: QuizAttempt, position: int, row: BankQuestion) -> QuizQuestion:
+def _view(attempt: QuizAttempt, position: int, row: BankQuestion,
+          contest: str = "") -> QuizQuestion:
     question = to_question(row)
     shuffle = _shuffle(attempt, position)
     options = shuffle.present(question) if shuffle is not None else question.options
     return QuizQuestion(attempt_id=attempt.id, position=position,
                         total=len(attempt.question_ids), type=question.type.value,
-                        stem=question.stem, options=options)
+                        stem=question.stem, options=options, contest=contest)
 
 
 def question_row(session: Session, attempt: QuizAttempt, position: int) -> BankQuestion:
@@ -148,7 +149,7 @@ def start(
                           started_at=now, last_activity_at=now)
     session.add(attempt)
     session.flush()
-    return _view(attempt, 1, rows[drawn[0]])
+    return _view(attempt, 1, rows[drawn[0]], contest.title if contest else "")
 
 
 def _too_late(session: Session, attempt: QuizAttempt, now: datetime) -> bool:

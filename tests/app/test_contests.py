@@ -77,7 +77,7 @@ def test_contest_draws_from_its_bank_and_keeps_the_best_attempt(
         bob = create_member(session, name="乙", branch="二支部").id
         contest_id = contest.id
     asked = play_through(database, alice, START + timedelta(minutes=1), wrong=2)
-    assert asked.stem.startswith("竞赛") and asked.total == 4
+    assert asked.stem.startswith("竞赛") and asked.total == 4 and asked.contest == "党史知识竞赛"
     play_through(database, alice, START + timedelta(minutes=10), wrong=0)
     play_through(database, bob, START + timedelta(minutes=1), wrong=0,
                  step=timedelta(seconds=9))

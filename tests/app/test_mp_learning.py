@@ -51,7 +51,8 @@ def test_quiz_start_and_answer_never_leak_the_key(
     question = mp.post("/api/mp/quiz/attempts")
     assert question.status_code == 201, question.text
     body = question.json()
-    assert set(body) == {"attempt_id", "position", "total", "type", "stem", "options"}
+    assert set(body) == {"attempt_id", "position", "total", "type", "stem", "options",
+                         "contest"}
     attempt = body["attempt_id"]
     assert mp.post("/api/mp/quiz/attempts").json() == body  # resumes, same question
     verdict = None

@@ -53,7 +53,8 @@ class Member_:
                                                        msg_id=msg_id))
         response = self.client.post("/wechat", params=params, content=body)
         assert response.status_code == 200
-        return response.text
+        reply: str = response.text
+        return reply
 
     def say(self, text: str, msg_id: int | None = None) -> str:
         content = codec.parse_fields(self.raw(text, msg_id))["Content"]

@@ -23,8 +23,8 @@ def right_letters(conversation: Conversation) -> str:
     state = conversation.member.conversation
     assert state is not None
     attempt = conversation.quiz.attempts[state["attempt"]]
-    position = state["position"]
-    question = attempt.questions[position - 1]
+    position: int = state["position"]
+    question: quizzes.Question = attempt.questions[position - 1]
     if not question.options:
         return question.accepted_answers[-1]
     return attempt.shuffles[position - 1].to_presented(question.answer)
@@ -128,3 +128,17 @@ def test_points_summary() -> None:
     assert isinstance(reply, TextReply)
     assert "12 分" in reply.text and "第 2 名" in reply.text
     assert "11-22 09:05 答对题目 +1" in reply.text
+
+
+def test_a_contest_question_carries_its_banner() -> None:
+    from dataclasses import replace
+
+    chat = Conversation()
+    original = chat.quiz.start
+
+    def contest_start(member_id: int, now: datetime) -> object:
+        asked = original(member_id, now)
+        return replace(asked, contest="党史知识竞赛") if not isinstance(asked, str) else asked
+
+    chat.quiz.start = contest_start  # type: ignore[method-assign, assignment]
+    assert text_of(chat, "答题").startswith("【知识竞赛】党史知识竞赛\n第 1/4 题")

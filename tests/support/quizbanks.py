@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -34,11 +35,12 @@ def bank_rows(count: int, prefix: str = "题") -> list[list[object]]:
     return rows
 
 
-def bank_csv(count: int, prefix: str = "题", extra: list[list[object]] | None = None) -> bytes:
+def bank_csv(count: int, prefix: str = "题",
+             extra: Sequence[Sequence[object]] | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    for row in bank_rows(count, prefix) + (extra or []):
+    for row in [*bank_rows(count, prefix), *(extra or [])]:
         writer.writerow(["" if value is None else value for value in row])
     return out.getvalue().encode("utf-8-sig")
 
