@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots import texts
-from bots.engine import Bot, Turn
+from bots.engine import Bot, Handler, Turn
 from bots.messages import Article, NewsReply, Reply, TextReply
 from bots.ports import LessonCard
 
@@ -11,6 +11,9 @@ LESSON_WORDS = ("学习", "微党课")
 LIST_WORDS = ("课程",)
 # A chat reply stays readable up to about this many lines.
 MAX_LISTED = 15
+MAX_OFFERED = 3
+# Single characters match too much; long messages are not looking for a title.
+SEARCH_LENGTH = range(2, 21)
 
 
 def _open(turn: Turn, lesson: LessonCard) -> Reply:
@@ -50,7 +53,24 @@ def open_lesson(turn: Turn) -> Reply:
     return _open(turn, lesson)
 
 
+def _offering_lessons(fallback: Handler) -> Handler:
+    """Before the fallback hint, offer lessons whose title contains what the member typed."""
+
+    def offer(turn: Turn) -> Reply:
+        words = turn.text
+        if turn.incoming.kind == "text" and len(words) in SEARCH_LENGTH:
+            found = turn.services.lessons.search(words, turn.now, MAX_OFFERED)
+            if found:
+                lines = [texts.LESSONS_FOUND]
+                lines += [f"课程 {lesson.number}：{lesson.title}" for lesson in found]
+                return TextReply("\n".join(lines))
+        return fallback(turn)
+
+    return offer
+
+
 def register(bot: Bot) -> None:
     bot.on_keyword(LESSON_WORDS, todays_lesson, menu_key="LESSON_TODAY")
     bot.on_keyword(LIST_WORDS, lesson_list)
     bot.on_command("课程", open_lesson)
+    bot.fallback = _offering_lessons(bot.fallback)

@@ -117,6 +117,9 @@ class Lessons(Protocol):
     def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
         """Count a reading once per member and lesson; the points it earned."""
 
+    def search(self, words: str, now: datetime, limit: int) -> list[LessonCard]:
+        """Published lessons whose title contains ``words``."""
+
 
 @dataclass(frozen=True, slots=True)
 class QuizQuestion:

@@ -153,6 +153,7 @@ NO_LESSONS = "课程库还是空的，敬请期待。"
 LESSON_NUMBER_INVALID = "请发送“课程 N”打开第 N 课，N 为课程列表中的编号。"
 LESSON_LIST_HEAD = "课程列表（发送“课程 N”打开第 N 课）："
 LESSON_LIST_MORE = "……仅显示最近 {shown} 课，共 {count} 课。"
+LESSONS_FOUND = "找到这些相关课程，发送“课程 N”阅读："
 
 
 def lesson_not_found(number: int) -> str:

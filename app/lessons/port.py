@@ -44,5 +44,10 @@ class LessonsPort:
                                           number)
         return None if lesson is None else self._card(lesson, number)
 
+    def search(self, words: str, now: datetime, limit: int) -> list[LessonCard]:
+        day = now.astimezone(self._zone).date()
+        return [self._card(lesson, number) for number, lesson
+                in service.search_titles(self._session, words, day, limit)]
+
     def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
         return service.mark_read(self._session, member_id, lesson_id, now, self._zone)

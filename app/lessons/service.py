@@ -31,6 +31,7 @@ __all__ = [
     "list_lessons",
     "mark_read",
     "published_lessons",
+    "search_titles",
     "todays_lesson",
 ]
 
@@ -131,3 +132,15 @@ def get_published_lesson(session: Session, lesson_id: int, today: date) -> Lesso
     if lesson is None or lesson.publish_date > today:
         raise NotFound(f"no lesson {lesson_id}")
     return lesson
+
+
+def search_titles(session: Session, words: str, today: date,
+                  limit: int) -> list[tuple[int, Lesson]]:
+    """(number, lesson) for published lessons whose title contains ``words``."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found = session.scalars(
+        select(Lesson).where(Lesson.publish_date <= today,
+                             Lesson.title.like(f"%{escaped}%", escape="\\"))
+        .order_by(Lesson.publish_date.desc(), Lesson.id.desc()).limit(limit)
+    ).all()
+    return [(lesson_number(session, lesson), lesson) for lesson in found]

@@ -23,7 +23,7 @@ def admin(database_url: str) -> Iterator[TestClient]:
 
 def test_create_list_and_read_a_lesson(admin: TestClient) -> None:
     created = admin.post("/api/admin/lessons", headers=AUTH, json={
-        "title": "党章里的“四个服从”", "summary": "五分钟读懂组织原则",
+        "title": "党章里的“四个服从”<b>", "summary": "五分钟读懂<i>组织原则</i>",
         "body": "## 要点\n\n- 个人服从组织\n- **少数**服从多数\n\n<script>alert(1)</script>\n"
                 "[坏链接](javascript:alert(1))",
         "tags": ["党章"], "link": "https://example.org/more",
@@ -38,6 +38,7 @@ def test_create_list_and_read_a_lesson(admin: TestClient) -> None:
     assert "<h2>要点</h2>" in html and "<strong>少数</strong>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="javascript:' not in html
+    assert "&lt;b&gt;" in html and "<i>" not in html
     assert 'name="viewport"' in html and "阅读原文" in html
 
 

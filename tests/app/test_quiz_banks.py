@@ -126,3 +126,21 @@ def test_cli_import_reports_file_and_row(
             assert [(b.name, b.question_count) for b in banks] == [("命令行", 6)]
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings_as_excel_saves_them(admin: TestClient, encoding: str) -> None:
+    text = bank_csv(4).decode("utf-8-sig")
+    status, body = upload(admin, text.encode(encoding), "编码.csv")
+    assert status == 201, body
+    assert body["question_count"] == 4
+
+
+def test_json_upload(admin: TestClient) -> None:
+    import json
+
+    payload = [{"type": "single", "question": "一题", "option_a": "甲", "option_b": "乙",
+                "answer": "a"},
+               {"type": "truefalse", "question": "二题", "answer": "正确"}]
+    status, body = upload(admin, json.dumps(payload, ensure_ascii=False).encode(), "b.json")
+    assert status == 201 and body["question_count"] == 2

@@ -211,3 +211,16 @@ def test_rotation_rule(database: Database) -> None:
                               now=datetime.now(UTC))
         assert todays_lesson(session, day) == fresh
         assert todays_lesson(session, date(2025, 1, 1)) is None
+
+
+def test_fallback_offers_lessons_by_title(
+    chat: TestClient, platform: Platform, database: Database
+) -> None:
+    with database.unit_of_work() as session:
+        for title in ("民主集中制的四个服从", "100%的投入"):
+            create_lesson(session, title=title, summary="", body="",
+                          publish_date=date(2026, 1, 1), now=datetime.now(UTC))
+    member = Member_(chat, platform)
+    assert "课程 1：民主集中制的四个服从" in member.say("四个服从")
+    assert "课程 2：100%的投入" in member.say("0%的")
+    assert "没有看懂" in member.say("_%")

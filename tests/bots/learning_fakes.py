@@ -47,6 +47,9 @@ class FakeLessons:
     def by_number(self, number: int, now: datetime) -> LessonCard | None:
         return self.lessons[number - 1] if 1 <= number <= len(self.lessons) else None
 
+    def search(self, words: str, now: datetime, limit: int) -> list[LessonCard]:
+        return [lesson for lesson in self.lessons if words in lesson.title][:limit]
+
     def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
         if (member_id, lesson_id) in self.reads:
             return 0

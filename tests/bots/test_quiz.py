@@ -142,3 +142,12 @@ def test_a_contest_question_carries_its_banner() -> None:
 
     chat.quiz.start = contest_start  # type: ignore[method-assign, assignment]
     assert text_of(chat, "答题").startswith("【知识竞赛】党史知识竞赛\n第 1/4 题")
+
+
+def test_unknown_text_offers_matching_lessons_before_the_hint() -> None:
+    chat = Conversation()
+    chat.lessons.add("民主集中制的四个服从")
+    chat.lessons.add("三会一课")
+    assert "课程 1：民主集中制的四个服从" in text_of(chat, "四个服从")
+    assert "没有看懂" in text_of(chat, "天气怎么样")
+    assert "没有看懂" in text_of(chat, "课")  # one character matches too much
