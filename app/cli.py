@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -24,12 +23,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
 
     migrations.upgrade(settings.database_url)
-    from app.main import RUN_SCHEDULER_ENV
-
-    # uvicorn builds the app in each worker from a factory: the flag goes by environment.
-    os.environ[RUN_SCHEDULER_ENV] = "0" if args.no_scheduler else "1"
     uvicorn.run(
-        "app.main:create_app",
+        # uvicorn builds the app in each worker process from a factory's import path.
+        "app.main:create_app" if args.no_scheduler else "app.main:create_serving_app",
         factory=True,
         host=args.host,
         port=args.port,

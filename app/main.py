@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,19 +31,16 @@ from bots import build_bot
 # The platform answers within a few seconds or not at all; never let a slow call
 # hold a worker for long.
 OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
-RUN_SCHEDULER_ENV = "HONGXIN_RUN_SCHEDULER"
 
 
-def create_app(settings: Settings | None = None, *, run_scheduler: bool | None = None) -> FastAPI:
-    """Build the app; nothing connects until the lifespan starts.
+def create_serving_app() -> FastAPI:
+    """The factory ``hongxin serve`` gives uvicorn: the app plus the scheduler."""
+    return create_app(run_scheduler=True)
 
-    ``run_scheduler`` defaults to ``HONGXIN_RUN_SCHEDULER=1``, which ``hongxin serve``
-    sets unless given ``--no-scheduler`` (uvicorn builds the app from a factory, so
-    the environment is how the flag reaches every worker process).
-    """
+
+def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> FastAPI:
+    """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
-    if run_scheduler is None:
-        run_scheduler = os.environ.get(RUN_SCHEDULER_ENV) == "1"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
