@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.lessons.service import create_lesson
@@ -224,3 +225,35 @@ def test_fallback_offers_lessons_by_title(
     assert "课程 1：民主集中制的四个服从" in member.say("四个服从")
     assert "课程 2：100%的投入" in member.say("0%的")
     assert "没有看懂" in member.say("_%")
+
+
+def test_concurrent_duplicate_answers_are_graded_once(database: Database, bank: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+    with database.unit_of_work() as session:
+        member = create_member(session)
+        member_id, openid = member.id, member.openid
+    for _ in range(3):
+        with database.unit_of_work() as session:
+            asked = play.start(session, member_id, now)
+        assert not isinstance(asked, str)
+        right = right_answer(database, openid)
+
+        def send(attempt_id: int = asked.attempt_id, text: str = right) -> bool:
+            def work(session: Session) -> bool:
+                verdict = play.answer(session, member_id, attempt_id, 1, text, now, SHANGHAI)
+                return verdict is not None and verdict.correct
+
+            return database.run_sync(work)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            verdicts = list(pool.map(lambda _: send(), range(4)))
+        assert verdicts == [True] * 4
+        with database.unit_of_work() as session:
+            attempt = session.get(QuizAttempt, asked.attempt_id)
+            assert attempt is not None and (attempt.answered, attempt.correct) == (1, 1)
+            lines = session.scalar(select(func.count()).select_from(PointsEntry).where(
+                PointsEntry.reference == f"quiz:{asked.attempt_id}:1"))
+            assert lines == 1
+            play.quit_attempt(session, member_id, asked.attempt_id, now)
