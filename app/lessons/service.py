@@ -10,6 +10,7 @@ the same lesson on the same day, and the daily push agrees with the chat.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from app.points.rules import Activity
 from app.points.service import award
 
 __all__ = [
+    "Reading",
     "create_lesson",
     "get_lesson",
     "get_published_lesson",
@@ -30,6 +32,7 @@ __all__ = [
     "lesson_number",
     "list_lessons",
     "mark_read",
+    "open_lesson",
     "published_lessons",
     "search_titles",
     "todays_lesson",
@@ -144,3 +147,26 @@ def search_titles(session: Session, words: str, today: date,
         .order_by(Lesson.publish_date.desc(), Lesson.id.desc()).limit(limit)
     ).all()
     return [(lesson_number(session, lesson), lesson) for lesson in found]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A lesson as opened by a member: its ``课程`` number and the points the reading earned."""
+
+    lesson: Lesson
+    number: int
+    points: int
+
+
+def open_lesson(session: Session, member_id: int, lesson_id: int | None, now: datetime,
+                zone: ZoneInfo) -> Reading:
+    """Open a published lesson (today's when ``lesson_id`` is None) and count the reading."""
+    today = now.astimezone(zone).date()
+    if lesson_id is None:
+        lesson = todays_lesson(session, today)
+        if lesson is None:
+            raise NotFound("no lesson has been published yet")
+    else:
+        lesson = get_published_lesson(session, lesson_id, today)
+    points = mark_read(session, member_id, lesson.id, now, zone)
+    return Reading(lesson, lesson_number(session, lesson), points)

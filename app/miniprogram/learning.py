@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from app.deps import SessionDep, SettingsDep
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.lessons import service as lessons
 from app.lessons.render import markdown_to_html
 from app.miniprogram.deps import CurrentMember
@@ -38,10 +38,11 @@ def _item(lesson: Lesson, number: int) -> LessonItem:
                       publish_date=lesson.publish_date)
 
 
-def _detail(lesson: Lesson, number: int, points: int) -> LessonDetail:
-    return LessonDetail(**_item(lesson, number).model_dump(), body=lesson.body,
+def _detail(reading: lessons.Reading) -> LessonDetail:
+    lesson = reading.lesson
+    return LessonDetail(**_item(lesson, reading.number).model_dump(), body=lesson.body,
                         body_html=markdown_to_html(lesson.body), link=lesson.link,
-                        points_awarded=points)
+                        points_awarded=reading.points)
 
 
 def _question(question: QuizQuestion) -> QuestionOut:
@@ -66,22 +67,16 @@ def lesson_list(member: CurrentMember, session: SessionDep,
 def lesson_today(member: CurrentMember, session: SessionDep,
                  settings: SettingsDep) -> LessonDetail:
     """Today's lesson (the chat's ``学习``); opening it counts as read."""
-    now = datetime.now(UTC)
-    lesson = lessons.todays_lesson(session, now.astimezone(settings.zone).date())
-    if lesson is None:
-        raise NotFound("no lesson has been published yet")
-    points = lessons.mark_read(session, member.id, lesson.id, now, settings.zone)
-    return _detail(lesson, lessons.lesson_number(session, lesson), points)
+    return _detail(lessons.open_lesson(session, member.id, None, datetime.now(UTC),
+                                       settings.zone))
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)
 def lesson_detail(lesson_id: int, member: CurrentMember, session: SessionDep,
                   settings: SettingsDep) -> LessonDetail:
     """One published lesson; opening it counts as read."""
-    now = datetime.now(UTC)
-    lesson = lessons.get_published_lesson(session, lesson_id, now.astimezone(settings.zone).date())
-    points = lessons.mark_read(session, member.id, lesson.id, now, settings.zone)
-    return _detail(lesson, lessons.lesson_number(session, lesson), points)
+    return _detail(lessons.open_lesson(session, member.id, lesson_id, datetime.now(UTC),
+                                       settings.zone))
 
 
 @router.post("/quiz/attempts", response_model=QuestionOut, status_code=201)
@@ -99,10 +94,8 @@ def start_quiz(member: CurrentMember, session: SessionDep) -> QuestionOut:
 def answer_question(attempt_id: int, body: AnswerIn, member: CurrentMember,
                     session: SessionDep, settings: SettingsDep) -> VerdictOut:
     """Answer question ``position`` once; repeating it returns the same grade."""
-    now = datetime.now(UTC)
-    play.check_answer_rate(session, member.id, now)
-    verdict = play.answer(session, member.id, attempt_id, body.position, body.answer, now,
-                          settings.zone)
+    verdict = play.answer_rate_limited(session, member.id, attempt_id, body.position,
+                                       body.answer, datetime.now(UTC), settings.zone)
     if verdict is None:
         raise Conflict(texts.QUIZ_CLOSED)
     if verdict.problem is not None:

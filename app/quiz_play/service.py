@@ -44,6 +44,7 @@ __all__ = [
     "ATTEMPT_SIZE",
     "IDLE_TIMEOUT",
     "answer",
+    "answer_rate_limited",
     "check_answer_rate",
     "current_question",
     "question_row",
@@ -307,3 +308,12 @@ def check_answer_rate(session: Session, member_id: int, now: datetime) -> None:
     if recent >= ANSWERS_PER_MINUTE:
         raise TooManyRequests("too many answers; wait a minute",
                               headers={"Retry-After": "60"})
+
+
+def answer_rate_limited(
+    session: Session, member_id: int, attempt_id: int, position: int, text: str,
+    now: datetime, zone: ZoneInfo,
+) -> QuizVerdict | None:
+    """:func:`answer` for scriptable clients: 429 beyond :data:`ANSWERS_PER_MINUTE`."""
+    check_answer_rate(session, member_id, now)
+    return answer(session, member_id, attempt_id, position, text, now, zone)
