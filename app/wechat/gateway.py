@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,8 @@ class GatewayConfig:
     aes_keys: list[str]
     replay_window_seconds: int
     safe_only: bool
+    # How times are shown to members (HONGXIN_TIMEZONE).
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class CallbackGateway:
         self._clock = clock
         self._budget = reply_budget_seconds
         self._crypto = MessageCrypto(config.token, config.aes_keys, config.app_id)
+        self._zone = ZoneInfo(config.timezone)
 
     def echo(self, params: Mapping[str, str]) -> str:
         """The URL verification handshake: echo ``echostr`` when the signature holds."""
@@ -227,7 +231,7 @@ class CallbackGateway:
         if earlier is not None:
             return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
         member = touch_member(sql, incoming.openid, now, opens_window=envelope.opens_window)
-        services = conversation_services(session, sql, self._words)
+        services = conversation_services(session, sql, self._words, zone=self._zone)
         outcome = self._bot.handle(incoming, member, services, now)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

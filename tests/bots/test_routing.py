@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bots import Bot, Incoming, MemberView, Reply, Services, TextReply, Turn, texts
-from tests.bots.fakes import NOW, Conversation, FakeProfiles, FakeWords
+from bots import Bot, Incoming, MemberView, Reply, TextReply, Turn, texts
+from tests.bots.fakes import NOW, Conversation, fake_services
 
 
 def reply_text(reply: Reply) -> str:
@@ -61,7 +61,7 @@ def test_unknown_text_gets_the_hint() -> None:
 def test_menu_click_dispatches_as_its_keyword() -> None:
     bot = Bot(fallback=lambda turn: TextReply("fallback"))
     bot.on_keyword(("学习",), lambda turn: TextReply("lesson"), menu_key="LESSON_TODAY")
-    services = Services(FakeProfiles(), FakeWords())
+    services = fake_services()
     member = MemberView(id=1, openid="o")
     click = Incoming("o", "event", NOW, event="click", event_key="LESSON_TODAY")
     unknown = Incoming("o", "event", NOW, event="click", event_key="NOPE")
@@ -79,7 +79,7 @@ def test_running_flow_comes_before_commands_and_keywords() -> None:
         return TextReply(f"answer {turn.argument}")
 
     bot.on_flow("quiz", lambda text: text in {"A", "B"}, answer)
-    services = Services(FakeProfiles(), FakeWords())
+    services = fake_services()
     in_quiz = MemberView(id=1, openid="o", conversation={"flow": "quiz"})
     idle = MemberView(id=1, openid="o")
 

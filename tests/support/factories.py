@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Member
+from app.models import Event, Member
 
 _numbers = itertools.count(1)
 
@@ -22,3 +22,16 @@ def create_member(session: Session, **overrides: Any) -> Member:
     session.add(member)
     session.flush()
     return member
+
+
+def create_event(session: Session, **overrides: Any) -> Event:
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"title": "主题党日", "description": "", "location": "党员活动室",
+                              "starts_at": now + timedelta(days=7), "capacity": 10,
+                              "seats_taken": 0, "remind_before_minutes": 60,
+                              "organizer": None, "status": "scheduled", "created_at": now,
+                              "updated_at": now, **overrides}
+    event = Event(**values)
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,105 @@
+"""Events for admins, sign-up lists for organizers: HTTP only, the rules are in the services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.deps import CurrentAdmin, CurrentOrganizer, SessionDep, SettingsDep
+from app.events import api
+from app.events.roster import RosterQuery, View
+from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, SignupPage
+
+router = APIRouter(prefix="/api/admin/events", tags=["events"])
+
+Limit = Annotated[int | None, Query(ge=1, le=10_000)]
+Offset = Annotated[int, Query(ge=0)]
+Search = Annotated[str, Query(max_length=32)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=EventOut)
+def create_event(data: EventCreate, session: SessionDep, settings: SettingsDep,
+                 _admin: CurrentAdmin) -> EventOut:
+    """Create an event (admin)."""
+    return api.create(session, data, _now(), settings.zone)
+
+
+@router.get("", response_model=list[EventOut])
+def list_events(session: SessionDep, settings: SettingsDep,
+                principal: CurrentOrganizer) -> list[EventOut]:
+    """Events, newest first: all for an admin, an organizer's own for an organizer."""
+    return api.list_for(session, principal, settings.zone)
+
+
+@router.get("/{event_id}", response_model=EventOut)
+def get_event(event_id: int, session: SessionDep, settings: SettingsDep,
+              principal: CurrentOrganizer) -> EventOut:
+    """One event with its seat counts."""
+    return api.get(session, event_id, principal, settings.zone)
+
+
+@router.patch("/{event_id}", response_model=EventOut)
+def update_event(event_id: int, patch: EventPatch, session: SessionDep, settings: SettingsDep,
+                 _admin: CurrentAdmin) -> EventOut:
+    """Edit or move an event (admin); its pending reminders move with it."""
+    return api.update(session, event_id, patch, _now(), settings.zone)
+
+
+@router.delete("/{event_id}", response_model=EventOut)
+def cancel_event(event_id: int, session: SessionDep, settings: SettingsDep,
+                 _admin: CurrentAdmin) -> EventOut:
+    """Cancel an event (admin) and tell everyone signed up."""
+    return api.cancel(session, event_id, _now(), settings.zone)
+
+
+@router.get("/{event_id}/signups", response_model=SignupPage)
+def list_signups(event_id: int, session: SessionDep, settings: SettingsDep,
+                 principal: CurrentOrganizer, view: View = "all", q: Search = "",
+                 limit: Limit = None, offset: Offset = 0) -> SignupPage:
+    """The sign-up list: confirmed first, then the waitlist in order."""
+    return api.signups(session, event_id, principal, RosterQuery(view, q, limit, offset),
+                       settings.zone)
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response:
+    # RFC 6266/5987: a UTF-8 filename for browsers, an ASCII fallback for the rest.
+    ascii_name = filename.encode("ascii", "ignore").decode() or "signups"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type,
+                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
+
+@router.get("/{event_id}/signups.csv", response_class=Response)
+def signups_csv(event_id: int, session: SessionDep, settings: SettingsDep,
+                principal: CurrentOrganizer, view: View = "all", q: Search = "",
+                limit: Limit = None, offset: Offset = 0) -> Response:
+    """The sign-up list as CSV (UTF-8 with BOM, so Excel shows Chinese)."""
+    content = api.signups_csv(session, event_id, principal,
+                              RosterQuery(view, q, limit, offset), settings.zone)
+    return _download(content, "text/csv; charset=utf-8", f"event-{event_id}-signups.csv")
+
+
+@router.get("/{event_id}/signups.xlsx", response_class=Response)
+def signups_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
+                 principal: CurrentOrganizer, view: View = "all", q: Search = "",
+                 limit: Limit = None, offset: Offset = 0) -> Response:
+    """The sign-up list as an Excel workbook."""
+    content = api.signups_xlsx(session, event_id, principal,
+                               RosterQuery(view, q, limit, offset), settings.zone)
+    return _download(content,
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"event-{event_id}-signups.xlsx")
+
+
+@router.post("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
+def check_in(event_id: int, signup_id: int, session: SessionDep, settings: SettingsDep,
+             principal: CurrentOrganizer) -> CheckinOut:
+    """Check a signed-up member in on their behalf (organizer); idempotent."""
+    return api.check_in(session, event_id, signup_id, principal, _now(), settings.zone)

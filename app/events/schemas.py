@@ -1,0 +1,78 @@
+"""What the events API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=5000)
+    location: str = Field(min_length=1, max_length=100)
+    starts_at: AwareDatetime
+    capacity: int = Field(ge=1, le=100_000)
+    signup_deadline: AwareDatetime | None = None
+    remind_before_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    organizer: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class EventPatch(BaseModel):
+    """Only the fields given change; ``starts_at`` moves the event and its reminders."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=5000)
+    location: str | None = Field(default=None, min_length=1, max_length=100)
+    starts_at: AwareDatetime | None = None
+    capacity: int | None = Field(default=None, ge=1, le=100_000)
+    signup_deadline: AwareDatetime | None = None
+    remind_before_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+    organizer: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class EventOut(BaseModel):
+    id: int
+    title: str
+    description: str
+    location: str
+    starts_at: datetime
+    starts_at_local: str
+    capacity: int
+    confirmed: int
+    seats_left: int
+    waitlisted: int
+    checked_in: int
+    signup_deadline: datetime | None
+    remind_before_minutes: int
+    organizer: str | None
+    status: Literal["scheduled", "cancelled"]
+
+
+class SignupOut(BaseModel):
+    id: int
+    member_id: int
+    name: str | None
+    phone: str | None
+    branch: str | None
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    waitlist_position: int | None
+    signed_up_at: datetime
+    checked_in_at: datetime | None
+
+
+class SignupPage(BaseModel):
+    event: EventOut
+    total: int
+    items: list[SignupOut]
+
+
+class CheckinOut(BaseModel):
+    outcome: str
+    points: int
+    checked_in_at: datetime | None

@@ -1,0 +1,174 @@
+"""Creating, editing, moving and cancelling events; who may see which.
+
+An organizer sees only the events assigned to it (``event.organizer`` is the
+name its token was created with); an admin sees all. Times are stored in UTC
+and shown in ``HONGXIN_TIMEZONE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from app.deps import Principal
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.events import notices
+from app.events.schemas import EventCreate, EventOut, EventPatch
+from app.events.signups import (
+    CANCELLED,
+    CONFIRMED,
+    WAITLISTED,
+    fill_free_seats,
+    lock_event,
+)
+from app.models import Event, Signup
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    confirmed: int = 0
+    waitlisted: int = 0
+    checked_in: int = 0
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"invalid input: {field}", errors=[{"field": field, "message": message}])
+
+
+def _check_times(starts_at: datetime, deadline: datetime | None, now: datetime, *,
+                 moving: bool) -> None:
+    if moving and starts_at <= now:
+        raise _invalid("starts_at", "must be in the future")
+    if deadline is not None and deadline > starts_at:
+        raise _invalid("signup_deadline", "must not be after starts_at")
+
+
+def create_event(session: Session, data: EventCreate, now: datetime) -> Event:
+    _check_times(data.starts_at, data.signup_deadline, now, moving=True)
+    event = Event(
+        title=data.title, description=data.description, location=data.location,
+        starts_at=data.starts_at, capacity=data.capacity, seats_taken=0,
+        signup_deadline=data.signup_deadline,
+        remind_before_minutes=data.remind_before_minutes, organizer=data.organizer,
+        status="scheduled", created_at=now, updated_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def visible_events(session: Session, principal: Principal, *,
+                   include_past: bool = True) -> list[Event]:
+    query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
+    if not principal.is_admin:
+        query = query.where(Event.organizer == principal.name)
+    if not include_past:
+        query = query.where(Event.status == "scheduled")
+    return list(session.scalars(query))
+
+
+def event_for(session: Session, event_id: int, principal: Principal) -> Event:
+    """The event if ``principal`` may see it: 404 when missing, 403 when not theirs."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    if not principal.is_admin and event.organizer != principal.name:
+        raise Forbidden("this event is assigned to another organizer")
+    return event
+
+
+def counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counts]:
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Signup.event_id,
+            func.sum(case((Signup.status == CONFIRMED, 1), else_=0)),
+            func.sum(case((Signup.status == WAITLISTED, 1), else_=0)),
+            func.sum(case(((Signup.status == CONFIRMED) & Signup.checked_in_at.is_not(None), 1),
+                          else_=0)),
+        ).where(Signup.event_id.in_(event_ids), Signup.status != CANCELLED)
+        .group_by(Signup.event_id)
+    )
+    return {event_id: Counts(int(c or 0), int(w or 0), int(k or 0))
+            for event_id, c, w, k in rows}
+
+
+def to_out(event: Event, tally: Counts, zone: ZoneInfo) -> EventOut:
+    return EventOut(
+        id=event.id, title=event.title, description=event.description,
+        location=event.location, starts_at=event.starts_at.astimezone(UTC),
+        starts_at_local=event.starts_at.astimezone(zone).isoformat(timespec="minutes"),
+        capacity=event.capacity, confirmed=event.seats_taken,
+        seats_left=max(event.capacity - event.seats_taken, 0), waitlisted=tally.waitlisted,
+        checked_in=tally.checked_in,
+        signup_deadline=(event.signup_deadline.astimezone(UTC) if event.signup_deadline
+                         else None),
+        remind_before_minutes=event.remind_before_minutes, organizer=event.organizer,
+        status="cancelled" if event.status == CANCELLED else "scheduled",
+    )
+
+
+def describe(session: Session, events: Sequence[Event], zone: ZoneInfo) -> list[EventOut]:
+    tallies = counts(session, [event.id for event in events])
+    return [to_out(event, tallies.get(event.id, Counts()), zone) for event in events]
+
+
+def _locked(session: Session, event_id: int) -> Event:
+    event = lock_event(session, event_id)
+    if event is None:
+        raise NotFound(f"no event {event_id}")
+    return event
+
+
+def update_event(session: Session, event_id: int, patch: EventPatch, now: datetime,
+                 zone: ZoneInfo) -> Event:
+    """Edit or move an event; moving moves its pending reminders, more seats fill the waitlist."""
+    event = _locked(session, event_id)
+    if event.status == CANCELLED:
+        raise InvalidInput("a cancelled event cannot be changed",
+                           errors=[{"field": "status", "message": "the event is cancelled"}])
+    given = patch.model_fields_set
+    for field in ("title", "location", "capacity", "remind_before_minutes", "starts_at"):
+        if field in given and getattr(patch, field) is None:
+            raise _invalid(field, "must not be null")
+    starts_at = patch.starts_at if patch.starts_at is not None else event.starts_at
+    deadline = patch.signup_deadline if "signup_deadline" in given else event.signup_deadline
+    _check_times(starts_at, deadline, now, moving=patch.starts_at is not None)
+    if patch.capacity is not None and patch.capacity < event.seats_taken:
+        raise _invalid("capacity", f"{event.seats_taken} members already hold a seat; "
+                                   "cancel sign-ups before lowering the capacity below that")
+    for field in ("title", "description", "location", "starts_at", "capacity",
+                  "remind_before_minutes", "organizer"):
+        if field in given:
+            setattr(event, field, getattr(patch, field))
+    if "signup_deadline" in given:
+        event.signup_deadline = patch.signup_deadline
+    event.updated_at = now
+    session.flush()
+    if given & {"starts_at", "remind_before_minutes", "title", "location"}:
+        notices.reschedule_reminders(session, event, now, zone)
+    if patch.capacity is not None:
+        fill_free_seats(session, event, now, zone)
+    return event
+
+
+def cancel_event(session: Session, event_id: int, now: datetime, zone: ZoneInfo) -> Event:
+    """Cancel the event, withdraw its reminders and tell everyone signed up."""
+    event = _locked(session, event_id)
+    if event.status == CANCELLED:
+        return event
+    event.status, event.cancelled_at, event.updated_at = CANCELLED, now, now
+    session.flush()
+    notices.withdraw_event_reminders(session, event.id)
+    members = session.scalars(
+        select(Signup.member_id).where(Signup.event_id == event.id, Signup.status != CANCELLED)
+    )
+    for member_id in members.all():
+        notices.tell_cancelled(session, event, member_id, now, zone)
+    return event

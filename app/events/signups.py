@@ -1,0 +1,313 @@
+"""Taking, giving back and checking in seats: the rules that must never overbook.
+
+Every change to an event's seats starts by locking the event row (``SELECT …
+FOR UPDATE`` on PostgreSQL; on SQLite the write transaction already holds the
+database's one write lock, taken by ``BEGIN IMMEDIATE``). Under that lock the
+waitlist order is stable and a promotion cannot be given twice. The seat
+itself is then taken with a conditional UPDATE (``seats_taken < capacity``)
+and the table's CHECK constraint refuses any overbooking that slipped past
+both, so the database, not Python, has the last word.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.events import notices
+from app.models import Event, Signup
+from app.points.rules import Activity
+from app.points.service import award
+from bots.ports import (
+    CancelOutcome,
+    CheckinResult,
+    EventSummary,
+    MySignup,
+    SignupResult,
+)
+
+CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
+# Members may scan the check-in code from a little before the start until the day is over.
+CHECKIN_OPENS_BEFORE = timedelta(hours=2)
+CHECKIN_CLOSES_AFTER = timedelta(hours=12)
+
+
+def summary(event: Event, zone: ZoneInfo) -> EventSummary:
+    return EventSummary(
+        id=event.id, title=event.title, location=event.location,
+        starts_at=event.starts_at.astimezone(zone), capacity=event.capacity,
+        seats_left=max(event.capacity - event.seats_taken, 0),
+        signup_deadline=event.signup_deadline.astimezone(zone) if event.signup_deadline else None,
+    )
+
+
+def lock_event(session: Session, event_id: int) -> Event | None:
+    return session.scalar(
+        select(Event).where(Event.id == event_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def live_signup(session: Session, event_id: int, member_id: int) -> Signup | None:
+    return session.scalar(
+        select(Signup).where(Signup.event_id == event_id, Signup.member_id == member_id,
+                             Signup.status != CANCELLED)
+        .execution_options(populate_existing=True)
+    )
+
+
+def waitlist_position(session: Session, signup: Signup) -> int:
+    ahead = session.scalar(
+        select(func.count()).select_from(Signup).where(
+            Signup.event_id == signup.event_id, Signup.status == WAITLISTED,
+            Signup.id < signup.id)
+    ) or 0
+    return int(ahead) + 1
+
+
+def _take_seat(session: Session, event: Event) -> bool:
+    taken = session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.seats_taken < Event.capacity)
+        .values(seats_taken=Event.seats_taken + 1)
+        .returning(Event.seats_taken)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is None:
+        return False
+    event.seats_taken = taken[0]
+    session.expire(event, ["seats_taken"])  # the row, not this object, is the truth
+    return True
+
+
+def _give_back_seat(session: Session, event: Event) -> None:
+    session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.seats_taken > 0)
+        .values(seats_taken=Event.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(event, ["seats_taken"])
+
+
+def _insert_signup(session: Session, event_id: int, member_id: int, status: str,
+                   now: datetime) -> int | None:
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
+              else sqlite.insert)
+    row = session.execute(
+        insert(Signup)
+        .values(event_id=event_id, member_id=member_id, status=status, created_at=now,
+                confirmed_at=now if status == CONFIRMED else None)
+        # The partial unique index on live sign-ups is the final word on duplicates.
+        .on_conflict_do_nothing()
+        .returning(Signup.id)
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def sign_up(session: Session, member_id: int, event_id: int, now: datetime,
+            zone: ZoneInfo) -> SignupResult:
+    """A seat while there is one, else a place on the waitlist; refusals say why."""
+    event = lock_event(session, event_id)
+    if event is None:
+        return SignupResult("unknown")
+    if event.status == CANCELLED:
+        return SignupResult("cancelled", summary(event, zone))
+    if now >= event.starts_at:
+        return SignupResult("started", summary(event, zone))
+    existing = live_signup(session, event_id, member_id)
+    if existing is not None:
+        return _already(session, existing, event, zone)
+    if event.signup_deadline is not None and now >= event.signup_deadline:
+        return SignupResult("deadline_passed", summary(event, zone))
+    seated = _take_seat(session, event)
+    signup_id = _insert_signup(session, event_id, member_id,
+                               CONFIRMED if seated else WAITLISTED, now)
+    if signup_id is None:
+        # Only reachable if the lock did not serialise us; keep the seat count honest.
+        if seated:
+            _give_back_seat(session, event)
+        existing = live_signup(session, event_id, member_id)
+        assert existing is not None
+        return _already(session, existing, event, zone)
+    signup = session.get_one(Signup, signup_id)
+    session.refresh(event)
+    if seated:
+        notices.schedule_reminder(session, event, signup, now, zone)
+        return SignupResult("confirmed", summary(event, zone))
+    return SignupResult("waitlisted", summary(event, zone), waitlist_position(session, signup))
+
+
+def _already(session: Session, signup: Signup, event: Event, zone: ZoneInfo) -> SignupResult:
+    if signup.status == CONFIRMED:
+        return SignupResult("already_confirmed", summary(event, zone))
+    return SignupResult("already_waitlisted", summary(event, zone),
+                        waitlist_position(session, signup))
+
+
+def cancel_signup(session: Session, member_id: int, event_id: int, now: datetime,
+                  zone: ZoneInfo) -> CancelOutcome:
+    """Give the seat back; the first on the waitlist gets it and is told."""
+    event = lock_event(session, event_id)
+    if event is None:
+        return "unknown"
+    signup = live_signup(session, event_id, member_id)
+    if signup is None:
+        return "not_signed_up"
+    if event.status != CANCELLED and now >= event.starts_at:
+        return "started"
+    was_confirmed = signup.status == CONFIRMED
+    signup.status, signup.cancelled_at = CANCELLED, now
+    session.flush()
+    notices.withdraw_reminder(session, signup.id)
+    if was_confirmed and event.status != CANCELLED:
+        _pass_seat_on(session, event, now, zone)
+    return "cancelled"
+
+
+def _pass_seat_on(session: Session, event: Event, now: datetime, zone: ZoneInfo) -> None:
+    promoted = promote_waitlisted(session, event, 1, now, zone)
+    if not promoted:
+        _give_back_seat(session, event)
+
+
+def promote_waitlisted(session: Session, event: Event, seats: int, now: datetime,
+                       zone: ZoneInfo) -> int:
+    """Confirm up to ``seats`` waitlisted members in order; the caller holds the event lock.
+
+    The seat count does not change when a freed seat passes straight to the next
+    in line; the caller adjusts it for seats that were not passed on.
+    """
+    if seats <= 0:
+        return 0
+    waiting = list(session.scalars(
+        select(Signup).where(Signup.event_id == event.id, Signup.status == WAITLISTED)
+        .order_by(Signup.id).limit(seats)
+    ))
+    for signup in waiting:
+        signup.status, signup.confirmed_at = CONFIRMED, now
+    session.flush()
+    for signup in waiting:
+        notices.tell_promoted(session, event, signup, now, zone)
+        notices.schedule_reminder(session, event, signup, now, zone)
+    return len(waiting)
+
+
+def fill_free_seats(session: Session, event: Event, now: datetime, zone: ZoneInfo) -> int:
+    """After a capacity increase: hand the new seats to the waitlist, in order."""
+    free = event.capacity - event.seats_taken
+    promoted = promote_waitlisted(session, event, free, now, zone)
+    if promoted:
+        session.execute(
+            update(Event).where(Event.id == event.id, Event.seats_taken + promoted
+                                <= Event.capacity)
+            .values(seats_taken=Event.seats_taken + promoted)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(event)
+    return promoted
+
+
+def check_in(session: Session, member_id: int, event_id: int, now: datetime,
+             zone: ZoneInfo, *, by: str = "chat") -> CheckinResult:
+    """Check the member in once and award the points, idempotently."""
+    event = session.get(Event, event_id)
+    if event is None:
+        return CheckinResult("unknown")
+    view = summary(event, zone)
+    if event.status == CANCELLED:
+        return CheckinResult("cancelled", view)
+    if now < event.starts_at - CHECKIN_OPENS_BEFORE:
+        return CheckinResult("too_early", view)
+    if now > event.starts_at + CHECKIN_CLOSES_AFTER:
+        return CheckinResult("too_late", view)
+    signup = live_signup(session, event_id, member_id)
+    if signup is None:
+        return CheckinResult("not_signed_up", view)
+    if signup.status == WAITLISTED:
+        return CheckinResult("waitlisted", view)
+    return _mark_checked_in(session, signup, view, now, zone, by)
+
+
+def _mark_checked_in(session: Session, signup: Signup, view: EventSummary, now: datetime,
+                     zone: ZoneInfo, by: str) -> CheckinResult:
+    marked = session.execute(
+        update(Signup)
+        .where(Signup.id == signup.id, Signup.checked_in_at.is_(None))
+        .values(checked_in_at=now, checked_in_by=by)
+        .returning(Signup.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    session.expire(signup)
+    if marked is None:
+        return CheckinResult("already_checked_in", view)
+    points = award(session, signup.member_id, Activity.EVENT_CHECKIN,
+                   f"event:{signup.event_id}", now, zone)
+    return CheckinResult("checked_in", view, points)
+
+
+def check_in_signup(session: Session, signup: Signup, event: Event, now: datetime,
+                    zone: ZoneInfo, by: str) -> CheckinResult:
+    """An organizer's check-in: no time window, but only confirmed sign-ups of live events."""
+    view = summary(event, zone)
+    if event.status == CANCELLED:
+        return CheckinResult("cancelled", view)
+    if signup.status != CONFIRMED:
+        return CheckinResult("waitlisted" if signup.status == WAITLISTED else "not_signed_up",
+                             view)
+    return _mark_checked_in(session, signup, view, now, zone, by)
+
+
+def upcoming(session: Session, now: datetime, zone: ZoneInfo,
+             limit: int = 10) -> list[EventSummary]:
+    events = session.scalars(
+        select(Event).where(Event.status == "scheduled", Event.starts_at > now)
+        .order_by(Event.starts_at, Event.id).limit(limit)
+    )
+    return [summary(event, zone) for event in events]
+
+
+def my_signups(session: Session, member_id: int, now: datetime, zone: ZoneInfo) -> list[MySignup]:
+    rows = session.execute(
+        select(Signup, Event).join(Event, Event.id == Signup.event_id)
+        .where(Signup.member_id == member_id, Signup.status != CANCELLED,
+               Event.status == "scheduled",
+               Event.starts_at > now - CHECKIN_CLOSES_AFTER)
+        .order_by(Event.starts_at, Event.id)
+    ).all()
+    result: list[MySignup] = []
+    for signup, event in rows:
+        waiting = signup.status == WAITLISTED
+        result.append(MySignup(
+            event=summary(event, zone), status="waitlisted" if waiting else "confirmed",
+            checked_in=signup.checked_in_at is not None,
+            position=waitlist_position(session, signup) if waiting else None,
+        ))
+    return result
+
+
+class EventSignupsPort:
+    """:class:`bots.ports.EventSignups` inside the current unit of work."""
+
+    def __init__(self, session: Session, zone: ZoneInfo) -> None:
+        self._session = session
+        self._zone = zone
+
+    def upcoming(self, now: datetime) -> list[EventSummary]:
+        return upcoming(self._session, now, self._zone)
+
+    def sign_up(self, member_id: int, event_id: int, now: datetime) -> SignupResult:
+        return sign_up(self._session, member_id, event_id, now, self._zone)
+
+    def cancel(self, member_id: int, event_id: int, now: datetime) -> CancelOutcome:
+        return cancel_signup(self._session, member_id, event_id, now, self._zone)
+
+    def my_signups(self, member_id: int, now: datetime) -> list[MySignup]:
+        return my_signups(self._session, member_id, now, self._zone)
+
+    def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult:
+        return check_in(self._session, member_id, event_id, now, self._zone)
