@@ -167,6 +167,28 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _event_qrcode(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from app import migrations
+    from app.errors import NotFound
+    from app.events.qrcode import checkin_qrcode
+    from app.wechat.api_errors import WeChatAPIError
+
+    migrations.upgrade(settings.database_url)
+    try:
+        expire = None if args.permanent else args.days * 86_400
+        code = asyncio.run(checkin_qrcode(settings, args.event_id, expire_seconds=expire))
+    except NotFound as error:
+        print(f"hongxin: {error.message}", file=sys.stderr)
+        return 1
+    except WeChatAPIError as error:
+        print(f"hongxin: WeChat refused the QR code: {error}", file=sys.stderr)
+        return 1
+    print(code.url)
+    return 0
+
+
 def _fake_wechat(args: argparse.Namespace, _settings: Settings) -> int:
     from app.fakewechat import serve
 
@@ -210,6 +232,19 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
           f"{'added' if result.bank_added else 'already there'}"
           f"{', activated' if result.bank_activated else ''}")
     return 0
+
+
+def _add_event_commands(commands: Any) -> None:
+    # Any: argparse's _SubParsersAction is private and generic.
+    event = commands.add_parser("event", help="events")
+    event_commands = event.add_subparsers(dest="event_command", required=True)
+    qrcode = event_commands.add_parser("qrcode", help="print the URL of event N's check-in QR code")
+    qrcode.add_argument("event_id", type=int, metavar="N")
+    qrcode.add_argument("--days", type=int, default=30, choices=range(1, 31), metavar="1-30",
+                        help="how long the code stays valid (default 30)")
+    qrcode.add_argument("--permanent", action="store_true",
+                        help="a permanent code (the account has 100 000 of them)")
+    qrcode.set_defaults(run=_event_qrcode)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all-failed", action="store_true", help="every failed message")
     retry.set_defaults(run=_outbox_retry)
 
+    _add_event_commands(commands)
     commands.add_parser("demo-data", help="load demo lessons and a quiz bank (idempotent)") \
         .set_defaults(run=_demo_data)
 

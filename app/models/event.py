@@ -18,7 +18,8 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity",
+                        name="seats_within_capacity"),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         Index("ix_events_status_starts_at", "status", "starts_at"),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,8 +77,8 @@ def outbox(database: Database, kind: str) -> list[OutboxMessage]:
 
 
 @pytest.fixture
-def api(client: TestClient) -> Iterator[TestClient]:
-    yield client
+def api(client: TestClient) -> TestClient:
+    return client
 
 
 def test_create_stores_utc_and_shows_local_time(api: TestClient) -> None:

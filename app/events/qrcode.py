@@ -1,0 +1,37 @@
+"""``hongxin event qrcode N``: a parametric QR code whose scan checks members in at event N."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.db import Database
+from app.errors import NotFound
+from app.models import Event
+from app.settings import Settings
+from app.wechat.api import QRCode, WeChatAPI
+from app.wechat.token_store import DatabaseTokenStore
+from bots.events import CHECKIN_SCENE
+
+# Temporary codes live at most 30 days; that covers any sign-up period we run.
+MAX_EXPIRE_SECONDS = 2_592_000
+
+
+def checkin_scene(event_id: int) -> str:
+    return f"{CHECKIN_SCENE}{event_id}"
+
+
+async def checkin_qrcode(settings: Settings, event_id: int, *,
+                         expire_seconds: int | None = MAX_EXPIRE_SECONDS) -> QRCode:
+    """Ask the platform for the check-in code of an existing event."""
+    database = Database(settings.database_url)
+    try:
+        if database.run_sync(lambda session: session.get(Event, event_id)) is None:
+            raise NotFound(f"no event {event_id}")
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
+            api = WeChatAPI(http, app_id=settings.wechat_app_id,
+                            app_secret=settings.wechat_app_secret.get_secret_value(),
+                            base_url=settings.wechat_api_base,
+                            token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+            return await api.create_qrcode(checkin_scene(event_id), expire_seconds)
+    finally:
+        database.close()
