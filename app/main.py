@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from app.console.router import router as console_router
 from app.contests.router import router as contests_router
 from app.db import Database
 from app.errors import install_error_handlers
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(wechat_router)
     app.include_router(reachability_router)
     app.include_router(events_router)
+    app.include_router(console_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
     app.include_router(quiz_banks_router)

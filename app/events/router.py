@@ -68,7 +68,7 @@ def list_signups(event_id: int, session: SessionDep, settings: SettingsDep,
                        settings.zone)
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response:
+def download(content: bytes, media_type: str, filename: str) -> Response:
     # RFC 6266/5987: a UTF-8 filename for browsers, an ASCII fallback for the rest.
     ascii_name = filename.encode("ascii", "ignore").decode() or "signups"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
@@ -83,7 +83,7 @@ def signups_csv(event_id: int, session: SessionDep, settings: SettingsDep,
     """The sign-up list as CSV (UTF-8 with BOM, so Excel shows Chinese)."""
     content = api.signups_csv(session, event_id, principal,
                               RosterQuery(view, q, limit, offset), settings.zone)
-    return _download(content, "text/csv; charset=utf-8", f"event-{event_id}-signups.csv")
+    return download(content, "text/csv; charset=utf-8", f"event-{event_id}-signups.csv")
 
 
 @router.get("/{event_id}/signups.xlsx", response_class=Response)
@@ -93,7 +93,7 @@ def signups_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
     """The sign-up list as an Excel workbook."""
     content = api.signups_xlsx(session, event_id, principal,
                                RosterQuery(view, q, limit, offset), settings.zone)
-    return _download(content,
+    return download(content,
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      f"event-{event_id}-signups.xlsx")
 

@@ -1,0 +1,114 @@
+"""The organizer console: server-rendered pages over the same services as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from app.console import pages
+from app.console.session import COOKIE, LOGIN_PATH, MAX_AGE_SECONDS, CheckedForm, ConsoleUserDep
+from app.deps import SessionDep, SettingsDep
+from app.events.roster import RosterQuery, View
+from app.events.router import download
+
+router = APIRouter(prefix="/console", tags=["console"])
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+# No scripts at all; inline styles only; nobody may frame the pages (clickjacking).
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # Pages list names and phones: keep them out of shared caches and the back-forward cache.
+    "Cache-Control": "no-store",
+}
+Search = Annotated[str, Query(max_length=32)]
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
+          ) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(_HEADERS)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    """The sign-in form."""
+    return _page(request, "login.html", {"error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, session: SessionDep, settings: SettingsDep,
+          token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Exchange an organizer or admin token for a console session."""
+    signed = pages.sign_in(session, settings, token)
+    if signed is None:
+        return _page(request, "login.html", {"error": "令牌无效或已停用，请检查后重试。"},
+                     status_code=401)
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(COOKIE, signed, max_age=MAX_AGE_SECONDS, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https",
+                        path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(_form: CheckedForm) -> Response:
+    """End the console session."""
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+def events_page(request: Request, session: SessionDep, settings: SettingsDep,
+                user: ConsoleUserDep) -> HTMLResponse:
+    """The signed-in organizer's events with their seat counts."""
+    return _page(request, "events.html",
+                 pages.events_context(session, user, settings.zone))
+
+
+@router.get("/events/{event_id}", response_class=HTMLResponse)
+def event_page(request: Request, event_id: int, session: SessionDep, settings: SettingsDep,
+               user: ConsoleUserDep, view: View = "all", q: Search = "") -> HTMLResponse:
+    """One event: confirmed, waitlist, checked in; search by name; downloads."""
+    context = pages.event_context(session, user, event_id, RosterQuery(view, q.strip()),
+                                  settings.zone)
+    context["query_string"] = urlencode({"view": view, "q": q.strip()})
+    return _page(request, "event.html", context)
+
+
+@router.get("/events/{event_id}/signups.csv", response_class=Response)
+def download_csv(event_id: int, session: SessionDep, settings: SettingsDep,
+                 user: ConsoleUserDep, view: View = "all", q: Search = "") -> Response:
+    """The list shown, as CSV (UTF-8 with BOM)."""
+    content = pages.csv_for(session, user, event_id, RosterQuery(view, q.strip()), settings.zone)
+    return download(content, "text/csv; charset=utf-8", f"event-{event_id}-signups.csv")
+
+
+@router.get("/events/{event_id}/signups.xlsx", response_class=Response)
+def download_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
+                  user: ConsoleUserDep, view: View = "all", q: Search = "") -> Response:
+    """The list shown, as an Excel workbook."""
+    content = pages.xlsx_for(session, user, event_id, RosterQuery(view, q.strip()),
+                             settings.zone)
+    return download(content,
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"event-{event_id}-signups.xlsx")
+
+
+@router.post("/events/{event_id}/signups/{signup_id}/checkin")
+def check_in(event_id: int, signup_id: int, session: SessionDep, settings: SettingsDep,
+             user: ConsoleUserDep, form: CheckedForm) -> Response:
+    """Check a member in on their behalf, then return to the list."""
+    pages.check_in(session, user, event_id, signup_id, settings.zone)
+    back = form.get("back", "")
+    target = f"/console/events/{event_id}" + (f"?{back}" if back.startswith("view=") else "")
+    return RedirectResponse(target, status_code=303)
