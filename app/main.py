@@ -12,6 +12,7 @@ from app.console.router import router as console_router
 from app.contests.router import router as contests_router
 from app.db import Database
 from app.errors import install_error_handlers
+from app.events.mp_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.lessons.router import admin_router as lessons_admin_router
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(reachability_router)
     app.include_router(events_router)
     app.include_router(console_router)
+    app.include_router(mp_events_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
     app.include_router(quiz_banks_router)

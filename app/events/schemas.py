@@ -76,3 +76,29 @@ class CheckinOut(BaseModel):
     outcome: str
     points: int
     checked_in_at: datetime | None
+
+
+class MpEventOut(BaseModel):
+    id: int
+    title: str
+    location: str
+    starts_at: datetime
+    starts_at_local: str
+    capacity: int
+    seats_left: int
+    signup_deadline: datetime | None
+    my_status: Literal["confirmed", "waitlisted"] | None = None
+    waitlist_position: int | None = None
+    checked_in: bool = False
+
+
+class MpSignupOut(BaseModel):
+    outcome: Literal["confirmed", "waitlisted", "already_confirmed", "already_waitlisted"]
+    message: str
+    event: MpEventOut
+    waitlist_position: int | None
+
+
+class MpCancelOut(BaseModel):
+    outcome: Literal["cancelled"]
+    message: str

@@ -1,0 +1,46 @@
+"""``/api/mp/events``: events, sign-up and cancel for the mini-program, over the chat's services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response, status
+
+from app.deps import SessionDep, SettingsDep
+from app.events import mp
+from app.events.schemas import MpCancelOut, MpEventOut, MpSignupOut
+from app.miniprogram.deps import CurrentMember
+
+router = APIRouter(prefix="/api/mp", tags=["mini-program"])
+
+
+@router.get("/events", response_model=list[MpEventOut])
+def upcoming(member: CurrentMember, session: SessionDep,
+             settings: SettingsDep) -> list[MpEventOut]:
+    """Upcoming events with seats left and the member's own status."""
+    return mp.upcoming(session, member.id, datetime.now(UTC), settings.zone)
+
+
+@router.get("/signups", response_model=list[MpEventOut])
+def my_signups(member: CurrentMember, session: SessionDep,
+               settings: SettingsDep) -> list[MpEventOut]:
+    """The member's live sign-ups (as in the chat's ``我的报名``)."""
+    return mp.mine(session, member.id, datetime.now(UTC), settings.zone)
+
+
+@router.post("/events/{event_id}/signup", response_model=MpSignupOut,
+             status_code=status.HTTP_201_CREATED)
+def sign_up(event_id: int, member: CurrentMember, session: SessionDep, settings: SettingsDep,
+            response: Response) -> MpSignupOut:
+    """Take a seat or a waitlist place (201); already signed up is 200; refusals are 409."""
+    result = mp.sign_up(session, member, event_id, datetime.now(UTC), settings.zone)
+    if result.outcome.startswith("already_"):
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.delete("/events/{event_id}/signup", response_model=MpCancelOut)
+def cancel(event_id: int, member: CurrentMember, session: SessionDep,
+           settings: SettingsDep) -> MpCancelOut:
+    """Give the seat back; the first on the waitlist is promoted and told."""
+    return mp.cancel(session, member.id, event_id, datetime.now(UTC), settings.zone)
