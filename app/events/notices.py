@@ -72,9 +72,9 @@ def _enqueue(session: Session, *, key: str, kind: str, member_id: int,
     )
 
 
-def schedule_reminder(session: Session, event: Event, signup: Signup, now: datetime,
-                      zone: ZoneInfo) -> None:
-    _enqueue(session, key=reminder_key(signup.id), kind=REMINDER, member_id=signup.member_id,
+def schedule_reminder(session: Session, event: Event, signup_id: int, member_id: int,
+                      now: datetime, zone: ZoneInfo) -> None:
+    _enqueue(session, key=reminder_key(signup_id), kind=REMINDER, member_id=member_id,
              payload=reminder_payload(event, zone), due_at=reminder_due(event, now), now=now)
 
 

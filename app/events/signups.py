@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.events import notices
 from app.models import Event, Signup
@@ -77,11 +78,10 @@ def _take_seat(session: Session, event: Event) -> bool:
         .returning(Event.seats_taken)
         .execution_options(synchronize_session=False)
     ).first()
-    if taken is None:
-        return False
-    event.seats_taken = taken[0]
-    session.expire(event, ["seats_taken"])  # the row, not this object, is the truth
-    return True
+    # The row is locked by us, so what the UPDATE saw is what the event now holds;
+    # set it without marking the object dirty (no second UPDATE, no reload).
+    set_committed_value(event, "seats_taken", event.capacity if taken is None else taken[0])
+    return taken is not None
 
 
 def _give_back_seat(session: Session, event: Event) -> None:
@@ -134,12 +134,14 @@ def sign_up(session: Session, member_id: int, event_id: int, now: datetime,
         existing = live_signup(session, event_id, member_id)
         assert existing is not None
         return _already(session, existing, event, zone)
-    signup = session.get_one(Signup, signup_id)
-    session.refresh(event)
     if seated:
-        notices.schedule_reminder(session, event, signup, now, zone)
+        notices.schedule_reminder(session, event, signup_id, member_id, now, zone)
         return SignupResult("confirmed", summary(event, zone))
-    return SignupResult("waitlisted", summary(event, zone), waitlist_position(session, signup))
+    ahead = session.scalar(
+        select(func.count()).select_from(Signup).where(
+            Signup.event_id == event_id, Signup.status == WAITLISTED, Signup.id < signup_id)
+    ) or 0
+    return SignupResult("waitlisted", summary(event, zone), int(ahead) + 1)
 
 
 def _already(session: Session, signup: Signup, event: Event, zone: ZoneInfo) -> SignupResult:
@@ -193,7 +195,7 @@ def promote_waitlisted(session: Session, event: Event, seats: int, now: datetime
     session.flush()
     for signup in waiting:
         notices.tell_promoted(session, event, signup, now, zone)
-        notices.schedule_reminder(session, event, signup, now, zone)
+        notices.schedule_reminder(session, event, signup.id, signup.member_id, now, zone)
     return len(waiting)
 
 
