@@ -220,17 +220,19 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
     from app.db import Database
     from app.demo.service import load_demo
+    from app.events.demo import load_demo_events
 
     migrations.upgrade(settings.database_url)
     database = Database(settings.database_url)
     try:
         with database.unit_of_work() as session:
             result = load_demo(session, datetime.now(UTC), settings.zone)
+            events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
     finally:
         database.close()
     print(f"demo data: {result.lessons_added} lessons added, quiz bank "
           f"{'added' if result.bank_added else 'already there'}"
-          f"{', activated' if result.bank_activated else ''}")
+          f"{', activated' if result.bank_activated else ''}, {events_added} events added")
     return 0
 
 
@@ -304,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     retry.set_defaults(run=_outbox_retry)
 
     _add_event_commands(commands)
-    commands.add_parser("demo-data", help="load demo lessons and a quiz bank (idempotent)") \
+    commands.add_parser("demo-data", help="load demo lessons, quiz bank, events (idempotent)") \
         .set_defaults(run=_demo_data)
 
     fake = commands.add_parser("fake-wechat", help="a local stand-in for the WeChat API")
