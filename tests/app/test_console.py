@@ -153,3 +153,22 @@ def test_pages_carry_protective_headers(client: TestClient, world: dict[str, obj
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     assert 'name="viewport"' in response.text
+
+
+def test_revoking_the_token_ends_its_console_sessions(
+        client: TestClient, database: Database, world: dict[str, object]) -> None:
+    from sqlalchemy import update
+
+    from app.auth.tokens import hash_token
+    from app.models import ApiToken
+
+    sign_in(client, str(world["alice"]))
+    assert client.get("/console", follow_redirects=False).status_code == 200
+
+    def revoke(session: Session) -> None:
+        session.execute(update(ApiToken)
+                        .where(ApiToken.token_hash == hash_token(str(world["alice"])))
+                        .values(revoked_at=datetime.now(UTC)))
+
+    database.run_sync(revoke)
+    assert client.get("/console", follow_redirects=False).status_code == 303
