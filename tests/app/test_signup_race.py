@@ -3,7 +3,8 @@
 The members come from many threads through several :class:`Database`
 instances, each with its own connections (on SQLite its own writer thread,
 as separate processes would have), so sign-ups really do meet inside the
-database rather than queueing in one Python lock.
+database rather than queueing in one Python lock. One more run sends the 200
+sign-ups as signed WeChat callbacks to two real ``hongxin serve`` processes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -154,3 +156,41 @@ def test_the_database_refuses_an_overbooking_itself(databases: list[Database]) -
 
     with pytest.raises(Exception, match=r"(?i)check|constraint"):
         databases[0].run_sync(overbook)
+
+
+def test_two_hundred_chat_sign_ups_through_two_real_servers(
+        database_url: str, database: Database, tmp_path: Path) -> None:
+    """The whole path: signed callbacks from 200 members, spread over two `hongxin serve`."""
+    import asyncio
+
+    import httpx
+
+    from tests.support.servers import hongxin_process
+    from tests.support.wechat import APP_ID, TOKEN, Platform, message_xml
+
+    event_id = database.run_sync(lambda s: create_event(s, capacity=SEATS).id)
+    env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,
+           "HONGXIN_WECHAT_APP_ID": APP_ID}
+    platform = Platform()
+    with (hongxin_process(["serve", "--no-scheduler"], env, log_path=tmp_path / "a.log") as a,
+          hongxin_process(["serve", "--no-scheduler"], env, log_path=tmp_path / "b.log") as b):
+
+        async def everyone() -> list[str]:
+            async with httpx.AsyncClient(timeout=30) as http:
+                async def one(index: int) -> str:
+                    xml = message_xml("text", f"o_race_{index}", content=f"报名 {event_id}")
+                    params, body = platform.plain(xml)
+                    base = (a, b)[index % 2]
+                    response = await http.post(f"{base}/wechat", params=params, content=body)
+                    assert response.status_code == 200
+                    return response.text
+
+                return list(await asyncio.gather(*(one(i) for i in range(MEMBERS))))
+
+        replies = asyncio.run(everyone())
+
+    assert sum("报名成功" in reply for reply in replies) == SEATS
+    assert sum("候补" in reply for reply in replies) == MEMBERS - SEATS
+    counts = tally(database, event_id)
+    assert counts["confirmed"] == counts["seats_taken"] == SEATS
+    assert counts["waitlisted"] == MEMBERS - SEATS
