@@ -11,10 +11,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from app.console import pages
-from app.console.session import COOKIE, LOGIN_PATH, MAX_AGE_SECONDS, CheckedForm, ConsoleUserDep
+from app.console.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    LOGIN_MAX_AGE_SECONDS,
+    LOGIN_PATH,
+    MAX_AGE_SECONDS,
+    CheckedForm,
+    ConsoleUserDep,
+    login_nonce,
+    login_nonce_matches,
+)
 from app.deps import SessionDep, SettingsDep
 from app.events.roster import RosterQuery, View
 from app.events.router import download
+from app.settings import Settings
 
 router = APIRouter(prefix="/console", tags=["console"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -38,21 +49,36 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return response
 
 
+def _login_form(request: Request, settings: Settings, error: str | None,
+                status_code: int = 200) -> HTMLResponse:
+    nonce, cookie = login_nonce(settings)
+    response = _page(request, "login.html", {"error": error, "login_csrf": nonce},
+                     status_code=status_code)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_MAX_AGE_SECONDS, httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https",
+                        path=LOGIN_PATH)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
+def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The sign-in form."""
-    return _page(request, "login.html", {"error": None})
+    return _login_form(request, settings, None)
 
 
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, session: SessionDep, settings: SettingsDep,
-          token: Annotated[str, Form(max_length=200)] = "") -> Response:
+          token: Annotated[str, Form(max_length=200)] = "",
+          csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Exchange an organizer or admin token for a console session."""
+    if not login_nonce_matches(settings, request.cookies.get(LOGIN_COOKIE), csrf):
+        return _login_form(request, settings, "页面已过期，请重新登录。", status_code=403)
     signed = pages.sign_in(session, settings, token)
     if signed is None:
-        return _page(request, "login.html", {"error": "令牌无效或已停用，请检查后重试。"},
-                     status_code=401)
+        return _login_form(request, settings, "令牌无效或已停用，请检查后重试。",
+                           status_code=401)
     response = RedirectResponse("/console", status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
     response.set_cookie(COOKIE, signed, max_age=MAX_AGE_SECONDS, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https",
                         path="/console")

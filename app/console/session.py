@@ -30,6 +30,10 @@ from app.models import ApiToken
 from app.settings import Settings
 
 COOKIE = "hongxin_console"
+# Before sign-in there is no session to hold a CSRF token, so the sign-in form
+# gets its own short-lived one (login CSRF: signing a victim into our account).
+LOGIN_COOKIE = "hongxin_console_login"
+LOGIN_MAX_AGE_SECONDS = 3600
 MAX_AGE_SECONDS = 12 * 3600
 LOGIN_PATH = "/console/login"
 
@@ -81,6 +85,23 @@ def sign_in(session: Session, settings: Settings, token: str) -> tuple[str, Prin
         return None
     value = _serializer(settings).dumps({"h": token_hash, "c": secrets.token_urlsafe(24)})
     return value, principal
+
+
+def login_nonce(settings: Settings) -> tuple[str, str]:
+    """A fresh nonce for the sign-in form and the signed cookie value that vouches for it."""
+    nonce = secrets.token_urlsafe(24)
+    return nonce, _serializer(settings).dumps({"login": nonce})
+
+
+def login_nonce_matches(settings: Settings, cookie: str | None, sent: str) -> bool:
+    if not cookie or not sent:
+        return False
+    try:
+        data = _serializer(settings).loads(cookie, max_age=LOGIN_MAX_AGE_SECONDS)
+    except BadSignature:
+        return False
+    expected = data.get("login") if isinstance(data, dict) else None
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def current_user(request: Request, session: SessionDep, settings: SettingsDep) -> ConsoleUser:

@@ -51,7 +51,9 @@ def world(database: Database) -> dict[str, object]:
 
 
 def sign_in(client: TestClient, token: str) -> None:
-    response = client.post("/console/login", data={"token": token}, follow_redirects=False)
+    form = client.get("/console/login").text
+    response = client.post("/console/login", data={"token": token, "csrf": csrf_of(form)},
+                           follow_redirects=False)
     assert response.status_code == 303, response.text
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -72,9 +74,20 @@ def test_pages_need_a_session(client: TestClient) -> None:
 
 
 def test_bad_token_is_refused(client: TestClient) -> None:
-    response = client.post("/console/login", data={"token": "hx_wrong"})
+    form = client.get("/console/login").text
+    response = client.post("/console/login", data={"token": "hx_wrong", "csrf": csrf_of(form)})
     assert response.status_code == 401 and "令牌无效" in response.text
     assert COOKIE not in client.cookies
+
+
+def test_sign_in_form_needs_its_csrf_token(client: TestClient) -> None:
+    # A page elsewhere cannot sign a victim's browser into the attacker's session.
+    response = client.post("/console/login", data={"token": ADMIN}, follow_redirects=False)
+    assert response.status_code == 403 and COOKIE not in client.cookies
+    client.get("/console/login")
+    forged = client.post("/console/login", data={"token": ADMIN, "csrf": "guess"},
+                         follow_redirects=False)
+    assert forged.status_code == 403 and COOKIE not in client.cookies
 
 
 def test_forged_cookie_is_refused(client: TestClient, world: dict[str, object]) -> None:
