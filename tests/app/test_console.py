@@ -185,3 +185,21 @@ def test_revoking_the_token_ends_its_console_sessions(
 
     database.run_sync(revoke)
     assert client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_names_and_phones_never_reach_the_log(client: TestClient, world: dict[str, object],
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        sign_in(client, str(world["alice"]))
+        base = f"/console/events/{world['mine']}"
+        page = client.get(base, params={"q": "张"}).text
+        client.get(f"{base}/signups.csv")
+        client.get(f"{base}/signups.xlsx")
+        action = re.search(r'action="(/console/events/\d+/signups/\d+/checkin)"', page)
+        assert action
+        client.post(action.group(1), data={"csrf": csrf_of(page)})
+    logged = caplog.text
+    for secret in ("张三", "李四", "13800138000", str(world["alice"])):
+        assert secret not in logged
