@@ -186,32 +186,45 @@ class _GroupCommitWriter:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
+        jobs = [(work, future) for work, future in batch if future.set_running_or_notify_cancel()]
+        while jobs:
+            jobs = self._commit_together(jobs)
+
+    def _commit_together(self, jobs: list[_Job]) -> list[_Job]:
+        """Run the jobs in one transaction and settle their futures.
+
+        Returns the jobs to run again: when an ORM flush fails, SQLAlchemy rolls
+        back the whole transaction (it knows nothing of our plain SAVEPOINTs), so
+        the failed job is settled with its error and the others start over.
+        """
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
-            with self._sessions() as session, session.begin():
-                # Plain SAVEPOINTs: SQLAlchemy's nested transactions cost more than
-                # the hot path's whole unit of work.
+            with self._sessions() as session, session.begin() as transaction:
+                # Plain SAVEPOINTs: SQLAlchemy's nested transactions cost about as
+                # much as the hot path's whole unit of work.
                 sql = RawSQL.of(session)
-                for work, future in batch:
-                    if not future.set_running_or_notify_cancel():
-                        continue
+                for index, (work, future) in enumerate(jobs):
                     sql.execute("SAVEPOINT unit")
                     try:
                         result = work(session)
                         session.flush()
                     except Exception as exc:
+                        if not transaction.is_active:
+                            future.set_exception(exc)
+                            return jobs[:index] + jobs[index + 1:]
                         sql.execute("ROLLBACK TO SAVEPOINT unit")
-                        # Objects the failed unit added or changed no longer match the rows.
+                        # Objects the failed job added or changed no longer match the rows.
                         session.expunge_all()
                         outcomes.append((future, None, exc))
                     else:
                         outcomes.append((future, result, None))
                     sql.execute("RELEASE SAVEPOINT unit")
         except Exception as exc:
-            log.exception("group commit failed for %d units of work", len(batch))
-            outcomes = [(future, None, exc) for future, _, _ in outcomes]
+            log.exception("group commit failed for %d units of work", len(jobs))
+            outcomes = [(future, None, exc) for _, future in jobs]
         for future, result, error in outcomes:
             if error is None:
                 future.set_result(result)
             else:
                 future.set_exception(error)
+        return []
