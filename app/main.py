@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
                 timezone=settings.timezone,
+                public_url=settings.public_url,
             ),
             database,
             build_bot(),

@@ -1,7 +1,7 @@
 """events and signups
 
 Revision ID: 2fa46a2da945
-Revises: 16b88500e138
+Revises: 8baf92ed0273
 Create Date: 2026-11-22 04:14:33.971260
 """
 
@@ -14,7 +14,7 @@ import app.models.base
 
 
 revision: str = '2fa46a2da945'
-down_revision: str | None = '16b88500e138'
+down_revision: str | None = '8baf92ed0273'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """lessons quiz banks contests
 
 Revision ID: 8baf92ed0273
-Revises: 16b88500e138
+Revises: eed8f7bef2a8
 Create Date: 2026-11-22 04:15:01.340847
 """
 
@@ -14,7 +14,7 @@ import app.models.base
 
 
 revision: str = '8baf92ed0273'
-down_revision: str | None = '16b88500e138'
+down_revision: str | None = 'eed8f7bef2a8'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

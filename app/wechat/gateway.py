@@ -56,6 +56,8 @@ class GatewayConfig:
     safe_only: bool
     # How times are shown to members (HONGXIN_TIMEZONE).
     timezone: str = "Asia/Shanghai"
+    # Where this service is reachable from members' phones (HONGXIN_PUBLIC_URL).
+    public_url: str = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +233,8 @@ class CallbackGateway:
         if earlier is not None:
             return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
         member = touch_member(sql, incoming.openid, now, opens_window=envelope.opens_window)
-        services = conversation_services(session, sql, self._words, zone=self._zone)
+        services = conversation_services(session, sql, self._words, zone=self._zone,
+                                         public_url=self._config.public_url)
         outcome = self._bot.handle(incoming, member, services, now)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

@@ -19,17 +19,10 @@ from app.rawsql import RawSQL
 from bots import Services
 from bots.ports import WordFilter
 
-DEFAULT_ZONE = ZoneInfo("Asia/Shanghai")
-
 
 def conversation_services(session: Session, sql: RawSQL, words: WordFilter, *,
-                          zone: ZoneInfo = DEFAULT_ZONE, public_url: str | None = None) -> Services:
-    if public_url is None:
-        # Lesson links in news replies must be absolute; HONGXIN_PUBLIC_URL says where
-        # /lessons is served. (The gateway could pass it in its config instead.)
-        from app.settings import get_settings
-
-        public_url = get_settings().public_url
+                          zone: ZoneInfo, public_url: str) -> Services:
+    """``public_url``: where /lessons is served; news replies need absolute links."""
     return Services(profiles=MemberProfiles(sql), words=words,
                     events=EventSignupsPort(session, zone),
                     lessons=LessonsPort(session, zone, public_url),
