@@ -58,9 +58,19 @@ def machine() -> str:
 def figures(title: str, values: dict[str, Any]) -> list[str]:
     """A section listing a benchmark's returned figures as they are."""
     lines = [f"\n## {title}\n"]
+    lines += _bullets(values, indent="")
+    return lines
+
+
+def _bullets(values: dict[str, Any], indent: str) -> list[str]:
+    lines = []
     for key, value in values.items():
-        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
-        lines.append(f"- {key}: {shown}")
+        if isinstance(value, dict):
+            lines.append(f"{indent}- {key}:")
+            lines += _bullets(value, indent + "  ")
+        else:
+            shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+            lines.append(f"{indent}- {key}: {shown}")
     return lines
 
 
