@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Role, find_token
@@ -36,6 +36,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# Ids in paths are database keys. A number past 64 bits can only mean "not found",
+# and must not reach the driver: SQLite refuses it with an OverflowError (a 500).
+EntityId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -22,7 +22,7 @@ from app.console.session import (
     login_nonce,
     login_nonce_matches,
 )
-from app.deps import SessionDep, SettingsDep
+from app.deps import EntityId, SessionDep, SettingsDep
 from app.events.roster import RosterQuery, View
 from app.events.router import download
 from app.settings import Settings
@@ -102,7 +102,7 @@ def events_page(request: Request, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
-def event_page(request: Request, event_id: int, session: SessionDep, settings: SettingsDep,
+def event_page(request: Request, event_id: EntityId, session: SessionDep, settings: SettingsDep,
                user: ConsoleUserDep, view: View = "all", q: Search = "") -> HTMLResponse:
     """One event: confirmed, waitlist, checked in; search by name; downloads."""
     context = pages.event_context(session, user, event_id, RosterQuery(view, q.strip()),
@@ -112,7 +112,7 @@ def event_page(request: Request, event_id: int, session: SessionDep, settings: S
 
 
 @router.get("/events/{event_id}/signups.csv", response_class=Response)
-def download_csv(event_id: int, session: SessionDep, settings: SettingsDep,
+def download_csv(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  user: ConsoleUserDep, view: View = "all", q: Search = "") -> Response:
     """The list shown, as CSV (UTF-8 with BOM)."""
     content = pages.csv_for(session, user, event_id, RosterQuery(view, q.strip()), settings.zone)
@@ -120,7 +120,7 @@ def download_csv(event_id: int, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/events/{event_id}/signups.xlsx", response_class=Response)
-def download_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
+def download_xlsx(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                   user: ConsoleUserDep, view: View = "all", q: Search = "") -> Response:
     """The list shown, as an Excel workbook."""
     content = pages.xlsx_for(session, user, event_id, RosterQuery(view, q.strip()),
@@ -131,7 +131,7 @@ def download_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
 
 
 @router.post("/events/{event_id}/signups/{signup_id}/checkin")
-def check_in(event_id: int, signup_id: int, session: SessionDep, settings: SettingsDep,
+def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, settings: SettingsDep,
              user: ConsoleUserDep, form: CheckedForm) -> Response:
     """Check a member in on their behalf, then return to the list."""
     pages.check_in(session, user, event_id, signup_id, settings.zone)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.contests import service
 from app.contests.schemas import ContestIn, ContestOut, ContestResultOut
-from app.deps import CurrentAdmin, SessionDep
+from app.deps import CurrentAdmin, EntityId, SessionDep
 
 router = APIRouter(prefix="/api/admin/contests", tags=["contests"])
 
@@ -30,7 +30,7 @@ def list_contests(_admin: CurrentAdmin, session: SessionDep) -> list[ContestOut]
 
 
 @router.get("/{contest_id}/results", response_model=list[ContestResultOut])
-def contest_results(contest_id: int, _admin: CurrentAdmin, session: SessionDep,
+def contest_results(contest_id: EntityId, _admin: CurrentAdmin, session: SessionDep,
                     branch: str | None = Query(None, max_length=64)) -> list[ContestResultOut]:
     """Each member's best attempt, best first; ``branch`` narrows it to one 支部."""
     return [ContestResultOut(**asdict(row))
@@ -38,7 +38,8 @@ def contest_results(contest_id: int, _admin: CurrentAdmin, session: SessionDep,
 
 
 @router.get("/{contest_id}/results.xlsx")
-def contest_results_xlsx(contest_id: int, _admin: CurrentAdmin, session: SessionDep) -> Response:
+def contest_results_xlsx(contest_id: EntityId, _admin: CurrentAdmin,
+                         session: SessionDep) -> Response:
     """The results as an XLSX workbook."""
     return Response(service.results_xlsx(session, contest_id), media_type=XLSX,
                     headers={"Content-Disposition":

@@ -7,7 +7,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 class ContestIn(BaseModel):
     title: str = Field(min_length=1, max_length=100)
-    bank_id: int
+    # A database key: larger numbers can only be unknown, and overflow the driver.
+    bank_id: int = Field(ge=1, le=2**63 - 1)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     question_count: int = Field(default=10, ge=1, le=100)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response, status
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import EntityId, SessionDep, SettingsDep
 from app.events import mp
 from app.events.schemas import MpCancelOut, MpEventOut, MpSignupOut
 from app.miniprogram.deps import CurrentMember
@@ -30,7 +30,7 @@ def my_signups(member: CurrentMember, session: SessionDep,
 
 @router.post("/events/{event_id}/signup", response_model=MpSignupOut,
              status_code=status.HTTP_201_CREATED)
-def sign_up(event_id: int, member: CurrentMember, session: SessionDep, settings: SettingsDep,
+def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, settings: SettingsDep,
             response: Response) -> MpSignupOut:
     """Take a seat or a waitlist place (201); already signed up is 200; refusals are 409."""
     result = mp.sign_up(session, member, event_id, datetime.now(UTC), settings.zone)
@@ -40,7 +40,7 @@ def sign_up(event_id: int, member: CurrentMember, session: SessionDep, settings:
 
 
 @router.delete("/events/{event_id}/signup", response_model=MpCancelOut)
-def cancel(event_id: int, member: CurrentMember, session: SessionDep,
+def cancel(event_id: EntityId, member: CurrentMember, session: SessionDep,
            settings: SettingsDep) -> MpCancelOut:
     """Give the seat back; the first on the waitlist is promoted and told."""
     return mp.cancel(session, member.id, event_id, datetime.now(UTC), settings.zone)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.deps import CurrentAdmin, CurrentOrganizer, SessionDep, SettingsDep
+from app.deps import CurrentAdmin, CurrentOrganizer, EntityId, SessionDep, SettingsDep
 from app.events import api
 from app.events.roster import RosterQuery, View
 from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, SignupPage
@@ -16,7 +16,7 @@ from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, Si
 router = APIRouter(prefix="/api/admin/events", tags=["events"])
 
 Limit = Annotated[int | None, Query(ge=1, le=10_000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31)]
 Search = Annotated[str, Query(max_length=32)]
 
 
@@ -39,28 +39,28 @@ def list_events(session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/{event_id}", response_model=EventOut)
-def get_event(event_id: int, session: SessionDep, settings: SettingsDep,
+def get_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
               principal: CurrentOrganizer) -> EventOut:
     """One event with its seat counts."""
     return api.get(session, event_id, principal, settings.zone)
 
 
 @router.patch("/{event_id}", response_model=EventOut)
-def update_event(event_id: int, patch: EventPatch, session: SessionDep, settings: SettingsDep,
+def update_event(event_id: EntityId, patch: EventPatch, session: SessionDep, settings: SettingsDep,
                  _admin: CurrentAdmin) -> EventOut:
     """Edit or move an event (admin); its pending reminders move with it."""
     return api.update(session, event_id, patch, _now(), settings.zone)
 
 
 @router.delete("/{event_id}", response_model=EventOut)
-def cancel_event(event_id: int, session: SessionDep, settings: SettingsDep,
+def cancel_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  _admin: CurrentAdmin) -> EventOut:
     """Cancel an event (admin) and tell everyone signed up."""
     return api.cancel(session, event_id, _now(), settings.zone)
 
 
 @router.get("/{event_id}/signups", response_model=SignupPage)
-def list_signups(event_id: int, session: SessionDep, settings: SettingsDep,
+def list_signups(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  principal: CurrentOrganizer, view: View = "all", q: Search = "",
                  limit: Limit = None, offset: Offset = 0) -> SignupPage:
     """The sign-up list: confirmed first, then the waitlist in order."""
@@ -77,7 +77,7 @@ def download(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/{event_id}/signups.csv", response_class=Response)
-def signups_csv(event_id: int, session: SessionDep, settings: SettingsDep,
+def signups_csv(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                 principal: CurrentOrganizer, view: View = "all", q: Search = "",
                 limit: Limit = None, offset: Offset = 0) -> Response:
     """The sign-up list as CSV (UTF-8 with BOM, so Excel shows Chinese)."""
@@ -87,7 +87,7 @@ def signups_csv(event_id: int, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/{event_id}/signups.xlsx", response_class=Response)
-def signups_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
+def signups_xlsx(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  principal: CurrentOrganizer, view: View = "all", q: Search = "",
                  limit: Limit = None, offset: Offset = 0) -> Response:
     """The sign-up list as an Excel workbook."""
@@ -99,7 +99,7 @@ def signups_xlsx(event_id: int, session: SessionDep, settings: SettingsDep,
 
 
 @router.post("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
-def check_in(event_id: int, signup_id: int, session: SessionDep, settings: SettingsDep,
+def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, settings: SettingsDep,
              principal: CurrentOrganizer) -> CheckinOut:
     """Check a signed-up member in on their behalf (organizer); idempotent."""
     return api.check_in(session, event_id, signup_id, principal, _now(), settings.zone)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.deps import CurrentAdmin, SessionDep, SettingsDep
+from app.deps import CurrentAdmin, EntityId, SessionDep, SettingsDep
 from app.lessons import service
 from app.lessons.render import markdown_to_html
 from app.lessons.schemas import LessonIn, LessonOut
@@ -37,14 +37,14 @@ def create_lesson(body: LessonIn, _admin: CurrentAdmin, session: SessionDep,
 @admin_router.get("", response_model=list[LessonOut])
 def list_lessons(_admin: CurrentAdmin, session: SessionDep,
                  limit: int = Query(100, ge=1, le=500),
-                 offset: int = Query(0, ge=0)) -> list[LessonOut]:
+                 offset: int = Query(0, ge=0, le=2**31)) -> list[LessonOut]:
     """Every lesson, scheduled ones included, newest publish date first."""
     lessons = service.list_lessons(session, limit=limit, offset=offset)
     return [LessonOut.model_validate(lesson) for lesson in lessons]
 
 
 @page_router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
-def lesson_page(lesson_id: int, request: Request, session: SessionDep,
+def lesson_page(lesson_id: EntityId, request: Request, session: SessionDep,
                 settings: SettingsDep) -> HTMLResponse:
     """The lesson as a mobile web page (Markdown rendered, raw HTML escaped)."""
     today = datetime.now(settings.zone).date()

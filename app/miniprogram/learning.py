@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import EntityId, SessionDep, SettingsDep
 from app.errors import Conflict, InvalidInput
 from app.lessons import service as lessons
 from app.lessons.render import markdown_to_html
@@ -72,7 +72,7 @@ def lesson_today(member: CurrentMember, session: SessionDep,
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)
-def lesson_detail(lesson_id: int, member: CurrentMember, session: SessionDep,
+def lesson_detail(lesson_id: EntityId, member: CurrentMember, session: SessionDep,
                   settings: SettingsDep) -> LessonDetail:
     """One published lesson; opening it counts as read."""
     return _detail(lessons.open_lesson(session, member.id, lesson_id, datetime.now(UTC),
@@ -91,7 +91,7 @@ def start_quiz(member: CurrentMember, session: SessionDep) -> QuestionOut:
 
 
 @router.post("/quiz/attempts/{attempt_id}/answers", response_model=VerdictOut)
-def answer_question(attempt_id: int, body: AnswerIn, member: CurrentMember,
+def answer_question(attempt_id: EntityId, body: AnswerIn, member: CurrentMember,
                     session: SessionDep, settings: SettingsDep) -> VerdictOut:
     """Answer question ``position`` once; repeating it returns the same grade."""
     verdict = play.answer_rate_limited(session, member.id, attempt_id, body.position,
@@ -111,7 +111,7 @@ def answer_question(attempt_id: int, body: AnswerIn, member: CurrentMember,
 
 
 @router.post("/quiz/attempts/{attempt_id}/quit", response_model=ScoreOut)
-def quit_quiz(attempt_id: int, member: CurrentMember, session: SessionDep) -> ScoreOut:
+def quit_quiz(attempt_id: EntityId, member: CurrentMember, session: SessionDep) -> ScoreOut:
     """End the attempt early, scoring what was answered."""
     score = play.quit_attempt(session, member.id, attempt_id, datetime.now(UTC))
     if score is None:

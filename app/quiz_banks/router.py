@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from app.deps import CurrentAdmin, SessionDep
+from app.deps import CurrentAdmin, EntityId, SessionDep
 from app.errors import InvalidInput
 from app.quiz_banks import service
 from app.quiz_banks.schemas import BankOut
@@ -42,6 +42,6 @@ def list_banks(_admin: CurrentAdmin, session: SessionDep) -> list[BankOut]:
 
 
 @router.post("/{bank_id}/activate", response_model=BankOut)
-def activate_bank(bank_id: int, _admin: CurrentAdmin, session: SessionDep) -> BankOut:
+def activate_bank(bank_id: EntityId, _admin: CurrentAdmin, session: SessionDep) -> BankOut:
     """Make this bank the one quizzes draw from (the previous one is deactivated)."""
     return BankOut.model_validate(service.activate_bank(session, bank_id, datetime.now(UTC)))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from app.deps import CurrentAdmin, SessionDep, SettingsDep
+from app.deps import CurrentAdmin, EntityId, SessionDep, SettingsDep
 from app.reachability.schemas import Reachability
 from app.reachability.service import reachability
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/admin/members", tags=["admin"])
 
 
 @router.get("/{member_id}/reachability", response_model=Reachability, status_code=200)
-def member_reachability(member_id: int, _admin: CurrentAdmin, session: SessionDep,
+def member_reachability(member_id: EntityId, _admin: CurrentAdmin, session: SessionDep,
                         settings: SettingsDep) -> Reachability:
     """Whether the member can be messaged now, by which channel, and why not."""
     return reachability(session, member_id, datetime.now(UTC), settings.reminder_template_id)
