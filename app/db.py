@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_GROUP_COMMIT = 128
 POSTGRES_POOL_SIZE = 10
+# Units of work run in this many threads: more only contend for the GIL (measured: 4
+# threads gave 568 callbacks/s and p99 77 ms, 10 threads 542/s and p99 136 ms).
+POSTGRES_UNIT_THREADS = 4
 
 
 def normalize_url(url: str) -> URL:
@@ -109,8 +112,7 @@ class Database:
         if self.is_sqlite:
             return asyncio.wrap_future(self._group_writer().submit(work))
         if self._executor is None:
-            # As many threads as pooled connections: more would only wait for one.
-            self._executor = ThreadPoolExecutor(POSTGRES_POOL_SIZE, thread_name_prefix="db")
+            self._executor = ThreadPoolExecutor(POSTGRES_UNIT_THREADS, thread_name_prefix="db")
         return asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
