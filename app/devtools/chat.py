@@ -90,4 +90,7 @@ def run_chat(client: ChatClient, lines: Iterable[str], out: TextIO = sys.stdout,
             text = line.rstrip("\n")
             if not text.strip():
                 continue
-            print(client.send(http, text), file=out, flush=True)
+            try:
+                print(client.send(http, text), file=out, flush=True)
+            except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly
+                return
