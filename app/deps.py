@@ -85,6 +85,5 @@ def require_organizer(principal: Annotated[Principal, Depends(get_principal)]) -
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 CurrentAdmin = Annotated[Principal, Depends(require_admin)]
 CurrentOrganizer = Annotated[Principal, Depends(require_organizer)]

@@ -20,6 +20,9 @@ from app.db import Database, normalize_url
 from app.models import Base
 from tests.support.postgres import PostgresUnavailable, running_postgres
 
+# The fake WeChat platform's fixtures (`fake_server`, `fake`), for any test that asks.
+pytest_plugins = ["tests.support.fake_platform"]
+
 
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:

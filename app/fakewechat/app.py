@@ -151,17 +151,24 @@ def custom_send(state: FakeWeChatState, call: Call) -> Answer:
     return _ok()
 
 
-def template_send(state: FakeWeChatState, call: Call) -> Answer:
-    """https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html"""
-    body = call.body if isinstance(call.body, dict) else {}
-    openid = body.get("touser")
-    if problem := rules.check_openid(openid):
+def _template_request_problem(body: dict[str, Any]) -> Answer | None:
+    """What template and subscribe messages share: a recipient, a template and valid data."""
+    if problem := rules.check_openid(body.get("touser")):
         return _error(*problem)
     template_id = body.get("template_id")
     if not isinstance(template_id, str) or not template_id:
         return _error(40037)
     if problem := rules.check_template_data(body.get("data")):
         return _error(*problem)
+    return None
+
+
+def template_send(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Template_Message_Interface.html"""
+    body = call.body if isinstance(call.body, dict) else {}
+    if refused := _template_request_problem(body):
+        return refused
+    openid = body["touser"]
     if not state.member(str(openid)).subscribed:
         return _error(43004)
     client_msg_id = body.get("client_msg_id")
@@ -179,14 +186,9 @@ def template_send(state: FakeWeChatState, call: Call) -> Answer:
 def subscribe_send(state: FakeWeChatState, call: Call) -> Answer:
     """https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/mp-message-management/subscribe-message/sendMessage.html"""
     body = call.body if isinstance(call.body, dict) else {}
-    openid = body.get("touser")
-    if problem := rules.check_openid(openid):
-        return _error(*problem)
-    template_id = body.get("template_id")
-    if not isinstance(template_id, str) or not template_id:
-        return _error(40037)
-    if problem := rules.check_template_data(body.get("data")):
-        return _error(*problem)
+    if refused := _template_request_problem(body):
+        return refused
+    openid = body["touser"]
     member = state.member(str(openid))
     if member.subscribe_quota is not None:
         if member.subscribe_quota <= 0:

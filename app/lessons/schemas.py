@@ -27,17 +27,3 @@ class LessonOut(BaseModel):
     tags: list[str]
     publish_date: date
     created_at: datetime
-
-
-class LessonBrief(BaseModel):
-    """A lesson in a list, without its body."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: int
-    title: str
-    summary: str
-    cover_url: str | None
-    tags: list[str]
-    publish_date: date

@@ -22,9 +22,7 @@ from app.outbox.service import enqueue
 from app.wechat.api import RetryPolicy, WeChatAPI
 from app.wechat.token_store import DatabaseTokenStore
 from tests.support.factories import create_member
-from tests.support.fake_platform import CUSTOM, TEMPLATE, FakeControl, fake, fake_server
-
-__all__ = ["fake", "fake_server"]
+from tests.support.fake_platform import CUSTOM, TEMPLATE, FakeControl
 
 APPID, SECRET = next(iter(DEV_APPS.items()))
 FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02)

@@ -26,9 +26,7 @@ from app.settings import Settings
 from app.wechat.api import WeChatAPI
 from app.wechat.menu import MENU_KEYS
 from tests.support.factories import create_member
-from tests.support.fake_platform import CUSTOM, FakeControl, fake, fake_server
-
-__all__ = ["fake", "fake_server"]
+from tests.support.fake_platform import CUSTOM, FakeControl
 
 NOW = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 

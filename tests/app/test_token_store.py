@@ -14,9 +14,7 @@ from app.fakewechat import DEV_APPS
 from app.models import AccessTokenRow
 from app.wechat.api import RetryPolicy, WeChatAPI
 from app.wechat.token_store import DatabaseTokenStore
-from tests.support.fake_platform import CUSTOM, FakeControl, fake, fake_server
-
-__all__ = ["fake", "fake_server"]
+from tests.support.fake_platform import CUSTOM, FakeControl
 
 APPID, SECRET = next(iter(DEV_APPS.items()))
 FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -28,52 +27,12 @@ from app.wechat.api import (
     template_value,
 )
 from app.wechat.api_errors import redact
+from tests.support.fake_platform import CUSTOM, PLAIN, STABLE, FakeControl
 
 APPID, SECRET = next(iter(DEV_APPS.items()))
 MP_APPID, MP_SECRET = list(DEV_APPS.items())[1]
 OPENID = "oUser0000000000000000000001"
-CUSTOM = "/cgi-bin/message/custom/send"
-STABLE = "/cgi-bin/stable_token"
-PLAIN = "/cgi-bin/token"
 FAST_RETRY = RetryPolicy(attempts=3, wait_initial=0.01, wait_max=0.02)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer() as running:
-        yield running
-
-
-class Control:
-    """The fake's /_fake control API, synchronously (it is local and instant)."""
-
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=5)
-
-    def calls(self, path: str | None = None) -> list[dict[str, Any]]:
-        params = {"path": path} if path else {}
-        answer: list[dict[str, Any]] = self.http.get("/_fake/calls", params=params).json()
-        return answer
-
-    def fault(self, path: str, **spec: Any) -> None:
-        self.http.post("/_fake/faults", json={"path": path, **spec}).raise_for_status()
-
-    def member(self, openid: str, **flags: Any) -> None:
-        self.http.post("/_fake/members", json={"openid": openid, **flags}).raise_for_status()
-
-    def expire_tokens(self) -> None:
-        self.http.post("/_fake/expire-tokens").raise_for_status()
-
-    def clear_calls(self) -> None:
-        self.http.delete("/_fake/calls").raise_for_status()
-
-
-@pytest.fixture
-def fake(server: FakeWeChatServer) -> Iterator[Control]:
-    control = Control(server.url)
-    control.http.post("/_fake/reset").raise_for_status()
-    yield control
-    control.http.close()
 
 
 @pytest.fixture
@@ -83,18 +42,20 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def wechat(server: FakeWeChatServer, http: httpx.AsyncClient, fake: Control) -> WeChatAPI:
-    return WeChatAPI(http, app_id=APPID, app_secret=SECRET, base_url=server.url, retry=FAST_RETRY)
+def wechat(fake_server: FakeWeChatServer, http: httpx.AsyncClient, fake: FakeControl) -> WeChatAPI:
+    return WeChatAPI(
+        http, app_id=APPID, app_secret=SECRET, base_url=fake_server.url, retry=FAST_RETRY
+    )
 
 
-def sent_ok(fake: Control, openid: str) -> int:
+def sent_ok(fake: FakeControl, openid: str) -> int:
     return sum(1 for c in fake.calls(CUSTOM) if c["openid"] == openid and c["errcode"] == 0)
 
 
 # --------------------------------------------------------------------------- tokens
 
 
-async def test_token_is_fetched_once_and_reused(wechat: WeChatAPI, fake: Control) -> None:
+async def test_token_is_fetched_once_and_reused(wechat: WeChatAPI, fake: FakeControl) -> None:
     await wechat.send_custom_text(OPENID, "一")
     await wechat.send_custom_text(OPENID, "二")
     token = await wechat.get_access_token()
@@ -106,7 +67,7 @@ async def test_token_is_fetched_once_and_reused(wechat: WeChatAPI, fake: Control
 
 @pytest.mark.parametrize("refusal", [{"status": 404}, {"status": 405}, {"errcode": 48001}])
 async def test_falls_back_to_plain_token_when_stable_token_unsupported(
-    wechat: WeChatAPI, fake: Control, refusal: dict[str, int]
+    wechat: WeChatAPI, fake: FakeControl, refusal: dict[str, int]
 ) -> None:
     fake.fault(STABLE, times=100, **refusal)
     await wechat.send_custom_text(OPENID, "hi")
@@ -121,14 +82,16 @@ async def test_falls_back_to_plain_token_when_stable_token_unsupported(
     assert len(fake.calls(PLAIN)) == 2
 
 
-async def test_stable_token_other_errors_do_not_fall_back(wechat: WeChatAPI, fake: Control) -> None:
+async def test_stable_token_other_errors_do_not_fall_back(
+    wechat: WeChatAPI, fake: FakeControl
+) -> None:
     fake.fault(STABLE, errcode=-1, times=2)
     await wechat.send_custom_text(OPENID, "hi")
     assert len(fake.calls(STABLE)) == 3  # transient: retried on stable_token itself
     assert fake.calls(PLAIN) == []
 
 
-async def test_token_fetch_retries_are_not_nested(wechat: WeChatAPI, fake: Control) -> None:
+async def test_token_fetch_retries_are_not_nested(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.fault(STABLE, errcode=-1, times=3)
     with pytest.raises(TransientError):
         await wechat.send_custom_text(OPENID, "hi")
@@ -137,10 +100,12 @@ async def test_token_fetch_retries_are_not_nested(wechat: WeChatAPI, fake: Contr
 
 
 async def test_wrong_secret_is_permanent_and_never_shown(
-    server: FakeWeChatServer, http: httpx.AsyncClient, fake: Control
+    fake_server: FakeWeChatServer, http: httpx.AsyncClient, fake: FakeControl
 ) -> None:
     secret = "wrong-secret-0123456789"
-    client = WeChatAPI(http, app_id=APPID, app_secret=secret, base_url=server.url, retry=FAST_RETRY)
+    client = WeChatAPI(
+        http, app_id=APPID, app_secret=secret, base_url=fake_server.url, retry=FAST_RETRY
+    )
     with pytest.raises(InvalidCredentials) as caught:
         await client.send_custom_text(OPENID, "hi")
     assert caught.value.errcode == 40125
@@ -150,7 +115,7 @@ async def test_wrong_secret_is_permanent_and_never_shown(
     assert secret not in repr(client)
 
 
-async def test_token_expiry_mid_batch_refreshes_once(wechat: WeChatAPI, fake: Control) -> None:
+async def test_token_expiry_mid_batch_refreshes_once(wechat: WeChatAPI, fake: FakeControl) -> None:
     openids = [f"oBatch{i:02d}" for i in range(6)]
     await wechat.send_custom_text(openids[0], "first")
     fake.expire_tokens()
@@ -165,7 +130,7 @@ async def test_token_expiry_mid_batch_refreshes_once(wechat: WeChatAPI, fake: Co
 
 
 async def test_token_refused_twice_is_raised_after_one_refresh(
-    wechat: WeChatAPI, fake: Control
+    wechat: WeChatAPI, fake: FakeControl
 ) -> None:
     fake.fault(CUSTOM, errcode=40001, times=2)
     with pytest.raises(AccessTokenInvalid) as caught:
@@ -213,14 +178,14 @@ async def test_memory_store_forgets_tokens_near_expiry() -> None:
 # --------------------------------------------------------------------------- retries
 
 
-async def test_errcode_minus_one_burst_is_retried(wechat: WeChatAPI, fake: Control) -> None:
+async def test_errcode_minus_one_burst_is_retried(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.fault(CUSTOM, errcode=-1, times=2)
     await wechat.send_custom_text(OPENID, "hi")
     assert [c["errcode"] for c in fake.calls(CUSTOM)] == [-1, -1, 0]
 
 
 async def test_transient_errors_give_up_after_the_attempts(
-    wechat: WeChatAPI, fake: Control
+    wechat: WeChatAPI, fake: FakeControl
 ) -> None:
     fake.fault(CUSTOM, errcode=45009, times=3)
     with pytest.raises(TransientError) as caught:
@@ -229,13 +194,13 @@ async def test_transient_errors_give_up_after_the_attempts(
     assert len(fake.calls(CUSTOM)) == 3
 
 
-async def test_http_5xx_is_retried(wechat: WeChatAPI, fake: Control) -> None:
+async def test_http_5xx_is_retried(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.fault(CUSTOM, status=502, times=2)
     await wechat.send_custom_text(OPENID, "hi")
     assert [c["status"] for c in fake.calls(CUSTOM)] == [502, 502, 200]
 
 
-async def test_http_4xx_is_permanent(wechat: WeChatAPI, fake: Control) -> None:
+async def test_http_4xx_is_permanent(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.fault(CUSTOM, status=400)
     with pytest.raises(PermanentError) as caught:
         await wechat.send_custom_text(OPENID, "hi")
@@ -243,17 +208,19 @@ async def test_http_4xx_is_permanent(wechat: WeChatAPI, fake: Control) -> None:
     assert len(fake.calls(CUSTOM)) == 1
 
 
-async def test_timeout_is_retried(server: FakeWeChatServer, fake: Control) -> None:
+async def test_timeout_is_retried(fake_server: FakeWeChatServer, fake: FakeControl) -> None:
     fake.fault(CUSTOM, delay=1.0)
     async with httpx.AsyncClient(timeout=0.3) as short:
         client = WeChatAPI(
-            short, app_id=APPID, app_secret=SECRET, base_url=server.url, retry=FAST_RETRY
+            short, app_id=APPID, app_secret=SECRET, base_url=fake_server.url, retry=FAST_RETRY
         )
         await client.send_custom_text(OPENID, "hi")
     assert len(fake.calls(CUSTOM)) == 2
 
 
-async def test_window_closed_is_permanent_without_retry(wechat: WeChatAPI, fake: Control) -> None:
+async def test_window_closed_is_permanent_without_retry(
+    wechat: WeChatAPI, fake: FakeControl
+) -> None:
     fake.member(OPENID, window_open=False)
     with pytest.raises(ResponseWindowClosed) as caught:
         await wechat.send_custom_text(OPENID, "hi")
@@ -262,7 +229,7 @@ async def test_window_closed_is_permanent_without_retry(wechat: WeChatAPI, fake:
     assert len(fake.calls(CUSTOM)) == 1
 
 
-async def test_injected_45015_for_one_openid(wechat: WeChatAPI, fake: Control) -> None:
+async def test_injected_45015_for_one_openid(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.fault(CUSTOM, errcode=45015, openid="oTarget", times=10)
     await wechat.send_custom_text("oOther", "hi")
     with pytest.raises(ResponseWindowClosed):
@@ -270,7 +237,7 @@ async def test_injected_45015_for_one_openid(wechat: WeChatAPI, fake: Control) -
     assert len(fake.calls(CUSTOM)) == 2
 
 
-async def test_unsubscribed_member(wechat: WeChatAPI, fake: Control) -> None:
+async def test_unsubscribed_member(wechat: WeChatAPI, fake: FakeControl) -> None:
     fake.member(OPENID, subscribed=False)
     with pytest.raises(UserUnsubscribed):
         await wechat.send_template(OPENID, "TPL", {"thing1": "提醒"})
@@ -292,7 +259,7 @@ async def test_network_error_is_transient(http: httpx.AsyncClient) -> None:
 # --------------------------------------------------------------------------- endpoints
 
 
-async def test_custom_text_and_news_bodies(wechat: WeChatAPI, fake: Control) -> None:
+async def test_custom_text_and_news_bodies(wechat: WeChatAPI, fake: FakeControl) -> None:
     await wechat.send_custom_text(OPENID, "今日微党课")
     article = NewsArticle("微党课", "摘要", "https://example.org/l/1", "https://example.org/p.png")
     await wechat.send_custom_news(OPENID, article)
@@ -309,7 +276,7 @@ async def test_custom_text_and_news_bodies(wechat: WeChatAPI, fake: Control) -> 
     ]
 
 
-async def test_template_send(wechat: WeChatAPI, fake: Control) -> None:
+async def test_template_send(wechat: WeChatAPI, fake: FakeControl) -> None:
     msgid = await wechat.send_template(
         OPENID,
         "TPL-1",
@@ -330,7 +297,7 @@ async def test_template_send(wechat: WeChatAPI, fake: Control) -> None:
 
 @pytest.mark.parametrize("value", ["一" * 21, "两行\n文字"])
 async def test_template_rule_violations_are_invalid_arguments(
-    wechat: WeChatAPI, fake: Control, value: str
+    wechat: WeChatAPI, fake: FakeControl, value: str
 ) -> None:
     with pytest.raises(InvalidArgument) as caught:
         await wechat.send_template(OPENID, "TPL-1", {"thing1": value})
@@ -350,9 +317,9 @@ def test_template_value_fits_the_rules() -> None:
 
 
 async def test_subscribe_send_uses_the_mini_program(
-    server: FakeWeChatServer, http: httpx.AsyncClient, fake: Control
+    fake_server: FakeWeChatServer, http: httpx.AsyncClient, fake: FakeControl
 ) -> None:
-    mp = WeChatAPI(http, app_id=MP_APPID, app_secret=MP_SECRET, base_url=server.url)
+    mp = WeChatAPI(http, app_id=MP_APPID, app_secret=MP_SECRET, base_url=fake_server.url)
     await mp.send_subscribe(OPENID, "SUB-1", {"thing1": "活动提醒"}, page="pages/event?id=1")
     (stable,) = fake.calls(STABLE)
     assert stable["body"]["appid"] == MP_APPID
@@ -361,7 +328,7 @@ async def test_subscribe_send_uses_the_mini_program(
     assert "lang" not in body
 
 
-async def test_menu_round_trip(wechat: WeChatAPI, fake: Control) -> None:
+async def test_menu_round_trip(wechat: WeChatAPI, fake: FakeControl) -> None:
     buttons = [
         {"type": "click", "name": "学习", "key": "LESSON_TODAY"},
         {"type": "click", "name": "答题", "key": "QUIZ_START"},
@@ -373,7 +340,7 @@ async def test_menu_round_trip(wechat: WeChatAPI, fake: Control) -> None:
     assert caught.value.errcode == 40016
 
 
-async def test_create_qrcode(wechat: WeChatAPI, fake: Control) -> None:
+async def test_create_qrcode(wechat: WeChatAPI, fake: FakeControl) -> None:
     temporary = await wechat.create_qrcode("checkin_3", expire_seconds=3600)
     assert temporary.expire_seconds == 3600
     assert temporary.ticket
@@ -391,9 +358,9 @@ async def test_create_qrcode(wechat: WeChatAPI, fake: Control) -> None:
 
 
 async def test_jscode2session(
-    server: FakeWeChatServer, http: httpx.AsyncClient, fake: Control
+    fake_server: FakeWeChatServer, http: httpx.AsyncClient, fake: FakeControl
 ) -> None:
-    mp = WeChatAPI(http, app_id=MP_APPID, app_secret=MP_SECRET, base_url=server.url)
+    mp = WeChatAPI(http, app_id=MP_APPID, app_secret=MP_SECRET, base_url=fake_server.url)
     session = await mp.jscode2session("wx-login-code")
     assert session.openid == fake_openid("wx-login-code")
     assert session.unionid
@@ -408,7 +375,7 @@ async def test_jscode2session(
 
 
 async def test_secrets_absent_from_errors_and_logs(
-    wechat: WeChatAPI, fake: Control, caplog: pytest.LogCaptureFixture
+    wechat: WeChatAPI, fake: FakeControl, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     token = await wechat.get_access_token()
@@ -435,7 +402,7 @@ async def test_secrets_absent_from_errors_and_logs(
 
 
 async def test_plain_token_fallback_logs_no_secret(
-    wechat: WeChatAPI, fake: Control, caplog: pytest.LogCaptureFixture
+    wechat: WeChatAPI, fake: FakeControl, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake.fault(STABLE, status=404)

@@ -110,7 +110,8 @@ def test_unknown_text_gets_the_hint(client: TestClient, platform: Platform) -> N
     assert reply_content(reply) == texts.FALLBACK
 
 
-def test_menu_click_is_the_keyword(client: TestClient, platform: Platform) -> None:
+def test_unknown_menu_click_is_acknowledged_silently(client: TestClient,
+                                                     platform: Platform) -> None:
     _, by_click = post(client, *platform.plain(message_xml("click", key="NOT_A_KEY")))
     assert by_click == "success"
 

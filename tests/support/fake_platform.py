@@ -47,12 +47,14 @@ class FakeControl:
     def expire_tokens(self) -> None:
         self.http.post("/_fake/expire-tokens").raise_for_status()
 
+    def clear_calls(self) -> None:
+        self.http.delete("/_fake/calls").raise_for_status()
+
     def close(self) -> None:
         self.http.close()
 
 
-# Fixtures: import them into a test module (``from tests.support.fake_platform import
-# fake, fake_server``) to use them there.
+# Fixtures, offered to every test through ``pytest_plugins`` in tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
