@@ -10,6 +10,7 @@ from app.models.miniprogram import MiniProgramSession
 from app.models.outbox import OutboxMessage
 from app.models.points import PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
+from app.models.ratelimit import RateLimitCounter
 from app.models.token import ApiToken
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",
+    "RateLimitCounter",
     "Signup",
 ]

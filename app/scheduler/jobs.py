@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.models import InboundMessage, Member, OutboxMessage
 from app.outbox.service import SENT, UNSENDABLE, WITHDRAWN, enqueue
+from app.ratelimit import counter as ratelimit
 from app.wechat.api import template_value
 from bots import texts
 
@@ -38,7 +39,8 @@ def register_housekeeping(name: str, hook: HousekeepingHook) -> None:
 
 
 def housekeeping(session: Session, now: datetime) -> dict[str, int]:
-    """Delete old retry-dedup claims and finished outbox rows; run the registered hooks."""
+    """Delete old retry-dedup claims, finished outbox rows and dead rate-limit counters;
+    run the registered hooks."""
     done: dict[str, int] = {}
     result = session.execute(
         delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_RETENTION)
@@ -52,6 +54,7 @@ def housekeeping(session: Session, now: datetime) -> dict[str, int]:
         .execution_options(synchronize_session=False)
     )
     done["outbox"] = int(getattr(result, "rowcount", 0) or 0)
+    done["rate_limit_counters"] = ratelimit.purge(session, now)
     for name, hook in HOUSEKEEPING_HOOKS.items():
         done[name] = hook(session, now)
     return done
