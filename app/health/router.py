@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from app.health.probe import DatabaseProbe
+
 router = APIRouter(tags=["operations"])
+
+
+def _probe(request: Request) -> DatabaseProbe:
+    # Made on first use rather than in the lifespan, next to the database it watches.
+    state = request.app.state
+    probe = getattr(state, "database_probe", None)
+    if not isinstance(probe, DatabaseProbe):
+        probe = state.database_probe = DatabaseProbe(state.database)
+    return probe
 
 
 @router.get("/healthz")
 async def healthz(request: Request) -> JSONResponse:
-    """``{"status": "ok"}`` when the database answers, 503 otherwise."""
-    healthy = await asyncio.to_thread(request.app.state.database.ping)
-    if healthy:
+    """``{"status": "ok"}`` when the database takes writes, 503 otherwise."""
+    if await _probe(request).healthy():
         return JSONResponse({"status": "ok"})
     return JSONResponse({"status": "unavailable", "detail": "database"}, status_code=503)
 
