@@ -64,15 +64,21 @@ async def _worker(host: str, port: int, queue: list[bytes], latencies: list[floa
         writer.close()
 
 
-async def _run(host: str, port: int, requests: Sequence[bytes], concurrency: int) -> LoadResult:
+async def _run(host: str, ports: Sequence[int], requests: Sequence[bytes],
+               concurrency: int) -> LoadResult:
     queue = list(reversed(requests))
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     started = time.perf_counter()
-    await asyncio.gather(*(_worker(host, port, queue, latencies, statuses)
-                           for _ in range(concurrency)))
+    # Connections are dealt to the ports in turn, as a round-robin proxy would.
+    await asyncio.gather(*(_worker(host, ports[n % len(ports)], queue, latencies, statuses)
+                           for n in range(concurrency)))
     return LoadResult(len(requests), time.perf_counter() - started, latencies, statuses)
 
 
-def run_load(host: str, port: int, requests: Sequence[bytes], concurrency: int) -> LoadResult:
-    return asyncio.run(_run(host, port, requests, concurrency))
+def run_load(host: str, port: int | Sequence[int], requests: Sequence[bytes],
+             concurrency: int) -> LoadResult:
+    """Send ``requests`` over ``concurrency`` keep-alive connections, spread over ``port``
+    when it names several servers."""
+    ports = [port] if isinstance(port, int) else list(port)
+    return asyncio.run(_run(host, ports, requests, concurrency))
