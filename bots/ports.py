@@ -42,9 +42,10 @@ class EventSummary:
 
 SignupOutcome = Literal[
     "confirmed", "waitlisted", "already_confirmed", "already_waitlisted",
-    "unknown", "cancelled", "started", "deadline_passed",
+    "unknown", "cancelled", "started", "deadline_passed", "rate_limited",
 ]
-CancelOutcome = Literal["cancelled", "not_signed_up", "unknown", "started"]
+# ``rate_limited``: the member signed up or cancelled too often just now; nothing changed.
+CancelOutcome = Literal["cancelled", "not_signed_up", "unknown", "started", "rate_limited"]
 CheckinOutcome = Literal[
     "checked_in", "already_checked_in", "not_signed_up", "waitlisted", "unknown",
     "cancelled", "too_early", "too_late",

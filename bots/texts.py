@@ -54,6 +54,7 @@ SIGNUP_USAGE = "请发送“报名 活动编号”，例如：报名 3。发送�
 CANCEL_USAGE = "请发送“取消报名 活动编号”，例如：取消报名 3。"
 MY_SIGNUPS_NONE = "您还没有报名任何活动。发送“活动”看看近期活动。"
 ASK_FOR_NAME = "请发送“姓名 张三”登记您的姓名，方便组织者核对签到。"
+SIGNUP_TOO_FAST = "您报名、取消报名的操作过于频繁，请稍候一分钟再试。"
 
 
 def event_line(event: EventSummary) -> str:
@@ -72,6 +73,8 @@ def event_list(events: list[EventSummary]) -> str:
 
 def signup_reply(result: SignupResult, *, has_name: bool) -> str:
     event, outcome = result.event, result.outcome
+    if outcome == "rate_limited":
+        return SIGNUP_TOO_FAST
     if event is None or outcome == "unknown":
         return "没有找到这个活动编号。发送“活动”查看近期活动。"
     head = f"【{event.id}】{event.title}"
@@ -100,6 +103,7 @@ def cancel_reply(outcome: CancelOutcome, event_id: int) -> str:
         "not_signed_up": f"您没有报名第 {event_id} 号活动。",
         "unknown": "没有找到这个活动编号。发送“活动”查看近期活动。",
         "started": f"第 {event_id} 号活动已开始，不能再取消报名。",
+        "rate_limited": SIGNUP_TOO_FAST,
     }[outcome]
 
 

@@ -2,6 +2,10 @@
 
 Messages are the chat's own wording from :mod:`bots.texts`, so both channels say
 the same thing; refusals become 404 (unknown event, not signed up) or 409.
+Sign-ups and cancels share one per-member limit with the chat
+(:data:`app.events.signups.SIGNUP_ACTIONS`); beyond it the answer is 429 with
+Retry-After. A refusal is raised, so the unit of work rolls back and only
+actions that went through stay counted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from app.errors import Conflict, NotFound
 from app.events import signups
 from app.events.schemas import MpCancelOut, MpEventOut, MpSignupOut
 from app.models import Member
+from app.ratelimit import counter as ratelimit
 from bots import texts
 from bots.ports import EventSummary, MySignup
 
@@ -44,8 +49,15 @@ def mine(session: Session, member_id: int, now: datetime, zone: ZoneInfo) -> lis
             for item in signups.my_signups(session, member_id, now, zone)]
 
 
+def _count_action(session: Session, member_id: int, now: datetime) -> None:
+    verdict = signups.count_action(session, member_id, now)
+    if not verdict.allowed:
+        raise ratelimit.refusal(verdict, texts.SIGNUP_TOO_FAST)
+
+
 def sign_up(session: Session, member: Member, event_id: int, now: datetime,
             zone: ZoneInfo) -> MpSignupOut:
+    _count_action(session, member.id, now)
     result = signups.sign_up(session, member.id, event_id, now, zone)
     message = texts.signup_reply(result, has_name=bool(member.name))
     if result.outcome == "unknown" or result.event is None:
@@ -60,6 +72,7 @@ def sign_up(session: Session, member: Member, event_id: int, now: datetime,
 
 def cancel(session: Session, member_id: int, event_id: int, now: datetime,
            zone: ZoneInfo) -> MpCancelOut:
+    _count_action(session, member_id, now)
     outcome = signups.cancel_signup(session, member_id, event_id, now, zone)
     message = texts.cancel_reply(outcome, event_id)
     if outcome in ("unknown", "not_signed_up"):

@@ -32,7 +32,7 @@ def my_signups(member: CurrentMember, session: SessionDep,
              status_code=status.HTTP_201_CREATED)
 def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, settings: SettingsDep,
             response: Response) -> MpSignupOut:
-    """Take a seat or a waitlist place (201); already signed up is 200; refusals are 409."""
+    """Take a seat or a waitlist place (201); already signed up 200; refusals 409; too often 429."""
     result = mp.sign_up(session, member, event_id, datetime.now(UTC), settings.zone)
     if result.outcome.startswith("already_"):
         response.status_code = status.HTTP_200_OK
@@ -42,5 +42,5 @@ def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, sett
 @router.delete("/events/{event_id}/signup", response_model=MpCancelOut)
 def cancel(event_id: EntityId, member: CurrentMember, session: SessionDep,
            settings: SettingsDep) -> MpCancelOut:
-    """Give the seat back; the first on the waitlist is promoted and told."""
+    """Give the seat back; the first on the waitlist is promoted and told (429 as sign-up)."""
     return mp.cancel(session, member.id, event_id, datetime.now(UTC), settings.zone)

@@ -23,6 +23,7 @@ from app.events import notices
 from app.models import Event, Signup
 from app.points.rules import Activity
 from app.points.service import award
+from app.ratelimit import counter as ratelimit
 from bots.ports import (
     CancelOutcome,
     CheckinResult,
@@ -35,6 +36,18 @@ CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
 # Members may scan the check-in code from a little before the start until the day is over.
 CHECKIN_OPENS_BEFORE = timedelta(hours=2)
 CHECKIN_CLOSES_AFTER = timedelta(hours=12)
+# Sign-ups and cancels per member, counted together over the chat and the mini-program.
+# A member acts a few times around one event; ten in a minute is a script or a stuck
+# button, and every cancel may hand a seat on and queue a message to someone else.
+SIGNUP_ACTIONS = ratelimit.Limit("signup_actions", max_hits=10, window=timedelta(minutes=1))
+
+
+def count_action(session: Session, member_id: int, now: datetime) -> ratelimit.Verdict:
+    """Count a sign-up or cancel by the member against :data:`SIGNUP_ACTIONS`.
+
+    Call it first: a refused action must then change nothing but the count.
+    """
+    return ratelimit.hit(session, SIGNUP_ACTIONS, f"member:{member_id}", now)
 
 
 def summary(event: Event, zone: ZoneInfo) -> EventSummary:
@@ -303,9 +316,13 @@ class EventSignupsPort:
         return upcoming(self._session, now, self._zone)
 
     def sign_up(self, member_id: int, event_id: int, now: datetime) -> SignupResult:
+        if not count_action(self._session, member_id, now).allowed:
+            return SignupResult("rate_limited")
         return sign_up(self._session, member_id, event_id, now, self._zone)
 
     def cancel(self, member_id: int, event_id: int, now: datetime) -> CancelOutcome:
+        if not count_action(self._session, member_id, now).allowed:
+            return "rate_limited"
         return cancel_signup(self._session, member_id, event_id, now, self._zone)
 
     def my_signups(self, member_id: int, now: datetime) -> list[MySignup]:

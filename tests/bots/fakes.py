@@ -42,6 +42,8 @@ class FakeEvents:
     waitlist: dict[int, list[int]] = field(default_factory=dict)
     checked_in: set[tuple[int, int]] = field(default_factory=set)
     closed: set[int] = field(default_factory=set)
+    # Members who signed up or cancelled too often just now.
+    rate_limited: set[int] = field(default_factory=set)
 
     def add(self, event_id: int, title: str = "主题党日", capacity: int = 2,
             starts_at: datetime = datetime(2026, 11, 29, 14, 0, tzinfo=UTC)) -> None:
@@ -59,6 +61,8 @@ class FakeEvents:
         return [self._view(i) for i in sorted(self.events) if self.events[i].starts_at > now]
 
     def sign_up(self, member_id: int, event_id: int, now: datetime) -> SignupResult:
+        if member_id in self.rate_limited:
+            return SignupResult("rate_limited")
         if event_id not in self.events:
             return SignupResult("unknown")
         view = self._view(event_id)
@@ -78,6 +82,8 @@ class FakeEvents:
         return SignupResult("waitlisted", view, len(self.waitlist[event_id]))
 
     def cancel(self, member_id: int, event_id: int, now: datetime) -> CancelOutcome:
+        if member_id in self.rate_limited:
+            return "rate_limited"
         if event_id not in self.events:
             return "unknown"
         if member_id in self.waitlist[event_id]:

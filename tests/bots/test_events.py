@@ -108,6 +108,16 @@ def test_cancel_promotes_the_first_waitlisted() -> None:
     assert "没有报名" in text(conversation, "取消报名 3")
 
 
+def test_a_rate_limited_member_is_asked_to_wait_and_nothing_changes() -> None:
+    conversation = with_event()
+    text(conversation, "报名 3")
+    conversation.events.rate_limited.add(7)
+    for command in ("取消报名 3", "报名 3"):
+        reply = text(conversation, command)
+        assert "过于频繁" in reply and "一分钟" in reply
+    assert conversation.events.confirmed[3] == [7]
+
+
 def test_my_signups_lists_confirmed_and_waitlisted() -> None:
     conversation = with_event()
     assert "还没有报名" in text(conversation, "我的报名")
