@@ -17,8 +17,9 @@ class OutboxMessage(Base):
     that dies mid-send leaves its rows to be claimed again.
 
     ``status``: pending → sending (claimed, ``lease_until``) → sent | pending again
-    (transient failure, ``due_at`` moved by the backoff) | failed (permanent, reason
-    in ``last_error``) | unsendable (no channel reaches the member) | withdrawn.
+    (transient failure; ``due_at`` stays, ``lease_until`` holds the row back for the
+    backoff) | failed (a permanent error, or still undelivered a day after ``due_at``;
+    reason in ``last_error``) | unsendable (no channel reaches the member) | withdrawn.
     """
 
     __tablename__ = "outbox"

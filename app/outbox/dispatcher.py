@@ -19,10 +19,24 @@ One :meth:`Dispatcher.run_once` is one batch:
    45015 without a template to fall back on, 40003, other permanent errors);
    unsendable when no channel reaches the member.
 
+**Backoff and giving up.** A transient failure keeps the row's ``due_at`` (when
+it should have gone out) and holds the row back through ``lease_until``
+instead, with nobody as its holder; the wait doubles from ``backoff_seconds``
+up to ``backoff_max_seconds``. Transient failures are outages, and an outage
+says nothing about the message, so they never count against it: a row is
+given up only when it is still undelivered ``give_up_after_seconds`` after its
+due time (a reminder a day late helps nobody), or at once on a permanent error.
+The cap is low so that once the platform is back every row is tried again
+within a few minutes, and rows that failed together come back spread out.
+
 A row is sent at least once and, as long as a send finishes within the lease,
-at most once: the only duplicate is a process killed between the platform's
-answer and the mark. Template messages carry ``client_msg_id`` so the platform
-drops such a repeat itself.
+at most once. A send starts only in the first half of its row's lease (the
+other half covers the slowest send), so a batch slowed down by a hanging
+platform leaves its unsent rows to the next claim instead of racing it. The
+only duplicate left is a process killed between the platform accepting a
+message and the mark: customer-service messages have no idempotency key, so
+that one goes out twice; template messages carry ``client_msg_id`` and the
+platform drops the repeat itself.
 """
 
 from __future__ import annotations
@@ -85,9 +99,10 @@ class DispatchConfig:
     concurrency: int = 8
     # Outbound calls per second from this process; None for no limit.
     rate_per_second: float | None = 50.0
-    max_attempts: int = 8
     backoff_seconds: float = 30.0
-    backoff_max_seconds: float = 3600.0
+    # Low enough that a recovered platform sees every waiting row within minutes.
+    backoff_max_seconds: float = 300.0
+    give_up_after_seconds: float = 24 * 3600.0
 
 
 @dataclass(slots=True)
@@ -98,6 +113,7 @@ class DispatchStats:
     failed: int = 0
     unsendable: int = 0
     lost: int = 0  # rows another dispatcher took over before we marked them
+    deferred: int = 0  # rows whose lease ran too short before a send slot freed
 
     def add(self, other: DispatchStats) -> None:
         for name in self.__slots__:
@@ -111,6 +127,9 @@ class _Claimed:
     member_id: int
     payload: dict[str, Any]
     attempts: int
+    due_at: datetime
+    last_error: str | None
+    last_errcode: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +196,16 @@ class Dispatcher:
         if not claimed:
             return stats
         used = {member_id: r.reach.custom_sent_in_window for member_id, r in recipients.items()}
+        # Past the middle of the lease a send might outlast it and race the next claim.
+        send_by = now + self._lease / 2
         jobs = []
         for row in claimed:
             recipient = recipients.get(row.member_id)
-            if row.attempts > self.config.max_attempts:
-                plan_ = Plan(None, f"gave up after {row.attempts - 1} attempts")
-                jobs.append(self._finish(row, _Outcome(FAILED, error=plan_.reason), stats))
+            if row.attempts > 1 and self._too_late(row, now):
+                # Tried before and never settled (its dispatchers died) or kept failing.
+                outcome = _Outcome(FAILED, errcode=row.last_errcode,
+                                   error=self._give_up_reason(row, row.last_error))
+                jobs.append(self._finish(row, outcome, stats))
                 continue
             if recipient is None:  # the member row is gone (the FK cascades, so rarely)
                 jobs.append(self._finish(row, _Outcome(UNSENDABLE, error="no such member"),
@@ -196,16 +219,26 @@ class Dispatcher:
             if plan_.channel is Channel.CUSTOM:
                 # Several rows for one member in a batch share the window's budget.
                 used[row.member_id] = used.get(row.member_id, 0) + 1
-            jobs.append(self._deliver(row, recipient, plan_, stats))
+            jobs.append(self._deliver(row, recipient, plan_, stats, send_by))
         await asyncio.gather(*jobs)
         return stats
+
+    def _too_late(self, row: _Claimed, at: datetime) -> bool:
+        return at - row.due_at > timedelta(seconds=self.config.give_up_after_seconds)
+
+    def _give_up_reason(self, row: _Claimed, error: str | None) -> str:
+        hours = self.config.give_up_after_seconds / 3600
+        return (f"gave up: not delivered within {hours:g} h of its due time "
+                f"({row.attempts} attempts); last error: {error or 'none recorded'}")
 
     # ------------------------------------------------------------------ claim
 
     def _claim(self, session: Session, *, now: datetime
                ) -> tuple[list[_Claimed], dict[int, Recipient]]:
         outbox = OutboxMessage
-        due = or_(and_(outbox.status == PENDING, outbox.due_at <= now),
+        # A pending row's lease_until is its backoff: no one takes it before then.
+        due = or_(and_(outbox.status == PENDING, outbox.due_at <= now,
+                       or_(outbox.lease_until.is_(None), outbox.lease_until <= now)),
                   and_(outbox.status == SENDING, outbox.lease_until < now))
         candidates = (
             select(outbox.id).where(due).order_by(outbox.due_at, outbox.id)
@@ -218,7 +251,7 @@ class Dispatcher:
             .values(status=SENDING, lease_until=now + self._lease, claimed_by=self.owner,
                     attempts=outbox.attempts + 1)
             .returning(outbox.id, outbox.kind, outbox.member_id, outbox.payload,
-                       outbox.attempts)
+                       outbox.attempts, outbox.due_at, outbox.last_error, outbox.last_errcode)
             .execution_options(synchronize_session=False)
         ).all()
         claimed = sorted((_Claimed(*row) for row in rows), key=lambda row: row.id)
@@ -228,9 +261,15 @@ class Dispatcher:
     # ------------------------------------------------------------------ send
 
     async def _deliver(self, row: _Claimed, recipient: Recipient, plan_: Plan,
-                       stats: DispatchStats) -> None:
+                       stats: DispatchStats, send_by: datetime) -> None:
         async with self._slots:
-            outcome = await self._send(row, recipient, plan_)
+            if self.clock() > send_by:
+                outcome = None
+            else:
+                outcome = await self._send(row, recipient, plan_)
+        if outcome is None:
+            await self._give_back(row, stats)
+            return
         await self._finish(row, outcome, stats)
 
     async def _send(self, row: _Claimed, recipient: Recipient, plan_: Plan) -> _Outcome:
@@ -268,15 +307,17 @@ class Dispatcher:
 
     def _retry_later(self, row: _Claimed, channel: Channel, error: str,
                      errcode: int | None) -> _Outcome:
-        if row.attempts >= self.config.max_attempts:
-            return _Outcome(FAILED, channel=channel.value, errcode=errcode,
-                            error=f"gave up after {row.attempts} attempts: {error}")
-        delay = min(self.config.backoff_seconds * 2 ** (row.attempts - 1),
-                    self.config.backoff_max_seconds)
+        # 2 ** 30 backoff steps are years: the exponent stays bounded for any attempt count.
+        steps = min(row.attempts - 1, 30)
+        delay = min(self.config.backoff_seconds * 2 ** steps, self.config.backoff_max_seconds)
         # Jitter keeps rows that failed together from coming back together.
         delay *= random.uniform(1.0, 1.25)  # noqa: S311 - not for security
+        retry_at = self.clock() + timedelta(seconds=delay)
+        if self._too_late(row, retry_at):
+            return _Outcome(FAILED, channel=channel.value, errcode=errcode,
+                            error=self._give_up_reason(row, error))
         return _Outcome(PENDING, channel=channel.value, error=error, errcode=errcode,
-                        retry_at=self.clock() + timedelta(seconds=delay))
+                        retry_at=retry_at)
 
     async def _send_custom(self, row: _Claimed, openid: str) -> None:
         articles = row.payload.get("articles")
@@ -312,6 +353,24 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ mark
 
+    async def _give_back(self, row: _Claimed, stats: DispatchStats) -> None:
+        def work(session: Session) -> bool:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.owner,
+                       OutboxMessage.status == SENDING)
+                # Not an attempt: nothing was sent.
+                .values(status=PENDING, lease_until=None, claimed_by=None,
+                        attempts=OutboxMessage.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+        if await self.database.run(work):
+            stats.deferred += 1
+        else:
+            stats.lost += 1
+
     async def _finish(self, row: _Claimed, outcome: _Outcome, stats: DispatchStats) -> None:
         held = await self.database.run(partial(self._mark, row=row, outcome=outcome))
         OUTBOX_MESSAGES.labels(row.kind, outcome.status).inc()
@@ -342,7 +401,7 @@ class Dispatcher:
         if outcome.status == SENT:
             values["sent_at"] = now
         if outcome.retry_at is not None:
-            values["due_at"] = outcome.retry_at
+            values["lease_until"] = outcome.retry_at
         result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == self.owner,

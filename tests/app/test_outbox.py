@@ -213,13 +213,15 @@ async def test_errcode_minus_one_burst_is_retried_with_backoff(
     first = await dispatcher(database, http, fake, backoff_seconds=30.0).run_once()
     assert (first.sent, first.retried) == (3, 1)
     retried = [r for r in await rows(database) if r.status == "pending"]
-    assert all(r.last_errcode == -1 and r.due_at > datetime.now(UTC) for r in retried)
+    # The backoff holds the row back; its due time stays when it should have gone out.
+    assert all(r.last_errcode == -1 and r.lease_until is not None
+               and r.lease_until > datetime.now(UTC) > r.due_at for r in retried)
     # Not due yet: nothing is claimed before the backoff has passed.
     assert (await dispatcher(database, http, fake).run_once()).claimed == 0
 
     def make_due(session: Session) -> None:
         for row in session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")):
-            row.due_at = datetime.now(UTC) - timedelta(seconds=1)
+            row.lease_until = datetime.now(UTC) - timedelta(seconds=1)
 
     await database.run(make_due)
     await dispatcher(database, http, fake).drain()
