@@ -50,11 +50,13 @@ class Outage:
         self.state = state
         self.server = FakeWeChatServer(state)
         self.server.start()
+        self.listening = True
         self.url = self.server.url
         self.control = FakeControl(self.url)
 
     def refuse(self) -> None:
         self.server.stop()
+        self.listening = False
 
     def fail(self, **how: Any) -> None:
         self._listen()
@@ -67,9 +69,10 @@ class Outage:
         self.control.http.delete("/_fake/faults").raise_for_status()
 
     def _listen(self) -> None:
-        if self.server.port and self.server._server is None:  # noqa: SLF001 - stopped
+        if not self.listening:  # the same port and memory: the platform is back
             self.server = FakeWeChatServer(self.state, port=self.server.port)
             self.server.start()
+            self.listening = True
 
     def close(self) -> None:
         self.control.close()
