@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,16 +12,37 @@ from app.console import session as sessions
 from app.console.session import ConsoleUser
 from app.events import api, roster, service
 from app.events.roster import RosterQuery
+from app.ratelimit import counter as ratelimit
 from app.settings import Settings
 
 VIEWS = (("all", "全部"), ("confirmed", "已报名"), ("waitlisted", "候补"),
          ("checked_in", "已签到"))
 
 
-def sign_in(session: Session, settings: Settings, token: str) -> str | None:
-    """The session cookie's value for a valid organizer or admin token."""
+# Tokens are 256-bit random, so this does not guard them from guessing; it keeps a
+# script from hammering the form. Ten failures leave room for a few mistyped pastes;
+# ten minutes is long enough to stall a script and short enough for a colleague
+# sharing the office's address to wait out.
+SIGN_IN_FAILURES = ratelimit.Limit("console_sign_in", max_hits=10,
+                                   window=timedelta(minutes=10))
+
+
+def sign_in(session: Session, settings: Settings, token: str, address: str, now: datetime
+            ) -> str | ratelimit.Verdict | None:
+    """The session cookie's value for a valid organizer or admin token, None for a wrong
+    one, or the refusing verdict once ``address`` failed too often.
+
+    Every attempt is counted before the token is checked, so parallel guesses cannot
+    all slip under the limit; a successful one is given back.
+    """
+    verdict = ratelimit.hit(session, SIGN_IN_FAILURES, address, now)
+    if not verdict.allowed:
+        return verdict
     signed = sessions.sign_in(session, settings, token)
-    return None if signed is None else signed[0]
+    if signed is None:
+        return None
+    ratelimit.give_back(session, SIGN_IN_FAILURES, address, now)
+    return signed[0]
 
 
 def events_context(session: Session, user: ConsoleUser, zone: ZoneInfo) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -25,6 +26,8 @@ from app.console.session import (
 from app.deps import EntityId, SessionDep, SettingsDep
 from app.events.roster import RosterQuery, View
 from app.events.router import download
+from app.ratelimit.counter import Verdict
+from app.ratelimit.deps import ClientAddress
 from app.settings import Settings
 
 router = APIRouter(prefix="/console", tags=["console"])
@@ -67,13 +70,19 @@ def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, session: SessionDep, settings: SettingsDep,
+def login(request: Request, session: SessionDep, settings: SettingsDep, address: ClientAddress,
           token: Annotated[str, Form(max_length=200)] = "",
           csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Exchange an organizer or admin token for a console session."""
     if not login_nonce_matches(settings, request.cookies.get(LOGIN_COOKIE), csrf):
         return _login_form(request, settings, "页面已过期，请重新登录。", status_code=403)
-    signed = pages.sign_in(session, settings, token)
+    signed = pages.sign_in(session, settings, token, address, datetime.now(UTC))
+    if isinstance(signed, Verdict):
+        minutes = -(-signed.retry_after // 60)
+        refused = _login_form(request, settings,
+                              f"登录失败次数过多，请 {minutes} 分钟后再试。", status_code=429)
+        refused.headers["Retry-After"] = str(signed.retry_after)
+        return refused
     if signed is None:
         return _login_form(request, settings, "令牌无效或已停用，请检查后重试。",
                            status_code=401)

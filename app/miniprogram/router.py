@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import APIRouter, Request
 
 from app.deps import DatabaseDep
 from app.errors import AppError, Unauthorized
 from app.miniprogram.schemas import LoginIn, LoginOut
-from app.miniprogram.service import open_session
+from app.miniprogram.service import count_login, open_session
+from app.ratelimit import counter as ratelimit
+from app.ratelimit.deps import ClientAddress
 from app.wechat.api import PermanentError, TransientError, WeChatAPI
 
 router = APIRouter(prefix="/api/mp", tags=["mini-program"])
@@ -20,8 +23,13 @@ class UpstreamUnavailable(AppError):
 
 
 @router.post("/login", response_model=LoginOut)
-async def login(body: LoginIn, request: Request, database: DatabaseDep) -> LoginOut:
-    """Exchange a ``wx.login`` code for a Hongxin bearer token."""
+async def login(body: LoginIn, request: Request, database: DatabaseDep,
+                address: ClientAddress) -> LoginOut:
+    """Exchange a ``wx.login`` code for a Hongxin bearer token (429 when an address loops)."""
+    # Its own unit of work before the WeChat call: failed logins must count too.
+    verdict = await database.run(partial(count_login, address=address, now=datetime.now(UTC)))
+    if not verdict.allowed:
+        raise ratelimit.refusal(verdict, "too many logins from this address; try again later")
     mp_api: WeChatAPI = request.app.state.mp_api
     try:
         answer = await mp_api.jscode2session(body.code)

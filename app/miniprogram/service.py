@@ -18,8 +18,14 @@ from sqlalchemy.orm import Session
 
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
+from app.ratelimit import counter as ratelimit
 
 SESSION_LIFETIME = timedelta(days=30)
+# Every login costs a jscode2session call against the mini-program's quota. A member
+# logs in about once a month (SESSION_LIFETIME), but a branch meeting behind one
+# office NAT brings many first logins from one address at once: 60 in 10 minutes
+# leaves room for that and holds a looping client to 6 calls a minute.
+LOGINS_PER_ADDRESS = ratelimit.Limit("mp_login", max_hits=60, window=timedelta(minutes=10))
 # A mini-program login does not open the official account's 48-hour window, so a
 # member first seen here starts with the window long closed.
 _WINDOW_CLOSED = datetime(2000, 1, 1, tzinfo=UTC)
@@ -30,6 +36,11 @@ class IssuedSession:
     token: str
     member_id: int
     expires_at: datetime
+
+
+def count_login(session: Session, address: str, now: datetime) -> ratelimit.Verdict:
+    """Count a login attempt from ``address``; call it before asking WeChat."""
+    return ratelimit.hit(session, LOGINS_PER_ADDRESS, address, now)
 
 
 def _digest(token: str) -> str:
