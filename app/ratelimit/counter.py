@@ -95,7 +95,9 @@ def hit(session: Session, limit: Limit, subject: str, now: datetime) -> Verdict:
     retry_after = max(1, math.ceil((started + limit.window - now).total_seconds()))
     allowed = hits <= limit.max_hits
     if hits == limit.max_hits + 1:
-        # Once per window, not per refused hit: a script must not flood the log.
+        # When the count first passes the limit, not on every refused hit, so a script
+        # cannot flood the log. (A 429 raised in the caller's unit of work rolls its hit
+        # back and is logged again; those come from signed-in members only.)
         log.warning("rate limit %s reached by %s; refused for %d s", limit.scope, key[:10],
                     retry_after)
     return Verdict(allowed=allowed, hits=hits, retry_after=retry_after)
