@@ -35,6 +35,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -257,7 +258,10 @@ async def virtual_member(traffic: Traffic, members: list[VirtualMember],
 async def drive(ports: list[int], events: list[int], seconds: float
                 ) -> tuple[Traffic, list[VirtualMember], float]:
     connections = 2 * CONCURRENCY  # a retry at the same moment needs a second one
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # uvicorn drops a connection idle for 5 s; a request sent on it at that moment fails
+    # in the client, so idle connections are let go well before.
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
+                          keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         traffic = Traffic(client, ports, time.monotonic() + seconds)
         roster = [[VirtualMember(f"o_soak_{task:02d}_{n}") for n in range(OPENIDS_PER_TASK)]
@@ -429,12 +433,24 @@ def check_database(database_url: str, traffic: Traffic, members: list[VirtualMem
 
 
 def _server_log_problems(workdir: Path) -> list[str]:
+    """One line per logged error: the log line that announced it and the exception it ends
+    with; the logs are kept (their folder is named) when there is any."""
     found = []
     for log in sorted(workdir.glob("serve-*.log")):
-        content = log.read_text(errors="replace")
-        for marker in ("Traceback", "callback failed", "ERROR"):
-            if marker in content:
-                found.append(f"{log.name}: {content.count(marker)} × {marker!r}")
+        lines = log.read_text(errors="replace").splitlines()
+        for number, line in enumerate(lines):
+            if " ERROR " not in line and not line.startswith("ERROR"):
+                continue
+            tail = next((later for later in lines[number + 1:number + 200]
+                         if later and not later[0].isspace() and not later.startswith(
+                             ("Traceback", "The above", "During handling"))
+                         and ("Error" in later or "Exception" in later)), "")
+            found.append(f"{log.name}: {line.strip()[:300]} | {tail.strip()[:400]}")
+    if found:
+        kept = Path(tempfile.mkdtemp(prefix="hongxin-soak-logs-"))
+        for log in workdir.glob("*.log"):
+            shutil.copy(log, kept / log.name)
+        found.append(f"server logs kept in {kept}")
     return found
 
 
