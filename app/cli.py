@@ -25,7 +25,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     migrations.upgrade(settings.database_url)
     uvicorn.run(
         # uvicorn builds the app in each worker process from a factory's import path.
-        "app.main:create_app" if args.no_scheduler else "app.main:create_serving_app",
+        ("app.main:create_serving_app_without_scheduler" if args.no_scheduler
+         else "app.main:create_serving_app"),
         factory=True,
         host=args.host,
         port=args.port,

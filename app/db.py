@@ -8,7 +8,11 @@ after another, each inside its own SAVEPOINT, and share a single COMMIT (group
 commit). Every caller still waits until its own work is durable.
 
 PostgreSQL handles concurrency itself: a unit of work there is an ordinary
-transaction on a pooled connection, run in a worker thread.
+transaction on a pooled connection, run in a worker thread. The callback's
+short units are the exception (:meth:`Database.submit_batched`): one
+transaction of their own costs a BEGIN, a COMMIT and a pool checkout, more
+than their actual statements, so there they share a group commit too, on one
+connection fed by one thread.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -27,7 +31,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from app.rawsql import RawSQL
+from app.rawsql import RawSQL, flush_deferred_before_orm
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -53,8 +57,10 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         # No pre-ping: it costs a round trip per unit of work; a dropped connection
         # fails one unit instead, and the pool replaces it.
-        return create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
-                             pool_recycle=1800)
+        engine = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
+                               pool_recycle=1800)
+        event.listen(engine, "before_cursor_execute", flush_deferred_before_orm)
+        return engine
     engine = create_engine(
         parsed,
         poolclass=QueuePool,
@@ -110,10 +116,18 @@ class Database:
     def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
         """Start ``work`` in its own unit of work; the future resolves once it is durable."""
         if self.is_sqlite:
-            return asyncio.wrap_future(self._group_writer().submit(work))
+            return self.submit_batched(work)
         if self._executor is None:
             self._executor = ThreadPoolExecutor(POSTGRES_UNIT_THREADS, thread_name_prefix="db")
         return asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
+
+    def submit_batched(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+        """:meth:`submit` for a short unit that never waits long on a lock.
+
+        It may share its transaction with other such units (each inside its own
+        SAVEPOINT), so a slow one would hold up the others.
+        """
+        return self._group_writer().submit_from_loop(work)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:
         """Same as :meth:`run`, from a thread that is not the event loop."""
@@ -151,18 +165,26 @@ class Database:
         self.engine.dispose()
 
 
-_Job = tuple[Callable[[Session], Any], Future[Any]]
+# The future is a thread's (run_sync) or the event loop's (submit): the latter are
+# settled in one call on their loop per batch, one wake-up instead of one per unit.
+_Job = tuple[Callable[[Session], Any], "Future[Any] | asyncio.Future[Any]"]
+_Outcome = tuple["Future[Any] | asyncio.Future[Any]", Any, BaseException | None]
 
 
 class _GroupCommitWriter:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="db-writer", daemon=True)
         self._thread.start()
 
     def submit(self, work: Callable[[Session], T]) -> Future[T]:
         future: Future[T] = Future()
+        self._jobs.put((work, future))
+        return future
+
+    def submit_from_loop(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._jobs.put((work, future))
         return future
 
@@ -188,7 +210,7 @@ class _GroupCommitWriter:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        jobs = [(work, future) for work, future in batch if future.set_running_or_notify_cancel()]
+        jobs = [(work, future) for work, future in batch if _still_wanted(future)]
         while jobs:
             jobs = self._commit_together(jobs)
 
@@ -199,34 +221,75 @@ class _GroupCommitWriter:
         back the whole transaction (it knows nothing of our plain SAVEPOINTs), so
         the failed job is settled with its error and the others start over.
         """
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        outcomes: list[_Outcome] = []
         try:
             with self._sessions() as session, session.begin() as transaction:
                 # Plain SAVEPOINTs: SQLAlchemy's nested transactions cost about as
                 # much as the hot path's whole unit of work.
                 sql = RawSQL.of(session)
+                sql.execute("SAVEPOINT unit")
                 for index, (work, future) in enumerate(jobs):
-                    sql.execute("SAVEPOINT unit")
                     try:
                         result = work(session)
                         session.flush()
+                        self._next_unit(sql, more=index + 1 < len(jobs))
                     except Exception as exc:
                         if not transaction.is_active:
-                            future.set_exception(exc)
+                            _settle([(future, None, exc)])
                             return jobs[:index] + jobs[index + 1:]
+                        sql.discard()
                         sql.execute("ROLLBACK TO SAVEPOINT unit")
+                        self._next_unit(sql, more=index + 1 < len(jobs))
                         # Objects the failed job added or changed no longer match the rows.
                         session.expunge_all()
                         outcomes.append((future, None, exc))
                     else:
                         outcomes.append((future, result, None))
-                    sql.execute("RELEASE SAVEPOINT unit")
         except Exception as exc:
             log.exception("group commit failed for %d units of work", len(jobs))
             outcomes = [(future, None, exc) for _, future in jobs]
-        for future, result, error in outcomes:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+        _settle(outcomes)
         return []
+
+    @staticmethod
+    def _next_unit(sql: RawSQL, *, more: bool) -> None:
+        # The release goes out with what the unit deferred and, when another unit
+        # follows, with that unit's savepoint: on PostgreSQL all in one round trip.
+        sql.defer("RELEASE SAVEPOINT unit")
+        if more:
+            sql.execute("SAVEPOINT unit")
+        else:
+            sql.flush()
+
+
+def _still_wanted(future: Future[Any] | asyncio.Future[Any]) -> bool:
+    if isinstance(future, Future):
+        return future.set_running_or_notify_cancel()
+    return not future.cancelled()
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        future = outcome[0]
+        if isinstance(future, Future):
+            _resolve(outcome)
+        else:
+            by_loop.setdefault(future.get_loop(), []).append(outcome)
+    for loop, on_loop in by_loop.items():
+        with suppress(RuntimeError):  # the loop closed while the batch ran
+            loop.call_soon_threadsafe(_resolve_all, on_loop)
+
+
+def _resolve_all(outcomes: list[_Outcome]) -> None:
+    for outcome in outcomes:
+        if not outcome[0].cancelled():
+            _resolve(outcome)
+
+
+def _resolve(outcome: _Outcome) -> None:
+    future, result, error = outcome
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)

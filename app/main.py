@@ -20,6 +20,7 @@ from app.lessons.router import page_router as lessons_page_router
 from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
+from app.observability import configure_logging
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
@@ -37,7 +38,15 @@ OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 def create_serving_app() -> FastAPI:
     """The factory ``hongxin serve`` gives uvicorn: the app plus the scheduler."""
+    # uvicorn's --workers processes start afresh, without the CLI's logging set-up.
+    configure_logging()
     return create_app(run_scheduler=True)
+
+
+def create_serving_app_without_scheduler() -> FastAPI:
+    """The factory for ``hongxin serve --no-scheduler``."""
+    configure_logging()
+    return create_app()
 
 
 def create_app(settings: Settings | None = None, *, run_scheduler: bool = False) -> FastAPI:

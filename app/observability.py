@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import queue
+from logging.handlers import QueueHandler, QueueListener
 
 from prometheus_client import Counter, Histogram
 
@@ -34,10 +37,28 @@ def member_ref(openid: str) -> str:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    """Log to stderr from a thread of its own.
+
+    Writing to stderr blocks, and on the event loop every write (one line per
+    callback) released the GIL to whichever database thread wanted it; the loop
+    then waited to get it back. Records now go through a queue, and only the
+    listener thread formats and writes them.
+    """
+    root = logging.getLogger()
+    # Like basicConfig: whoever set up logging first (a test runner) keeps it.
+    if not root.handlers:
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        listener = QueueListener(records, stderr, respect_handler_level=True)
+        listener.start()
+        # Written out at exit, so the last lines before a shutdown are not lost.
+        atexit.register(listener.stop)
+        enqueue = QueueHandler(records)
+        # The queue carries the bare message; the listener's handler adds the rest.
+        enqueue.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(enqueue)
+        root.setLevel(level)
     # httpx logs full URLs (access tokens, openids in query strings); alembic's
     # plugin set-up is noise. Their warnings still come through.
     for noisy in ("httpx", "httpcore", "alembic.runtime.plugins"):

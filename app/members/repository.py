@@ -8,6 +8,7 @@ INSERT or UPDATE. It is plain SQL (see app/rawsql.py for why).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from app.rawsql import RawSQL
@@ -15,14 +16,16 @@ from bots import MemberView
 
 _UPSERT = """
 INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
-VALUES (:openid, :now, :now, :yes, :no)
+{rows}
 ON CONFLICT (openid) DO UPDATE SET {change}
 RETURNING id, name, phone, branch, subscribed, daily_push, conversation
 """
+_ROW = "VALUES (:openid, :now, :now, :yes, :no)"
 # Only some messages open the 48-hour customer-service window; the others must
 # still return the row, hence the no-op update.
-_TOUCH_OPENING = _UPSERT.format(change="last_interaction_at = excluded.last_interaction_at")
-_TOUCH_OTHER = _UPSERT.format(change="openid = excluded.openid")
+_CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
+           False: "openid = excluded.openid"}
+_TOUCH = {opens: _UPSERT.format(rows=_ROW, change=change) for opens, change in _CHANGE.items()}
 _SAVE_CONVERSATION = "UPDATE members SET conversation = :conversation WHERE id = :id"
 _SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # noqa: S608 - fixed names
               for field in ("name", "phone", "branch", "subscribed")}
@@ -30,9 +33,37 @@ _SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # no
 
 def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool) -> MemberView:
     """Create or update the member behind ``openid`` and return their current state."""
-    row = sql.one(_TOUCH_OPENING if opens_window else _TOUCH_OTHER,
-                  {"openid": openid, "now": sql.time(now), "yes": True, "no": False})
+    row = sql.one(_TOUCH[opens_window], _params(sql, openid, now))
     assert row is not None  # an upsert with RETURNING always yields the row
+    return _member_view(sql, openid, row)
+
+
+def touch_member_after(
+    sql: RawSQL, guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
+    opens_window: bool,
+) -> MemberView | None:
+    """:func:`touch_member` in the same statement as ``guard``, and only if it returns a row.
+
+    ``guard`` is a data-modifying statement with RETURNING (PostgreSQL runs it as
+    a CTE): the callback's claim, so that a new delivery costs one round trip.
+    Returns None when the guard returned nothing. PostgreSQL only.
+    """
+    row = sql.one(_guarded_touch(guard, opens_window),
+                  {**guard_params, **_params(sql, openid, now)})
+    return None if row is None else _member_view(sql, openid, row)
+
+
+@lru_cache(maxsize=8)
+def _guarded_touch(guard: str, opens_window: bool) -> str:
+    rows = "SELECT :openid, :now, :now, :yes, :no WHERE EXISTS (SELECT 1 FROM guard)"
+    return f"WITH guard AS ({guard}) " + _UPSERT.format(rows=rows, change=_CHANGE[opens_window])
+
+
+def _params(sql: RawSQL, openid: str, now: datetime) -> dict[str, Any]:
+    return {"openid": openid, "now": sql.time(now), "yes": True, "no": False}
+
+
+def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
     member_id, name, phone, branch, subscribed, daily_push, conversation = row
     return MemberView(
         id=member_id, openid=openid, name=name, phone=phone, branch=branch,
@@ -42,7 +73,7 @@ def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool)
 
 
 def save_conversation(sql: RawSQL, member_id: int, conversation: dict[str, Any] | None) -> None:
-    sql.execute(_SAVE_CONVERSATION, {"conversation": sql.json(conversation), "id": member_id})
+    sql.defer(_SAVE_CONVERSATION, {"conversation": sql.json(conversation), "id": member_id})
 
 
 class MemberProfiles:

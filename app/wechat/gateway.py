@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.members.repository import save_conversation, touch_member
+from app.members.repository import save_conversation
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
 from app.rawsql import RawSQL
 from app.wechat import codec
 from app.wechat.crypto import DecryptionFailed, MessageCrypto
-from app.wechat.inbox import ReplayedNonce, claim, record_reply
+from app.wechat.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
 from app.wechat.services import conversation_services
 from app.wechat.signature import signature_matches
 from bots import Bot, NewsReply, TextReply, conversation_changed
@@ -200,7 +200,7 @@ class CallbackGateway:
             return self._turn(session, envelope, nonce_key, digest, handoff)
 
         loop = asyncio.get_running_loop()
-        unit = self._database.submit(work)
+        unit = self._database.submit_batched(work)
         # Plain futures and one timer rather than wait_for(shield(...)): this runs
         # for every callback, and the unit must go on even when we stop waiting.
         answer: asyncio.Future[_Turn] = loop.create_future()
@@ -228,11 +228,11 @@ class CallbackGateway:
         now = datetime.fromtimestamp(self._clock(), UTC)
         incoming = envelope.incoming
         sql = RawSQL.of(session)
-        earlier = claim(sql, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
-                        body_digest=digest, now=now)
-        if earlier is not None:
-            return _Turn(earlier.reply, "retry", incoming.kind, retry=True)
-        member = touch_member(sql, incoming.openid, now, opens_window=envelope.opens_window)
+        member = claim(sql, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
+                       body_digest=digest, now=now, openid=incoming.openid,
+                       opens_window=envelope.opens_window)
+        if isinstance(member, EarlierDelivery):
+            return _Turn(member.reply, "retry", incoming.kind, retry=True)
         services = conversation_services(session, sql, self._words, zone=self._zone,
                                          public_url=self._config.public_url)
         outcome = self._bot.handle(incoming, member, services, now)

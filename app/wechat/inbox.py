@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.members.repository import touch_member, touch_member_after
 from app.rawsql import RawSQL
+from bots import MemberView
 
 
 class ReplayedNonce(Exception):
@@ -31,18 +33,27 @@ _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :d
 
 
 def claim(
-    sql: RawSQL, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime
-) -> EarlierDelivery | None:
-    """Claim the message, or return the reply given to its earlier delivery.
+    sql: RawSQL, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime,
+    openid: str, opens_window: bool,
+) -> MemberView | EarlierDelivery:
+    """Claim the message and touch its member, or return the reply given to its earlier delivery.
 
     Insert-or-ignore on the unique keys decides, so two deliveries racing in
     two processes cannot both win; on PostgreSQL the loser waits for the
-    winner's transaction and then reads its reply.
+    winner's transaction and then reads its reply. A new delivery costs one
+    statement there (the claim runs as a CTE of the member upsert).
     """
     keys = {"dedup_key": dedup_key, "nonce_key": nonce_key}
-    inserted = sql.one(_CLAIM, {**keys, "body_digest": body_digest, "received_at": sql.time(now)})
-    if inserted is not None:
-        return None
+    params = {**keys, "body_digest": body_digest, "received_at": sql.time(now)}
+    member: MemberView | None
+    if sql.is_postgres:
+        member = touch_member_after(sql, _CLAIM, params, openid, now, opens_window=opens_window)
+    elif sql.one(_CLAIM, params) is not None:
+        member = touch_member(sql, openid, now, opens_window=opens_window)
+    else:
+        member = None
+    if member is not None:
+        return member
     earlier = sql.execute(_EARLIER, keys).fetchall()
     if any(row[1] == nonce_key and row[2] != body_digest for row in earlier):
         raise ReplayedNonce(nonce_key)
@@ -55,4 +66,5 @@ def claim(
 
 
 def record_reply(sql: RawSQL, dedup_key: str, reply: str) -> None:
-    sql.execute(_RECORD_REPLY, {"reply": reply, "dedup_key": dedup_key})
+    # Nothing reads its result, so it can travel with the unit's release (see RawSQL.defer).
+    sql.defer(_RECORD_REPLY, {"reply": reply, "dedup_key": dedup_key})
