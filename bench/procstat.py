@@ -96,6 +96,7 @@ class CpuWindow:
     used: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
     machine_busy: float = 0.0
+    backends: int = 0
 
     def __enter__(self) -> CpuWindow:
         self._wall0 = time.perf_counter()
@@ -116,14 +117,17 @@ class CpuWindow:
         for label, pids in self.pids.items():
             self.used[label] = sum(cpu_seconds(pid) - self.started[pid] for pid in pids)
         if self.backend_word:
+            backends = pids_mentioning(self.backend_word)
+            self.backends = len(backends)
             # Backends opened during the window started from zero.
             self.used["postgresql backends"] = sum(
-                cpu_seconds(pid) - self.started.get(pid, 0.0)
-                for pid in pids_mentioning(self.backend_word))
+                cpu_seconds(pid) - self.started.get(pid, 0.0) for pid in backends)
 
     def figures(self) -> dict[str, float]:
         shown = {f"{label} cpu s": round(seconds, 2) for label, seconds in self.used.items()}
         shown["machine busy cores"] = round(self.machine_busy / self.wall, 2)
+        if self.backend_word:
+            shown["postgresql connections at the end"] = self.backends
         return shown
 
 

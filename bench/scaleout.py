@@ -27,7 +27,7 @@ from bench.loadgen import LoadResult, run_load
 from bench.procstat import CpuWindow, child_on_port
 
 DATABASE_NAME = "hongxin_scaleout"
-ROUNDS = 3
+ROUNDS = 5
 WARM_UP = 500
 
 

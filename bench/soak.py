@@ -55,7 +55,7 @@ from app.db import normalize_url
 from app.fakewechat import DEV_APPS
 from app.wechat.signature import sign
 from bench import callback
-from bench.procstat import RssSampler, child_on_port
+from bench.procstat import RssSampler, child_on_port, pids_mentioning
 
 TOKEN = "soak-token"
 APP_ID, APP_SECRET = next(iter(DEV_APPS.items()))
@@ -477,6 +477,8 @@ def main(duration_seconds: float = 300, database_url: str | None = None) -> dict
                 with RssSampler(pids) as sampler:
                     traffic, members, elapsed = asyncio.run(
                         drive(ports, events, duration_seconds))
+                connections = (len(pids_mentioning(url.rsplit("/", 1)[-1]))
+                               if database_url else None)
                 left = _drain_outbox(url)
                 platform_calls = httpx.get(f"{api_base}/_fake/calls", timeout=30).json()
             if left:
@@ -500,6 +502,7 @@ def main(duration_seconds: float = 300, database_url: str | None = None) -> dict
         "counts": dict(sorted(traffic.counts.items())),
         "checks": checks,
         "rss": sampler.figures(),
+        "postgresql connections at the end": connections,
         "problems": traffic.problems,
     }
     _print(figures)
@@ -520,6 +523,9 @@ def _print(figures: dict[str, Any]) -> None:
         print(f"  {key}: {value}")
     for key, value in figures["checks"].items():
         print(f"  check {key}: {value}")
+    if figures["postgresql connections at the end"] is not None:
+        print(f"  postgresql connections at the end: "
+              f"{figures['postgresql connections at the end']}")
     for label, rss in figures["rss"].items():
         print(f"  rss {label}: {rss}")
     print(f"  problems: {len(figures['problems'])}")
