@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from app.rawsql import RawSQL, flush_deferred_before_orm
+from app.rawsql import RawSQL, hold_deferred_statements_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def create_db_engine(url: str) -> Engine:
         # fails one unit instead, and the pool replaces it.
         engine = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
                                pool_recycle=1800)
-        event.listen(engine, "before_cursor_execute", flush_deferred_before_orm)
+        hold_deferred_statements_in_order(engine)
         return engine
     engine = create_engine(
         parsed,

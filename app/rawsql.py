@@ -11,8 +11,8 @@ On PostgreSQL every statement is also a round trip, and psycopg spends about
 50 µs of CPU on each. Statements whose results nobody reads (savepoints, the
 stored reply) can therefore be deferred: they travel in front of the next
 statement, all in one simple-protocol query with client-side binding, or go
-out together at :meth:`RawSQL.flush`. Statements the ORM sends flush the
-deferred ones first (see :func:`flush_deferred_before_orm`), so order holds.
+out together at :meth:`RawSQL.flush`. Statements the ORM sends, and commits,
+flush the deferred ones first (see :func:`hold_deferred_statements_in_order`).
 """
 
 from __future__ import annotations
@@ -23,18 +23,38 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 _DEFERRED = "rawsql_deferred"
 
 
-def flush_deferred_before_orm(connection: Any, cursor: Any, *_args: object) -> None:
-    """``before_cursor_execute`` hook: deferred statements go out before the ORM's own."""
+def hold_deferred_statements_in_order(engine: Engine) -> None:
+    """Make deferred statements safe on ``engine``'s connections, whoever runs them.
+
+    They go out before any statement the ORM sends and before a commit, and a
+    rollback drops them, so none is lost, reordered or left for the next user
+    of a pooled connection.
+    """
+    event.listen(engine, "before_cursor_execute", _send_deferred)
+    event.listen(engine, "commit", _send_deferred)
+    event.listen(engine, "rollback", _drop_deferred)
+
+
+def _send_deferred(connection: Connection, *_args: object) -> None:
     deferred = connection.info.get(_DEFERRED)
     if deferred:
         statements = "; ".join(deferred)
         deferred.clear()
-        cursor.connection.execute(statements)
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None  # a connection in use always has one
+        dbapi.execute(statements)
+
+
+def _drop_deferred(connection: Connection) -> None:
+    deferred = connection.info.get(_DEFERRED)
+    if deferred:
+        deferred.clear()
 
 
 @lru_cache(maxsize=256)
@@ -65,7 +85,7 @@ class RawSQL:
             assert isinstance(dbapi, Connection)
             # Client-side binding lets several statements share one query string.
             self._combining_cursor: ClientCursor[Any] = ClientCursor(dbapi)
-            # Where flush_deferred_before_orm finds them; a new session starts afresh.
+            # Where the engine hooks find them; a new session starts afresh.
             connection.info[_DEFERRED] = self._deferred
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:

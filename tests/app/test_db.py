@@ -94,6 +94,35 @@ async def test_deferred_statements_run_before_the_orm_reads(database: Database) 
     assert await database.submit_batched(work) == 1
 
 
+def test_deferred_statements_go_out_at_commit(database: Database) -> None:
+    with database.unit_of_work() as session:
+        defer_member(RawSQL.of(session), "o_at_commit")
+    # Another connection: this one's next statement would send leftovers too.
+    elsewhere = Database(database.engine.url.render_as_string(hide_password=False))
+    try:
+        with elsewhere.unit_of_work() as session:
+            assert count_members(session, "o_at_commit") == 1
+    finally:
+        elsewhere.close()
+
+
+def test_a_rollback_drops_deferred_statements(database: Database) -> None:
+    def defer_then_fail() -> None:
+        with database.unit_of_work() as session:
+            defer_member(RawSQL.of(session), "o_rolled_back")
+            raise ValueError("the unit fails")
+
+    with pytest.raises(ValueError):
+        defer_then_fail()
+    # The next user of the pooled connection must not send them either.
+    with database.unit_of_work() as session:
+        session.add(Member(openid="o_next", first_seen_at=datetime.now(UTC),
+                           last_interaction_at=datetime.now(UTC)))
+    with database.unit_of_work() as session:
+        assert count_members(session, "o_rolled_back") == 0
+        assert count_members(session, "o_next") == 1
+
+
 async def test_a_failing_deferred_statement_fails_only_its_own_unit(database: Database) -> None:
     await database.run(add_member("o_existing"))
 
