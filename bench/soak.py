@@ -403,6 +403,10 @@ def check_database(database_url: str, traffic: Traffic, members: list[VirtualMem
             problems.append(f"{finished} finished attempts, "
                             f"{traffic.counts['quizzes finished']} scored in replies")
         checks["ledger lines"] = _scalar(db, "SELECT count(*) FROM points_entries")
+        if engine.dialect.name == "postgresql":
+            # Not a failure by itself: the group commit runs a deadlock's victim again.
+            checks["deadlocks detected by PostgreSQL"] = _scalar(
+                db, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
 
         live = {(openid, event_id): status for openid, event_id, status in db.execute(text(
             "SELECT m.openid, s.event_id, s.status FROM event_signups s"
