@@ -21,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -40,6 +42,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_GROUP_COMMIT = 128
 # Runs of a batch in which deadlock victims are run again rather than failed.
 MAX_CONFLICT_RETRIES = 3
+# How long units wait for a database that cannot be reached or locked, trying
+# again after each pause: a failover or a long write elsewhere, not an outage.
+MAX_UNAVAILABLE_SECONDS = 60.0
+UNAVAILABLE_PAUSE_SECONDS = 0.5
 POSTGRES_POOL_SIZE = 10
 # Units of work run in this many threads: more only contend for the GIL (measured: 4
 # threads gave 568 callbacks/s and p99 77 ms, 10 threads 542/s and p99 136 ms).
@@ -177,6 +183,7 @@ class _GroupCommitWriter:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="db-writer", daemon=True)
         self._thread.start()
 
@@ -191,6 +198,7 @@ class _GroupCommitWriter:
         return future
 
     def stop(self) -> None:
+        self._stopping.set()
         self._jobs.put(None)
         self._thread.join(timeout=10)
 
@@ -214,26 +222,43 @@ class _GroupCommitWriter:
     def _run_batch(self, batch: list[_Job]) -> None:
         jobs = [(work, future) for work, future in batch if _still_wanted(future)]
         runs = 0
+        wait_until = time.monotonic() + MAX_UNAVAILABLE_SECONDS
         while jobs:
             runs += 1
-            jobs = self._commit_together(jobs, retry_conflicts=runs <= MAX_CONFLICT_RETRIES)
+            jobs = self._commit_together(
+                jobs, retry_conflicts=runs <= MAX_CONFLICT_RETRIES,
+                wait_for_database=time.monotonic() < wait_until and not self._stopping.is_set())
 
-    def _commit_together(self, jobs: list[_Job], *, retry_conflicts: bool) -> list[_Job]:
+    def _commit_together(
+        self, jobs: list[_Job], *, retry_conflicts: bool, wait_for_database: bool
+    ) -> list[_Job]:
         """Run the jobs in one transaction and settle their futures.
 
         Returns the jobs to run again: when an ORM flush fails, SQLAlchemy rolls
         back the whole transaction (it knows nothing of our plain SAVEPOINTs), so
         the failed job is settled with its error and the others start over. A job
         that PostgreSQL chose as a deadlock victim runs again too: batches from
-        two processes can lock the same rows in opposite orders.
+        two processes can lock the same rows in opposite orders. When the
+        transaction cannot even begin (the database is unreachable, or another
+        process kept SQLite's write lock past the busy timeout), nothing has run
+        and all of them wait to run again: a callback answered "success" before
+        that is not resent by WeChat, so failing it would lose the message.
         """
         outcomes: list[_Outcome] = []
         again: list[_Job] = []
         try:
             with self._sessions() as session, session.begin() as transaction:
+                try:
+                    # Connects and begins: on SQLite, BEGIN IMMEDIATE takes the write lock.
+                    sql = RawSQL.of(session)
+                except OperationalError:
+                    if not wait_for_database:
+                        raise
+                    log.warning("database unavailable; %d units of work wait", len(jobs))
+                    self._stopping.wait(UNAVAILABLE_PAUSE_SECONDS)
+                    return jobs
                 # Plain SAVEPOINTs: SQLAlchemy's nested transactions cost about as
                 # much as the hot path's whole unit of work.
-                sql = RawSQL.of(session)
                 sql.execute("SAVEPOINT unit")
                 for index, (work, future) in enumerate(jobs):
                     try:

@@ -24,6 +24,7 @@ def test_unreachable_database_gives_503_health_and_success_callbacks() -> None:
                                content=message_xml("text").encode())
         assert response.status_code == 200
         assert response.text == "success"  # never a 500: the member sees nothing broken
-        assert time.monotonic() - started < 4.5
+        assert time.monotonic() - started < 5.0  # WeChat stops waiting at 5 s
         metrics = client.get("/metrics").text
-        assert 'handler="error"' in metrics
+        # The turn waits for the database past the budget rather than failing.
+        assert 'handler="deferred"' in metrics
