@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import callback, grading, outbox, quiz_import, signups
+from bench import callback, faults, grading, outbox, quiz_import, scaleout, signups, soak
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+# The issue asks for a bounded five-minute soak.
+SOAK_SECONDS = 300
 
 
 @contextlib.contextmanager
@@ -90,6 +92,17 @@ def main() -> None:
         extra += figures("Sign-ups under contention (10 seats) against uncontended",
                          signups.main(postgres_url=database("bench_signups"),
                                       with_postgres=server is not None))
+        scaleout_database = database("bench_scaleout")
+        if scaleout_database:
+            extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "
+                             "processes sharing PostgreSQL", scaleout.main(scaleout_database))
+        soak_database = database("bench_soak")
+        extra += figures(f"Soak: {SOAK_SECONDS // 60} minutes of chat, quizzes, sign-ups and "
+                         "WeChat retries" + (", two processes on PostgreSQL" if soak_database
+                                              else ", SQLite"),
+                         soak.main(SOAK_SECONDS, database_url=soak_database))
+    extra += figures("Faults: WeChat API down, dispatchers killed at random (SQLite)",
+                     faults.main())
     extra += figures("Quiz-bank import, 10,000 generated questions", quiz_import.main())
     extra += figures("Grading", grading.main())
     lines.append("## Callback: `帮助` from 1,000 members, unique MsgIds, concurrency 32\n")

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,9 +70,14 @@ def _prepare(url: str, signups: int, seats: int) -> tuple[list[int], list[int], 
         database.close()
 
 
+def _outcome(session: Session, *, member_id: int, event_id: int, now: datetime) -> str:
+    from app.events.signups import sign_up
+
+    return sign_up(session, member_id, event_id, now, ZONE).outcome
+
+
 def _run(url: str, pairs: list[tuple[int, int]], threads: int) -> tuple[float, list[str]]:
     from app.db import Database
-    from app.events.signups import sign_up
 
     databases = [Database(url) for _ in range(DATABASES)]
     start = threading.Barrier(threads + 1)
@@ -81,10 +87,10 @@ def _run(url: str, pairs: list[tuple[int, int]], threads: int) -> tuple[float, l
     def worker(index: int) -> list[str]:
         database = databases[index % DATABASES]
         start.wait()
-        outcomes = []
+        outcomes: list[str] = []
         for member_id, event_id in chunks[index]:
-            outcome = database.run_sync(
-                lambda s, m=member_id, e=event_id: sign_up(s, m, e, now, ZONE).outcome)
+            outcome: str = database.run_sync(partial(_outcome, member_id=member_id,
+                                                     event_id=event_id, now=now))
             outcomes.append(outcome)
         return outcomes
 

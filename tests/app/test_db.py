@@ -171,7 +171,7 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
         with first.unit_of_work() as session:
             rows = session.execute(select(Member.openid, Member.name)
                                    .where(Member.openid.in_(["o_left", "o_right"])))
-            names = dict(rows.tuples().all())
+            names = dict(rows.all())
         # Each unit wrote each row once: the victim's first try left nothing behind.
         assert names == {"o_left": "xx", "o_right": "xx"}
     finally:
