@@ -4,8 +4,9 @@ SQLite allows one writer at a time. A pool of writer connections only makes
 them queue inside SQLite's busy handler, which sleeps in growing steps and
 sends p99 latency towards a second. So each process keeps exactly one SQLite
 connection and feeds it from one thread: concurrent units of work are run one
-after another, each inside its own SAVEPOINT, and share a single COMMIT (group
-commit). Every caller still waits until its own work is durable.
+after another and share a single COMMIT (group commit); if one fails, they
+all run again, each alone. Every caller still waits until its own work is
+durable.
 
 PostgreSQL handles concurrency itself: a unit of work there is an ordinary
 transaction on a pooled connection, run in a worker thread. The callback's
@@ -22,9 +23,11 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
+from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -132,8 +135,9 @@ class Database:
     def submit_batched(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
         """:meth:`submit` for a short unit that never waits long on a lock.
 
-        It may share its transaction with other such units (each inside its own
-        SAVEPOINT), so a slow one would hold up the others.
+        It may share its transaction with other such units, so a slow one would
+        hold up the others, and it may run twice: when a unit in its batch fails,
+        the batch rolls back and each unit runs again alone.
         """
         return self._group_writer().submit_from_loop(work)
 
@@ -220,34 +224,42 @@ class _GroupCommitWriter:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        jobs = [(work, future) for work, future in batch if _still_wanted(future)]
-        runs = 0
+        groups = deque([[job for job in batch if _still_wanted(job[1])]])
+        conflicts = 0
         wait_until = time.monotonic() + MAX_UNAVAILABLE_SECONDS
-        while jobs:
-            runs += 1
-            jobs = self._commit_together(
-                jobs, retry_conflicts=runs <= MAX_CONFLICT_RETRIES,
+        while groups:
+            jobs = groups.popleft()
+            if not jobs:
+                continue
+            then = self._commit_together(
+                jobs, retry_conflict=conflicts < MAX_CONFLICT_RETRIES,
                 wait_for_database=time.monotonic() < wait_until and not self._stopping.is_set())
+            if then is _Then.AGAIN:
+                groups.appendleft(jobs)
+            elif then is _Then.CONFLICT:
+                conflicts += 1
+                groups.appendleft(jobs)
+            elif then is _Then.EACH_ALONE:
+                groups.extendleft([job] for job in reversed(jobs))
 
     def _commit_together(
-        self, jobs: list[_Job], *, retry_conflicts: bool, wait_for_database: bool
-    ) -> list[_Job]:
-        """Run the jobs in one transaction and settle their futures.
+        self, jobs: list[_Job], *, retry_conflict: bool, wait_for_database: bool
+    ) -> _Then:
+        """Run the jobs in one transaction; settle their futures unless they must run again.
 
-        Returns the jobs to run again: when an ORM flush fails, SQLAlchemy rolls
-        back the whole transaction (it knows nothing of our plain SAVEPOINTs), so
-        the failed job is settled with its error and the others start over. A job
-        that PostgreSQL chose as a deadlock victim runs again too: batches from
-        two processes can lock the same rows in opposite orders. When the
-        transaction cannot even begin (the database is unreachable, or another
-        process kept SQLite's write lock past the busy timeout), nothing has run
-        and all of them wait to run again: a callback answered "success" before
-        that is not resent by WeChat, so failing it would lose the message.
+        No savepoint per job: they cost a statement each (a round trip on
+        PostgreSQL), and jobs rarely fail. When one does, the whole transaction
+        rolls back and every job runs again alone, so that only the failing one
+        fails. A job alone that PostgreSQL chose as a deadlock victim runs again:
+        batches from two processes can lock the same rows in opposite orders.
+        When the transaction cannot even begin (the database is unreachable, or
+        another process kept SQLite's write lock past the busy timeout), nothing
+        has run and the jobs wait: a callback answered "success" before that is
+        not resent by WeChat, so failing it would lose the message.
         """
-        outcomes: list[_Outcome] = []
-        again: list[_Job] = []
+        results: list[Any] = []
         try:
-            with self._sessions() as session, session.begin() as transaction:
+            with self._sessions() as session, session.begin():
                 try:
                     # Connects and begins: on SQLite, BEGIN IMMEDIATE takes the write lock.
                     sql = RawSQL.of(session)
@@ -256,46 +268,30 @@ class _GroupCommitWriter:
                         raise
                     log.warning("database unavailable; %d units of work wait", len(jobs))
                     self._stopping.wait(UNAVAILABLE_PAUSE_SECONDS)
-                    return jobs
-                # Plain SAVEPOINTs: SQLAlchemy's nested transactions cost about as
-                # much as the hot path's whole unit of work.
-                sql.execute("SAVEPOINT unit")
-                for index, (work, future) in enumerate(jobs):
-                    try:
-                        result = work(session)
-                        session.flush()
-                        self._next_unit(sql, more=index + 1 < len(jobs))
-                    except Exception as exc:
-                        if not transaction.is_active:
-                            _settle([(future, None, exc)])
-                            return jobs[:index] + jobs[index + 1:]
-                        sql.discard()
-                        sql.execute("ROLLBACK TO SAVEPOINT unit")
-                        self._next_unit(sql, more=index + 1 < len(jobs))
-                        # Objects the failed job added or changed no longer match the rows.
-                        session.expunge_all()
-                        if retry_conflicts and _is_conflict(exc):
-                            again.append((work, future))
-                        else:
-                            outcomes.append((future, None, exc))
-                    else:
-                        outcomes.append((future, result, None))
+                    return _Then.AGAIN
+                for work, _ in jobs:
+                    results.append(work(session))
+                    # The next job's plain SQL must see this one's ORM changes.
+                    session.flush()
+                sql.flush()
         except Exception as exc:
-            log.exception("group commit failed for %d units of work", len(jobs))
-            outcomes = [(future, None, exc) for _, future in jobs]
-            again = []
-        _settle(outcomes)
-        return again
+            if len(jobs) > 1:
+                return _Then.EACH_ALONE
+            if retry_conflict and _is_conflict(exc):
+                return _Then.CONFLICT
+            _settle([(jobs[0][1], None, exc)])
+            return _Then.DONE
+        _settle([(future, result, None) for (_, future), result in zip(jobs, results, strict=True)])
+        return _Then.DONE
 
-    @staticmethod
-    def _next_unit(sql: RawSQL, *, more: bool) -> None:
-        # The release goes out with what the unit deferred and, when another unit
-        # follows, with that unit's savepoint: on PostgreSQL all in one round trip.
-        sql.defer("RELEASE SAVEPOINT unit")
-        if more:
-            sql.execute("SAVEPOINT unit")
-        else:
-            sql.flush()
+
+class _Then(Enum):
+    """What :meth:`_GroupCommitWriter._run_batch` does with jobs after a try."""
+
+    DONE = "settled"
+    AGAIN = "run them again: the database was not there"
+    CONFLICT = "run it again: a deadlock victim"
+    EACH_ALONE = "run each alone: one of them failed"
 
 
 def _is_conflict(error: BaseException) -> bool:
