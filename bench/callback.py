@@ -2,14 +2,16 @@
 
 Hongxin's `POST /wechat` and a bare endpoint (bench/bare_app.py) run in the same
 way (one uvicorn worker, same event loop and HTTP parser) and are loaded by the
-same generator in the same run; the figure that matters is the ratio.
+same generator in turn, a few rounds each; the figure that matters is the ratio.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,15 +33,47 @@ MEMBERS = 1000
 CONCURRENCY = 32
 
 
+# Bare and Hongxin are loaded in turn, this many times each: on a shared machine
+# the throughput of the same server wanders by a third from one minute to the next.
+ROUNDS = 3
+REQUESTS_PER_ROUND = 5000
+
+
 @dataclass(frozen=True)
 class Comparison:
+    """Rounds of the same load on Hongxin and on the bare endpoint, taken in turn."""
+
     label: str
-    ours: LoadResult
-    bare: LoadResult
+    ours_rounds: list[LoadResult]
+    bare_rounds: list[LoadResult]
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """Each round's ratio: it pairs two runs a few seconds apart."""
+        return [ours.per_second / bare.per_second
+                for ours, bare in zip(self.ours_rounds, self.bare_rounds, strict=True)]
 
     @property
     def ratio(self) -> float:
-        return self.ours.per_second / self.bare.per_second
+        return statistics.median(self.round_ratios)
+
+    @property
+    def ours(self) -> LoadResult:
+        return merged(self.ours_rounds)
+
+    @property
+    def bare(self) -> LoadResult:
+        return merged(self.bare_rounds)
+
+
+def merged(rounds: list[LoadResult]) -> LoadResult:
+    """All rounds as one run: their latencies together, their total time."""
+    statuses: dict[int, int] = {}
+    for result in rounds:
+        for status, count in result.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return LoadResult(sum(r.requests for r in rounds), sum(r.seconds for r in rounds),
+                      [ms for r in rounds for ms in r.latencies_ms], statuses)
 
 
 def free_port() -> int:
@@ -94,31 +128,34 @@ def callback_requests(count: int, start_id: int, safe: bool) -> list[bytes]:
     return requests
 
 
-def load(port: int, count: int, safe: bool, start_id: int) -> LoadResult:
-    run_load("127.0.0.1", port, callback_requests(500, start_id, safe), CONCURRENCY)  # warm-up
-    return run_load("127.0.0.1", port, callback_requests(count, start_id + 500, safe),
-                    CONCURRENCY)
-
-
 def compare(database_url: str, label: str, count: int, workdir: Path) -> list[Comparison]:
     env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,
            "HONGXIN_WECHAT_APP_ID": APP_ID, "HONGXIN_WECHAT_AES_KEY": AES_KEY}
     python = sys.executable
-    results = []
-    with server([python, "-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning",
-                 "--no-access-log"], env, workdir / "bare.log") as port:
-        bare = {safe: load(port, count, safe, 10_000_000 + safe * 1_000_000)
-                for safe in (False, True)}
-    with server([python, "-m", "app.cli", "serve", "--no-scheduler"], env,
-                workdir / f"hongxin-{label}.log") as port:
+    msg_ids = itertools.count(20_000_000, 1_000_000)
+    with (server([python, "-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning",
+                  "--no-access-log"], env, workdir / "bare.log") as bare_port,
+          server([python, "-m", "app.cli", "serve", "--no-scheduler"], env,
+                 workdir / f"hongxin-{label}.log") as our_port):
+        results = []
         for safe in (False, True):
-            ours = load(port, count, safe, 20_000_000 + safe * 1_000_000)
-            results.append(Comparison(f"{label}, {'safe' if safe else 'plain'} mode", ours,
-                                      bare[safe]))
+            for port in (bare_port, our_port):  # warm-up: first connections, caches, members
+                run_load("127.0.0.1", port, callback_requests(500, next(msg_ids), safe),
+                         CONCURRENCY)
+            rounds: dict[int, list[LoadResult]] = {bare_port: [], our_port: []}
+            for _ in range(ROUNDS):
+                for port in (bare_port, our_port):
+                    rounds[port].append(run_load(
+                        "127.0.0.1", port, callback_requests(count, next(msg_ids), safe),
+                        CONCURRENCY))
+            results.append(Comparison(f"{label}, {'safe' if safe else 'plain'} mode",
+                                      rounds[our_port], rounds[bare_port]))
     return results
 
 
-def main(count: int = 5000, postgres_url: str | None = None) -> list[Comparison]:
+def main(
+    count: int = REQUESTS_PER_ROUND, postgres_url: str | None = None
+) -> list[Comparison]:
     results = []
     with tempfile.TemporaryDirectory(prefix="hongxin-bench-") as tmp:
         workdir = Path(tmp)
@@ -126,11 +163,12 @@ def main(count: int = 5000, postgres_url: str | None = None) -> list[Comparison]
         if postgres_url:
             results += compare(postgres_url, "PostgreSQL", count, workdir)
     for result in results:
-        print(f"{result.label}: ratio {result.ratio:.2f} (Hongxin throughput / bare)")
+        print(f"{result.label}: ratio {result.ratio:.2f} (Hongxin throughput / bare, median "
+              f"of {ROUNDS} rounds)")
         print(f"  hongxin {result.ours.summary()}")
         print(f"  bare    {result.bare.summary()}")
     return results
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else REQUESTS_PER_ROUND)
