@@ -28,7 +28,7 @@ from app.reachability.router import router as reachability_router
 from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
-from app.wechat.router import router as wechat_router
+from app.wechat.router import add_callback_routes
 from app.wechat.token_store import DatabaseTokenStore
 from bots import build_bot
 
@@ -109,8 +109,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
 
     app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    add_callback_routes(app)
     app.include_router(health_router)
-    app.include_router(wechat_router)
     app.include_router(reachability_router)
     app.include_router(events_router)
     app.include_router(console_router)
