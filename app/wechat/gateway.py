@@ -74,11 +74,14 @@ class _Handoff:
     The request side gives up at the budget; the turn checks just before its
     commit. Whoever comes first wins, so a reply is neither lost (returned after
     WeChat stopped listening) nor doubled (sent passively and as a message).
+    The turn also looks at the clock itself: on SQLite it runs on the event
+    loop, where the request side's timer cannot fire while it runs.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float) -> None:
         self._lock = threading.Lock()
         self._state = "running"
+        self._deadline = deadline  # time.monotonic()
 
     def give_up(self) -> bool:
         with self._lock:
@@ -89,7 +92,7 @@ class _Handoff:
     def answer_passively(self) -> bool:
         with self._lock:
             if self._state == "running":
-                self._state = "answering"
+                self._state = "answering" if time.monotonic() < self._deadline else "abandoned"
             return self._state == "answering"
 
 
@@ -194,7 +197,7 @@ class CallbackGateway:
         return codec.strip_illegal_xml(plain), key_index
 
     async def _run_turn(self, envelope: codec.Envelope, nonce_key: str, digest: str) -> _Turn:
-        handoff = _Handoff()
+        handoff = _Handoff(deadline=time.monotonic() + self._budget)
 
         def work(session: Session) -> _Turn:
             return self._turn(session, envelope, nonce_key, digest, handoff)

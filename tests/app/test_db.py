@@ -1,18 +1,22 @@
-"""The unit-of-work runner: group commit on SQLite, and on PostgreSQL for batched units."""
+"""The unit-of-work runner: group commit on SQLite, and on PostgreSQL for batched units;
+on SQLite, batched units on the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app import migrations
+from app.db import Database, _LoopCommitter
 from app.models import Member
 from app.rawsql import RawSQL
 
@@ -177,3 +181,106 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+# --------------------------------------------------------------------------- SQLite: on the loop
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    """A SQLite database of the test's own: these tests look at its files and locks."""
+    url = f"sqlite:///{tmp_path / 'loop.db'}"
+    migrations.upgrade(url)
+    database = Database(url)
+    yield database
+    database.close()
+
+
+def where_it_ran(openid: str, seen: list[tuple[str, int, int]]) -> Callable[[Session], str]:
+    def work(session: Session) -> str:
+        seen.append((openid, threading.get_ident(), id(session)))
+        return add_member(openid)(session)
+
+    return work
+
+
+async def test_sqlite_units_of_one_pass_run_on_the_loop_in_one_transaction(
+    sqlite_database: Database,
+) -> None:
+    seen: list[tuple[str, int, int]] = []
+    await asyncio.gather(*(sqlite_database.submit_batched(where_it_ran(f"o_pass_{n}", seen))
+                           for n in range(5)))
+    assert [openid for openid, _, _ in seen] == [f"o_pass_{n}" for n in range(5)]
+    assert {thread for _, thread, _ in seen} == {threading.get_ident()}
+    assert len({session for _, _, session in seen}) == 1
+
+
+async def test_sqlite_units_wait_for_a_lock_held_elsewhere_and_keep_their_order(
+    sqlite_database: Database,
+) -> None:
+    path = sqlite_database.engine.url.database
+    assert path is not None
+    elsewhere = sqlite3.connect(path, isolation_level=None)
+    seen: list[tuple[str, int, int]] = []
+    try:
+        elsewhere.execute("BEGIN IMMEDIATE")  # another process's long write
+        first = [sqlite_database.submit_batched(where_it_ran(f"o_held_{n}", seen))
+                 for n in range(2)]
+        await asyncio.sleep(0.5)
+        assert seen == []  # nothing ran, nothing failed: they wait for the lock
+        elsewhere.execute("COMMIT")
+        # Submitted the moment the lock is free, before the waiting ones got it:
+        # it must not overtake them.
+        last = sqlite_database.submit_batched(where_it_ran("o_after", seen))
+        await asyncio.wait_for(asyncio.gather(*first, last), timeout=30)
+    finally:
+        elsewhere.close()
+    assert [openid for openid, _, _ in seen] == ["o_held_0", "o_held_1", "o_after"]
+    assert threading.get_ident() not in {thread for _, thread, _ in seen[:2]}
+    # Once the thread has caught up, units run on the loop again.
+    await sqlite_database.submit_batched(where_it_ran("o_back", seen))
+    assert seen[-1][1] == threading.get_ident()
+
+
+async def log_growth_over_commits(database: Database, commits: int) -> int:
+    path = database.engine.url.database
+    assert path is not None
+    log = Path(f"{path}-wal")
+    await database.submit_batched(add_member("o_first"))
+    before = log.stat().st_size  # the migrations' pages are in the log too
+    for n in range(commits):
+        await database.submit_batched(add_member(f"o_commit_{n}"))
+    await asyncio.sleep(0.2)  # a last checkpoint, if one was asked for, runs on the thread
+    await database.submit_batched(add_member("o_last"))
+    return log.stat().st_size - before
+
+
+async def test_sqlite_loop_commits_leave_checkpoints_to_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    growth = {}
+    for every in (5, 10**9):
+        monkeypatch.setattr(_LoopCommitter, "CHECKPOINT_EVERY", every)
+        url = f"sqlite:///{tmp_path / f'checkpoint-{every}.db'}"
+        migrations.upgrade(url)
+        database = Database(url)
+        try:
+            growth[every] = await log_growth_over_commits(database, 300)
+        finally:
+            database.close()
+    # The loop's connection never checkpoints, so without the thread's the log
+    # only grows (about 1 MB here); with them it starts over every few commits.
+    assert growth[10**9] > 500_000
+    assert growth[5] * 10 < growth[10**9]
+
+
+def test_a_second_event_loop_is_served_by_the_thread(sqlite_database: Database) -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    async def unit(openid: str) -> str:
+        return await sqlite_database.submit_batched(where_it_ran(openid, seen))
+
+    for n in range(2):
+        asyncio.run(unit(f"o_loop_{n}"))
+    assert seen[0][1] == threading.get_ident()  # the first loop's units run on it
+    assert seen[1][1] != threading.get_ident()  # a later loop's go to the writer thread

@@ -127,8 +127,10 @@ def test_dispatcher_killed_at_random_loses_nothing(
         database.run_sync(lambda session: list(session.scalars(
             select(OutboxMessage.attempts).order_by(OutboxMessage.id)))))}
     assert all(attempts[text] >= 2 for text in doubled)  # each double was a reclaimed row
-    assert max(custom.values()) <= 2
-    assert len(doubled) <= kills * CONCURRENCY
+    # A message goes out at most once per claim of its row, and only a kill makes
+    # a claim end unrecorded: a row in flight at two kills may go out three times.
+    assert all(times <= attempts[text] for text, times in custom.items())
+    assert sum(times - 1 for times in custom.values()) <= kills * CONCURRENCY
     repeats = sum(times - 1 for times in template_calls.values())
     print(f"\nkill test seed={seed}: {CUSTOM_MESSAGES + TEMPLATE_MESSAGES} messages, "
           f"{kills} kills, {seconds:.1f} s; lost 0; customer-service doubled {len(doubled)}; "
