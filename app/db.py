@@ -41,7 +41,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from app.rawsql import RawSQL, hold_deferred_statements_in_order
+from app.rawsql import Opening, RawSQL, hold_deferred_statements_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -154,16 +154,20 @@ class Database:
             self._executor = ThreadPoolExecutor(POSTGRES_UNIT_THREADS, thread_name_prefix="db")
         return asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
-    def submit_batched(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+    def submit_batched(
+        self, work: Callable[[Session], T], opening: Opening | None = None
+    ) -> asyncio.Future[T]:
         """:meth:`submit` for a short unit that never waits long on a lock.
 
         It may share its transaction with other such units, so a slow one would
         hold up the others, and it may run twice: when a unit in its batch fails,
         the batch rolls back and each unit runs again alone. On SQLite it
         usually runs on the event loop itself, so it must not take long.
+        On PostgreSQL its ``opening`` may be sent before it runs (see :class:`Opening`).
         """
         if not self.is_sqlite:
-            return self._group_writer().submit_from_loop(work)
+            return self._group_writer().submit_from_loop(
+                work if opening is None else _Opened(work, opening))
         if self._loop_committer is None:
             self._loop_committer = _LoopCommitter(
                 sessionmaker(self._loop_engine, expire_on_commit=False), self._group_writer())
@@ -212,6 +216,17 @@ class Database:
 _Job = tuple[Callable[[Session], Any], "Future[Any] | asyncio.Future[Any]"]
 _Outcome = tuple["Future[Any] | asyncio.Future[Any]", Any, BaseException | None]
 _LoopJob = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """A unit of work with its opening, as the writer's queue carries it."""
+
+    work: Callable[[Session], Any]
+    opening: Opening
+
+    def __call__(self, session: Session) -> Any:
+        return self.work(session)
 
 
 def _checkpoint_marker(_session: Session) -> None:
@@ -403,6 +418,19 @@ class _LoopCommitter:
             self._writer.checkpoint(done)
 
 
+def _openings_to_send(jobs: Sequence[_Job]) -> list[Opening]:
+    """The openings of the jobs that are the first in the batch with each of their keys."""
+    seen: set[str] = set()
+    openings = []
+    for work, _ in jobs:
+        if isinstance(work, _Opened):
+            keys = work.opening.keys
+            if seen.isdisjoint(keys):
+                openings.append(work.opening)
+            seen.update(keys)
+    return openings
+
+
 def _failed_on_a_lock(tried: _Tried) -> bool:
     """A unit alone that SQLite refused for a lock: the thread, which waits, can run it."""
     return (len(tried.outcomes) == 1 and isinstance(tried.outcomes[0][2], OperationalError)
@@ -435,6 +463,8 @@ def _commit_together(
                 sql = RawSQL.of(session)
             except OperationalError as unavailable:
                 return _Tried(_Then.UNAVAILABLE, [], unavailable)
+            if len(jobs) > 1:
+                sql.open_together(_openings_to_send(jobs))
             for work, _ in jobs:
                 results.append(work(session))
                 # The next job's plain SQL must see this one's ORM changes.

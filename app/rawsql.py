@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,23 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 _DEFERRED = "rawsql_deferred"
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """The statement a batched unit of work begins with, and the rows it touches.
+
+    On PostgreSQL each statement is a round trip, and a batch's units would
+    each wait for their own first one in turn. The group-commit writer sends
+    the openings of a batch's units together instead, in one round trip,
+    before it runs them; the unit reads its row with :meth:`RawSQL.one_opening`.
+    Only the first unit of a batch with a given key is opened early: a later
+    one must see what the units before it wrote to the same rows.
+    """
+
+    sql: str
+    params: dict[str, Any]
+    keys: tuple[str, ...]
 
 
 def hold_deferred_statements_in_order(engine: Engine) -> None:
@@ -100,6 +118,7 @@ class RawSQL:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: list[tuple[str, dict[str, Any]]] = []
+        self._opened: dict[int, tuple[Any, ...] | None] = {}
         self._cursor = dbapi.cursor()
         if self.is_postgres:
             self._dbapi = dbapi
@@ -117,6 +136,27 @@ class RawSQL:
         _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred,
                           then=(self._cursor, _to_pyformat(sql), params or {}))
         return self._cursor
+
+    def open_together(self, openings: list[Opening]) -> None:
+        """Send the openings (and the deferred statements) in one round trip; PostgreSQL only."""
+        if not self.is_postgres or not openings:
+            return
+        cursors = [self._dbapi.cursor() for _ in openings]
+        with self._dbapi.pipeline():
+            for statement, params in self._deferred:
+                self._deferred_cursor.execute(statement, params)
+            self._deferred.clear()
+            for cursor, opening in zip(cursors, openings, strict=True):
+                cursor.execute(_to_pyformat(opening.sql), opening.params)
+        for cursor, opening in zip(cursors, openings, strict=True):
+            self._opened[id(opening)] = cursor.fetchone()
+            cursor.close()
+
+    def one_opening(self, opening: Opening) -> tuple[Any, ...] | None:
+        """The row of ``opening``: sent with the batch's others, or now."""
+        if id(opening) in self._opened:
+            return self._opened.pop(id(opening))
+        return self.one(opening.sql, opening.params)
 
     def defer(self, sql: str, params: dict[str, Any] | None = None) -> None:
         """Execute ``sql`` with the next statement; on SQLite (no round trips) now."""

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from app.rawsql import RawSQL
+from app.rawsql import Opening, RawSQL
 from bots import MemberView
 
 _UPSERT = """
@@ -35,22 +35,23 @@ def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool)
     """Create or update the member behind ``openid`` and return their current state."""
     row = sql.one(_TOUCH[opens_window], _params(sql, openid, now))
     assert row is not None  # an upsert with RETURNING always yields the row
-    return _member_view(sql, openid, row)
+    return member_from_row(sql, openid, row)
 
 
-def touch_member_after(
-    sql: RawSQL, guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
-    opens_window: bool,
-) -> MemberView | None:
+def guarded_touch(
+    guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
+    opens_window: bool, keys: tuple[str, ...],
+) -> Opening:
     """:func:`touch_member` in the same statement as ``guard``, and only if it returns a row.
 
     ``guard`` is a data-modifying statement with RETURNING (PostgreSQL runs it as
-    a CTE): the callback's claim, so that a new delivery costs one round trip.
-    Returns None when the guard returned nothing. PostgreSQL only.
+    a CTE): the callback's claim, so that a new delivery costs one round trip,
+    or less when the batch's units send theirs together (see :class:`Opening`).
+    Its row, if any, goes to :func:`member_from_row`. PostgreSQL only.
     """
-    row = sql.one(_guarded_touch(guard, opens_window),
-                  {**guard_params, **_params(sql, openid, now)})
-    return None if row is None else _member_view(sql, openid, row)
+    # PostgreSQL takes the datetime as it is (see RawSQL.time).
+    params = {**guard_params, "openid": openid, "now": now, "yes": True, "no": False}
+    return Opening(_guarded_touch(guard, opens_window), params, keys)
 
 
 @lru_cache(maxsize=8)
@@ -63,7 +64,7 @@ def _params(sql: RawSQL, openid: str, now: datetime) -> dict[str, Any]:
     return {"openid": openid, "now": sql.time(now), "yes": True, "no": False}
 
 
-def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
+def member_from_row(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
     member_id, name, phone, branch, subscribed, daily_push, conversation = row
     return MemberView(
         id=member_id, openid=openid, name=name, phone=phone, branch=branch,

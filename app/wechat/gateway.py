@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.members.repository import save_conversation
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
-from app.rawsql import RawSQL
+from app.rawsql import Opening, RawSQL
 from app.wechat import codec
 from app.wechat.crypto import DecryptionFailed, MessageCrypto
-from app.wechat.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
+from app.wechat.inbox import EarlierDelivery, ReplayedNonce, claim, claim_opening, record_reply
 from app.wechat.services import conversation_services
 from app.wechat.signature import signature_matches
 from bots import Bot, NewsReply, TextReply, conversation_changed
@@ -198,12 +198,17 @@ class CallbackGateway:
 
     async def _run_turn(self, envelope: codec.Envelope, nonce_key: str, digest: str) -> _Turn:
         handoff = _Handoff(deadline=time.monotonic() + self._budget)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        incoming = envelope.incoming
+        opening = None if self._database.is_sqlite else claim_opening(
+            dedup_key=envelope.dedup_key, nonce_key=nonce_key, body_digest=digest, now=now,
+            openid=incoming.openid, opens_window=envelope.opens_window)
 
         def work(session: Session) -> _Turn:
-            return self._turn(session, envelope, nonce_key, digest, handoff)
+            return self._turn(session, envelope, nonce_key, digest, now, opening, handoff)
 
         loop = asyncio.get_running_loop()
-        unit = self._database.submit_batched(work)
+        unit = self._database.submit_batched(work, opening)
         # Plain futures and one timer rather than wait_for(shield(...)): this runs
         # for every callback, and the unit must go on even when we stop waiting.
         answer: asyncio.Future[_Turn] = loop.create_future()
@@ -226,14 +231,15 @@ class CallbackGateway:
         envelope: codec.Envelope,
         nonce_key: str,
         digest: str,
+        now: datetime,
+        opening: Opening | None,
         handoff: _Handoff,
     ) -> _Turn:
-        now = datetime.fromtimestamp(self._clock(), UTC)
         incoming = envelope.incoming
         sql = RawSQL.of(session)
         member = claim(sql, dedup_key=envelope.dedup_key, nonce_key=nonce_key,
                        body_digest=digest, now=now, openid=incoming.openid,
-                       opens_window=envelope.opens_window)
+                       opens_window=envelope.opens_window, opening=opening)
         if isinstance(member, EarlierDelivery):
             return _Turn(member.reply, "retry", incoming.kind, retry=True)
         services = conversation_services(session, sql, self._words, zone=self._zone,

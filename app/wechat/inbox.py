@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.members.repository import touch_member, touch_member_after
-from app.rawsql import RawSQL
+from app.members.repository import guarded_touch, member_from_row, touch_member
+from app.rawsql import Opening, RawSQL
 from bots import MemberView
 
 
@@ -32,23 +32,39 @@ WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
 _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :dedup_key"
 
 
+def claim_opening(
+    *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime, openid: str,
+    opens_window: bool,
+) -> Opening:
+    """PostgreSQL: the claim and the member upsert in one statement, to send ahead."""
+    guard_params = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
+                    "received_at": now}
+    return guarded_touch(_CLAIM, guard_params, openid, now, opens_window=opens_window,
+                         keys=(f"openid:{openid}", f"dedup:{dedup_key}", f"nonce:{nonce_key}"))
+
+
 def claim(
     sql: RawSQL, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime,
-    openid: str, opens_window: bool,
+    openid: str, opens_window: bool, opening: Opening | None = None,
 ) -> MemberView | EarlierDelivery:
     """Claim the message and touch its member, or return the reply given to its earlier delivery.
 
     Insert-or-ignore on the unique keys decides, so two deliveries racing in
     two processes cannot both win; on PostgreSQL the loser waits for the
     winner's transaction and then reads its reply. A new delivery costs one
-    statement there (the claim runs as a CTE of the member upsert).
+    statement there (the claim runs as a CTE of the member upsert), which
+    :func:`claim_opening` builds and the caller may have sent ahead (``opening``).
     """
     keys = {"dedup_key": dedup_key, "nonce_key": nonce_key}
-    params = {**keys, "body_digest": body_digest, "received_at": sql.time(now)}
     member: MemberView | None
     if sql.is_postgres:
-        member = touch_member_after(sql, _CLAIM, params, openid, now, opens_window=opens_window)
-    elif sql.one(_CLAIM, params) is not None:
+        opening = opening or claim_opening(
+            dedup_key=dedup_key, nonce_key=nonce_key, body_digest=body_digest, now=now,
+            openid=openid, opens_window=opens_window)
+        row = sql.one_opening(opening)
+        member = None if row is None else member_from_row(sql, openid, row)
+    elif sql.one(_CLAIM, {**keys, "body_digest": body_digest,
+                          "received_at": sql.time(now)}) is not None:
         member = touch_member(sql, openid, now, opens_window=opens_window)
     else:
         member = None

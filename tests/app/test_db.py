@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app import migrations
 from app.db import Database, _LoopCommitter
 from app.models import Member
-from app.rawsql import RawSQL
+from app.rawsql import Opening, RawSQL
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 
@@ -284,3 +284,53 @@ def test_a_second_event_loop_is_served_by_the_thread(sqlite_database: Database) 
         asyncio.run(unit(f"o_loop_{n}"))
     assert seen[0][1] == threading.get_ident()  # the first loop's units run on it
     assert seen[1][1] != threading.get_ident()  # a later loop's go to the writer thread
+
+
+# --------------------------------------------------------------------------- PostgreSQL: openings
+
+
+@pytest.mark.postgres
+async def test_openings_of_a_batch_go_ahead_unless_an_earlier_unit_shares_their_rows(
+    postgres_url: str,
+) -> None:
+    database = Database(postgres_url)
+    try:
+        await database.run(add_member("o_shared"))
+        await database.run(add_member("o_other"))
+        writer_busy = threading.Event()
+
+        def hold(session: Session) -> None:
+            writer_busy.wait(timeout=10)  # the next units queue up: one batch
+
+        def stamp(openid: str) -> Opening:
+            bump = ("UPDATE members SET name = coalesce(name, '') || 'o' WHERE openid = :o "
+                    "RETURNING name, clock_timestamp()")
+            return Opening(bump, {"o": openid}, keys=(openid,))
+
+        def unit(opening: Opening) -> Callable[[Session], tuple[Any, ...]]:
+            def work(session: Session) -> tuple[Any, ...]:
+                sql = RawSQL.of(session)
+                started = sql.one("SELECT clock_timestamp()")
+                opened = sql.one_opening(opening)
+                assert started is not None and opened is not None
+                sql.execute("UPDATE members SET name = name || 'w' WHERE openid = :o",
+                            opening.params)
+                return opened[0], opened[1], started[0]
+
+            return work
+
+        first, again, other = stamp("o_shared"), stamp("o_shared"), stamp("o_other")
+        held = database.submit_batched(hold)
+        await asyncio.sleep(0.1)
+        units = [database.submit_batched(unit(opening), opening)
+                 for opening in (first, again, other)]
+        writer_busy.set()
+        await held
+        (first_name, first_at, first_started), (again_name, _, _), (other_name, other_at, _) = \
+            await asyncio.wait_for(asyncio.gather(*units), timeout=30)
+    finally:
+        database.close()
+    # The second unit of a member opened after the first had written: it saw that.
+    assert (first_name, again_name) == ("o", "owo")
+    # Another member's unit was opened ahead, before the first unit even ran.
+    assert other_name == "o" and first_at <= other_at < first_started
