@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -83,15 +84,16 @@ def _drop_deferred(connection: Connection) -> None:
 
 def _send_in_pipeline(
     dbapi: Any, cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
-    then: tuple[Any, str, dict[str, Any]] | None = None,
+    then: Sequence[tuple[Any, str, dict[str, Any]]] = (),
 ) -> None:
-    """Send the deferred statements, and ``then`` (cursor, sql, params), in one round trip."""
+    """Send the deferred statements, then each of ``then`` (cursor, sql, params), in one
+    round trip; each of those cursors holds its statement's result afterwards."""
     try:
         with dbapi.pipeline():
             for statement, params in deferred:
                 cursor.execute(statement, params)
-            if then is not None:
-                then[0].execute(then[1], then[2])
+            for then_cursor, statement, params in then:
+                then_cursor.execute(statement, params)
     finally:
         # Sent, or failed with the transaction, which a rollback ends: never sent twice.
         deferred.clear()
@@ -134,7 +136,7 @@ class RawSQL:
             self._cursor.execute(_to_pyformat(sql), params or {})
             return self._cursor
         _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred,
-                          then=(self._cursor, _to_pyformat(sql), params or {}))
+                          then=[(self._cursor, _to_pyformat(sql), params or {})])
         return self._cursor
 
     def open_together(self, openings: list[Opening]) -> None:
@@ -142,12 +144,9 @@ class RawSQL:
         if not self.is_postgres or not openings:
             return
         cursors = [self._dbapi.cursor() for _ in openings]
-        with self._dbapi.pipeline():
-            for statement, params in self._deferred:
-                self._deferred_cursor.execute(statement, params)
-            self._deferred.clear()
-            for cursor, opening in zip(cursors, openings, strict=True):
-                cursor.execute(_to_pyformat(opening.sql), opening.params)
+        _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred, then=[
+            (cursor, _to_pyformat(opening.sql), opening.params)
+            for cursor, opening in zip(cursors, openings, strict=True)])
         for cursor, opening in zip(cursors, openings, strict=True):
             self._opened[id(opening)] = cursor.fetchone()
             cursor.close()
