@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await http.aclose()
-            database.close()
+            await database.aclose()
             gc.unfreeze()
 
     app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan)

@@ -69,11 +69,7 @@ def _send_deferred(connection: Connection, *_args: object) -> None:
     if deferred:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a connection in use always has one
-        cursor = dbapi.cursor()
-        try:
-            _send_in_pipeline(dbapi, cursor, deferred)
-        finally:
-            cursor.close()
+        _exchange(dbapi, dbapi_cursor(dbapi), deferred)
 
 
 def _drop_deferred(connection: Connection) -> None:
@@ -82,21 +78,86 @@ def _drop_deferred(connection: Connection) -> None:
         deferred.clear()
 
 
-def _send_in_pipeline(
-    dbapi: Any, cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
-    then: Sequence[tuple[Any, str, dict[str, Any]]] = (),
-) -> None:
-    """Send the deferred statements, then each of ``then`` (cursor, sql, params), in one
-    round trip; each of those cursors holds its statement's result afterwards."""
+Rows = list[tuple[Any, ...]]
+# (cursor, sql, params): a statement to send, on a cursor of its own.
+_Statement = tuple[Any, str, dict[str, Any]]
+
+
+def dbapi_cursor(dbapi: Any) -> Any:
+    """A cursor of the driver's own: psycopg's, also under SQLAlchemy's asyncio adapter."""
+    return getattr(dbapi, "driver_connection", dbapi).cursor()
+
+
+def _exchange(
+    dbapi: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
+    then: Sequence[_Statement] = (),
+) -> list[Rows]:
+    """Send the deferred statements, then each of ``then``, in one round trip; the rows
+    each of ``then`` returned.
+
+    Under SQLAlchemy's asyncio adapter (the event loop's connection, see
+    app/db.py) the driver is psycopg's AsyncConnection, awaited through the
+    adapter's :meth:`run_async`.
+    """
+    run_async = getattr(dbapi, "run_async", None)
     try:
-        with dbapi.pipeline():
-            for statement, params in deferred:
-                cursor.execute(statement, params)
-            for then_cursor, statement, params in then:
-                then_cursor.execute(statement, params)
+        if run_async is None:
+            return _exchange_now(dbapi, deferred_cursor, deferred, then)
+        rows: list[Rows] = run_async(
+            lambda driver: _exchange_async(driver, deferred_cursor, deferred, then))
+        return rows
     finally:
         # Sent, or failed with the transaction, which a rollback ends: never sent twice.
         deferred.clear()
+
+
+def _exchange_now(
+    dbapi: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
+    then: Sequence[_Statement],
+) -> list[Rows]:
+    if not deferred and len(then) == 1:
+        cursor, statement, params = then[0]
+        cursor.execute(statement, params)
+    else:
+        with dbapi.pipeline():
+            for statement, params in deferred:
+                deferred_cursor.execute(statement, params)
+            for cursor, statement, params in then:
+                cursor.execute(statement, params)
+    return [cursor.fetchall() if cursor.description is not None else []
+            for cursor, _, _ in then]
+
+
+async def _exchange_async(
+    driver: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
+    then: Sequence[_Statement],
+) -> list[Rows]:
+    if not deferred and len(then) == 1:
+        cursor, statement, params = then[0]
+        await cursor.execute(statement, params)
+    else:
+        async with driver.pipeline():
+            for statement, params in deferred:
+                await deferred_cursor.execute(statement, params)
+            for cursor, statement, params in then:
+                await cursor.execute(statement, params)
+    return [await cursor.fetchall() if cursor.description is not None else []
+            for cursor, _, _ in then]
+
+
+class _Fetched:
+    """A statement's rows, read the way a DBAPI cursor's are."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> Rows:
+        return self._rows
 
 
 @lru_cache(maxsize=256)
@@ -121,35 +182,32 @@ class RawSQL:
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: list[tuple[str, dict[str, Any]]] = []
         self._opened: dict[int, tuple[Any, ...] | None] = {}
-        self._cursor = dbapi.cursor()
         if self.is_postgres:
             self._dbapi = dbapi
-            self._deferred_cursor = dbapi.cursor()
+            self._cursor = dbapi_cursor(dbapi)
+            self._deferred_cursor = dbapi_cursor(dbapi)
             # Where the engine hooks find them; a new session starts afresh.
             connection.info[_DEFERRED] = self._deferred
+        else:
+            self._cursor = dbapi.cursor()
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         if not self.is_postgres:
             self._cursor.execute(sql, params or {})
             return self._cursor
-        if not self._deferred:
-            self._cursor.execute(_to_pyformat(sql), params or {})
-            return self._cursor
-        _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred,
-                          then=[(self._cursor, _to_pyformat(sql), params or {})])
-        return self._cursor
+        (rows,) = _exchange(self._dbapi, self._deferred_cursor, self._deferred,
+                            then=[(self._cursor, _to_pyformat(sql), params or {})])
+        return _Fetched(rows)
 
     def open_together(self, openings: list[Opening]) -> None:
         """Send the openings (and the deferred statements) in one round trip; PostgreSQL only."""
         if not self.is_postgres or not openings:
             return
-        cursors = [self._dbapi.cursor() for _ in openings]
-        _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred, then=[
-            (cursor, _to_pyformat(opening.sql), opening.params)
-            for cursor, opening in zip(cursors, openings, strict=True)])
-        for cursor, opening in zip(cursors, openings, strict=True):
-            self._opened[id(opening)] = cursor.fetchone()
-            cursor.close()
+        rows = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=[
+            (dbapi_cursor(self._dbapi), _to_pyformat(opening.sql), opening.params)
+            for opening in openings])
+        for opening, opened in zip(openings, rows, strict=True):
+            self._opened[id(opening)] = opened[0] if opened else None
 
     def one_opening(self, opening: Opening) -> tuple[Any, ...] | None:
         """The row of ``opening``: sent with the batch's others, or now."""
@@ -167,7 +225,7 @@ class RawSQL:
     def flush(self) -> None:
         """Send the deferred statements, so that their errors surface now."""
         if self._deferred:
-            _send_in_pipeline(self._dbapi, self._deferred_cursor, self._deferred)
+            _exchange(self._dbapi, self._deferred_cursor, self._deferred)
 
     def one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.execute(sql, params).fetchone()

@@ -169,9 +169,17 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
 
             return work
 
+        # The other process: its own event loop, in a thread, since each unit
+        # blocks its loop at the barrier.
+        async def in_other_process() -> None:
+            await second.submit_batched(touch_both("o_right", "o_left"))
+
+        def other_process() -> None:
+            asyncio.run(asyncio.wait_for(in_other_process(), timeout=30))
+
         await asyncio.wait_for(asyncio.gather(
             first.submit_batched(touch_both("o_left", "o_right")),
-            second.submit_batched(touch_both("o_right", "o_left"))), timeout=30)
+            asyncio.to_thread(other_process)), timeout=30)
         with first.unit_of_work() as session:
             rows = session.execute(select(Member.openid, Member.name)
                                    .where(Member.openid.in_(["o_left", "o_right"])))
