@@ -596,7 +596,6 @@ def _commit_together(session: Session, jobs: Sequence[_Job], *, retry_conflict: 
                 results.append(work(session))
                 # The next job's plain SQL must see this one's ORM changes.
                 session.flush()
-            sql.flush()
     except Exception as exc:
         if len(jobs) > 1:
             return _Tried(_Then.EACH_ALONE, [])

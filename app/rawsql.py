@@ -10,7 +10,7 @@ column types store them, so ORM code reads these rows unchanged.
 On PostgreSQL every statement is also a round trip, and psycopg spends about
 50 µs of CPU on each. Statements whose results nobody reads (the stored reply,
 the saved conversation) can therefore be deferred: they go out in one pipeline
-with the next statement, or together at :meth:`RawSQL.flush`. Statements the
+with the next statement, or with the COMMIT. Statements the
 ORM sends, and commits, send the deferred ones first (see
 :func:`hold_deferred_statements_in_order`). A pipeline keeps each statement
 prepared on the server; joining them into one simple-protocol query string,
@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from psycopg import pq
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
@@ -60,7 +61,7 @@ def hold_deferred_statements_in_order(engine: Engine) -> None:
     of a pooled connection.
     """
     event.listen(engine, "before_cursor_execute", _send_deferred)
-    event.listen(engine, "commit", _send_deferred)
+    event.listen(engine, "commit", _commit_with_deferred)
     event.listen(engine, "rollback", _drop_deferred)
 
 
@@ -70,6 +71,21 @@ def _send_deferred(connection: Connection, *_args: object) -> None:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a connection in use always has one
         _exchange(dbapi, dbapi_cursor(dbapi), deferred)
+
+
+def _commit_with_deferred(connection: Connection) -> None:
+    """Send the deferred statements and the COMMIT in one round trip, not two.
+
+    The driver's own commit, which follows, then finds no transaction open
+    and sends nothing. Should a deferred statement fail, the transaction
+    fails with it and the COMMIT is not run: the error is the commit's.
+    """
+    deferred = connection.info.get(_DEFERRED)
+    if deferred:
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None  # a connection in use always has one
+        cursor = dbapi_cursor(dbapi)
+        _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})])
 
 
 def _drop_deferred(connection: Connection) -> None:
@@ -124,8 +140,7 @@ def _exchange_now(
                 deferred_cursor.execute(statement, params)
             for cursor, statement, params in then:
                 cursor.execute(statement, params)
-    return [cursor.fetchall() if cursor.description is not None else []
-            for cursor, _, _ in then]
+    return [cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
 
 
 async def _exchange_async(
@@ -141,8 +156,13 @@ async def _exchange_async(
                 await deferred_cursor.execute(statement, params)
             for cursor, statement, params in then:
                 await cursor.execute(statement, params)
-    return [await cursor.fetchall() if cursor.description is not None else []
-            for cursor, _, _ in then]
+    return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
+
+
+def _has_rows(cursor: Any) -> bool:
+    # Not cursor.description: that builds a Column object for each of the result's columns.
+    result = cursor.pgresult
+    return result is not None and result.status == pq.ExecStatus.TUPLES_OK
 
 
 class _Fetched:
@@ -221,11 +241,6 @@ class RawSQL:
             self._cursor.execute(sql, params or {})
         else:
             self._deferred.append((_to_pyformat(sql), params or {}))
-
-    def flush(self) -> None:
-        """Send the deferred statements, so that their errors surface now."""
-        if self._deferred:
-            _exchange(self._dbapi, self._deferred_cursor, self._deferred)
 
     def one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.execute(sql, params).fetchone()
