@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import struct
 
 from wechatpy.crypto import PrpCrypto
 from wechatpy.exceptions import InvalidAppIdException
@@ -37,9 +38,10 @@ class MessageCrypto:
         for index, cipher in enumerate(self._ciphers):
             try:
                 return str(cipher.decrypt(encrypted, self._app_id)), index
-            # A wrong key shows up as bad padding, a garbled length or a foreign app id.
+            # A wrong key shows up as bad padding, a garbled length or a foreign app id;
+            # a padding byte of 0 leaves no length to read at all (struct.error).
             except (InvalidAppIdException, ValueError, IndexError, binascii.Error,
-                    UnicodeDecodeError, TypeError):
+                    UnicodeDecodeError, TypeError, struct.error):
                 continue
         raise DecryptionFailed("no configured EncodingAESKey decrypts this message")
 
