@@ -16,8 +16,9 @@ PostgreSQL handles concurrency itself: a unit of work there is an ordinary
 transaction on a pooled connection, run in a worker thread. The callback's
 short units are the exception (:meth:`Database.submit_batched`): one
 transaction of their own costs a BEGIN, a COMMIT and a pool checkout, more
-than their actual statements, so there they share a group commit too, on one
-connection fed by one thread.
+than their actual statements, so there they share a group commit too, run
+on the event loop over psycopg's asyncio connection (:class:`_AsyncCommitter`),
+one batch at a time.
 """
 
 from __future__ import annotations
@@ -165,9 +166,11 @@ class Database:
 
         It may share its transaction with other such units, so a slow one would
         hold up the others, and it may run twice: when a unit in its batch fails,
-        the batch rolls back and each unit runs again alone. On SQLite it
-        usually runs on the event loop itself, so it must not take long.
-        On PostgreSQL its ``opening`` may be sent before it runs (see :class:`Opening`).
+        the batch rolls back and each unit runs again alone. It usually runs
+        on the event loop itself, so it must not compute for long; on
+        PostgreSQL it may wait (its round trips, a row lock) without holding
+        up the loop, and its ``opening`` may be sent before it runs (see
+        :class:`Opening`).
         """
         if self._loop_committer is None:
             self._loop_committer = (

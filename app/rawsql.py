@@ -37,6 +37,21 @@ _DEFERRED = "rawsql_deferred"
 
 
 @dataclass(frozen=True, slots=True)
+class Together:
+    """A statement's form for several rows at once, PostgreSQL only.
+
+    Each of ``columns`` is passed as an array holding every row's value; each
+    result row begins with the 1-based position of the input row it answers.
+    A statement costs psycopg about 20 µs of CPU and the server a planner
+    run, whatever its size, so a batch's openings sent as one are far cheaper
+    than one each.
+    """
+
+    sql: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Opening:
     """The statement a batched unit of work begins with, and the rows it touches.
 
@@ -44,6 +59,7 @@ class Opening:
     each wait for their own first one in turn. The group-commit writer sends
     the openings of a batch's units together instead, in one round trip,
     before it runs them; the unit reads its row with :meth:`RawSQL.one_opening`.
+    Openings with the same ``together`` go out as one statement.
     Only the first unit of a batch with a given key is opened early: a later
     one must see what the units before it wrote to the same rows.
     """
@@ -51,6 +67,7 @@ class Opening:
     sql: str
     params: dict[str, Any]
     keys: tuple[str, ...]
+    together: Together | None = None
 
 
 def hold_deferred_statements_in_order(engine: Engine) -> None:
@@ -223,11 +240,27 @@ class RawSQL:
         """Send the openings (and the deferred statements) in one round trip; PostgreSQL only."""
         if not self.is_postgres or not openings:
             return
-        rows = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=[
-            (dbapi_cursor(self._dbapi), _to_pyformat(opening.sql), opening.params)
-            for opening in openings])
-        for opening, opened in zip(openings, rows, strict=True):
-            self._opened[id(opening)] = opened[0] if opened else None
+        kinds: dict[Together | None, list[Opening]] = {}
+        for opening in openings:
+            kinds.setdefault(opening.together, []).append(opening)
+        statements: list[tuple[list[Opening], str, dict[str, Any]]] = []
+        for together, of_kind in kinds.items():
+            if together is None or len(of_kind) == 1:
+                statements += [([opening], opening.sql, opening.params) for opening in of_kind]
+            else:
+                arrays = {column: [opening.params[column] for opening in of_kind]
+                          for column in together.columns}
+                statements.append((of_kind, together.sql, arrays))
+        results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=[
+            (dbapi_cursor(self._dbapi), _to_pyformat(sql), params)
+            for _, sql, params in statements])
+        for (sent, _, _), rows in zip(statements, results, strict=True):
+            if len(sent) == 1:  # sent in its own form
+                self._opened[id(sent[0])] = rows[0] if rows else None
+                continue
+            by_position = {row[0]: row[1:] for row in rows}
+            for position, opening in enumerate(sent, start=1):
+                self._opened[id(opening)] = by_position.get(position)
 
     def one_opening(self, opening: Opening) -> tuple[Any, ...] | None:
         """The row of ``opening``: sent with the batch's others, or now."""

@@ -11,21 +11,24 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from app.rawsql import Opening, RawSQL
+from app.rawsql import Opening, RawSQL, Together
 from bots import MemberView
 
+# What the conversation needs of a member, in member_from_row's order.
+MEMBER_COLUMNS = "id, name, phone, branch, subscribed, daily_push, conversation"
 _UPSERT = """
 INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
 {rows}
 ON CONFLICT (openid) DO UPDATE SET {change}
-RETURNING id, name, phone, branch, subscribed, daily_push, conversation
+RETURNING {returning}
 """
 _ROW = "VALUES (:openid, :now, :now, :yes, :no)"
 # Only some messages open the 48-hour customer-service window; the others must
 # still return the row, hence the no-op update.
 _CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
            False: "openid = excluded.openid"}
-_TOUCH = {opens: _UPSERT.format(rows=_ROW, change=change) for opens, change in _CHANGE.items()}
+_TOUCH = {opens: _UPSERT.format(rows=_ROW, change=change, returning=MEMBER_COLUMNS)
+          for opens, change in _CHANGE.items()}
 _SAVE_CONVERSATION = "UPDATE members SET conversation = :conversation WHERE id = :id"
 _SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # noqa: S608 - fixed names
               for field in ("name", "phone", "branch", "subscribed")}
@@ -40,7 +43,7 @@ def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool)
 
 def guarded_touch(
     guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
-    opens_window: bool, keys: tuple[str, ...],
+    opens_window: bool, keys: tuple[str, ...], together: Together | None = None,
 ) -> Opening:
     """:func:`touch_member` in the same statement as ``guard``, and only if it returns a row.
 
@@ -48,16 +51,25 @@ def guarded_touch(
     a CTE): the callback's claim, so that a new delivery costs one round trip,
     or less when the batch's units send theirs together (see :class:`Opening`).
     Its row, if any, goes to :func:`member_from_row`. PostgreSQL only.
+    ``together`` is the same statement for several rows (see :func:`touch_members`).
     """
     # PostgreSQL takes the datetime as it is (see RawSQL.time).
     params = {**guard_params, "openid": openid, "now": now, "yes": True, "no": False}
-    return Opening(_guarded_touch(guard, opens_window), params, keys)
+    return Opening(_guarded_touch(guard, opens_window), params, keys, together)
 
 
 @lru_cache(maxsize=8)
 def _guarded_touch(guard: str, opens_window: bool) -> str:
     rows = "SELECT :openid, :now, :now, :yes, :no WHERE EXISTS (SELECT 1 FROM guard)"
-    return f"WITH guard AS ({guard}) " + _UPSERT.format(rows=rows, change=_CHANGE[opens_window])
+    return f"WITH guard AS ({guard}) " + _UPSERT.format(
+        rows=rows, change=_CHANGE[opens_window], returning=MEMBER_COLUMNS)
+
+
+def touch_members(rows: str, *, opens_window: bool) -> str:
+    """The upsert of :func:`touch_member` for ``rows``, a SELECT of (openid, first seen,
+    last interaction, subscribed, daily push); it returns openid, then MEMBER_COLUMNS."""
+    return _UPSERT.format(rows=rows, change=_CHANGE[opens_window],
+                          returning=f"openid, {MEMBER_COLUMNS}")
 
 
 def _params(sql: RawSQL, openid: str, now: datetime) -> dict[str, Any]:

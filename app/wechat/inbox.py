@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.members.repository import guarded_touch, member_from_row, touch_member
-from app.rawsql import Opening, RawSQL
+from app.members.repository import (
+    MEMBER_COLUMNS,
+    guarded_touch,
+    member_from_row,
+    touch_member,
+    touch_members,
+)
+from app.rawsql import Opening, RawSQL, Together
 from bots import MemberView
 
 
@@ -30,6 +36,34 @@ SELECT dedup_key, nonce_key, body_digest, reply FROM inbound_messages
 WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
 """
 _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :dedup_key"
+# The claims of several callbacks and the upserts of their members, in one statement.
+# Rows are taken in key order, so that two processes' batches lock them in the
+# same order and cannot deadlock on them. The batch's units share no key.
+_CLAIM_TOGETHER = """
+WITH input AS (
+    SELECT * FROM unnest(:dedup_key::text[], :nonce_key::text[], :body_digest::text[],
+                         :received_at::timestamptz[], :openid::text[])
+        WITH ORDINALITY AS i(dedup_key, nonce_key, body_digest, received_at, openid, position)
+), claimed AS (
+    INSERT INTO inbound_messages (dedup_key, nonce_key, body_digest, received_at, reply)
+    SELECT dedup_key, nonce_key, body_digest, received_at, NULL FROM input ORDER BY dedup_key
+    ON CONFLICT DO NOTHING
+    RETURNING dedup_key
+), touched AS ({touch})
+SELECT input.position, {member_columns} FROM touched JOIN input USING (openid)
+WHERE input.dedup_key IN (SELECT dedup_key FROM claimed)
+"""
+_CLAIMS_TOGETHER = {
+    opens_window: Together(
+        _CLAIM_TOGETHER.format(
+            touch=touch_members(
+                "SELECT openid, received_at, received_at, true, false FROM input "
+                "WHERE dedup_key IN (SELECT dedup_key FROM claimed) ORDER BY openid",
+                opens_window=opens_window),
+            member_columns=", ".join(f"touched.{column}" for column in MEMBER_COLUMNS.split(", "))),
+        columns=("dedup_key", "nonce_key", "body_digest", "received_at", "openid"))
+    for opens_window in (True, False)
+}
 
 
 def claim_opening(
@@ -40,7 +74,8 @@ def claim_opening(
     guard_params = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
                     "received_at": now}
     return guarded_touch(_CLAIM, guard_params, openid, now, opens_window=opens_window,
-                         keys=(f"openid:{openid}", f"dedup:{dedup_key}", f"nonce:{nonce_key}"))
+                         keys=(f"openid:{openid}", f"dedup:{dedup_key}", f"nonce:{nonce_key}"),
+                         together=_CLAIMS_TOGETHER[opens_window])
 
 
 def claim(

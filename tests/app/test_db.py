@@ -19,6 +19,7 @@ from app import migrations
 from app.db import Database, _LoopCommitter
 from app.models import Member
 from app.rawsql import Opening, RawSQL
+from app.wechat.inbox import claim_opening
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 
@@ -342,3 +343,46 @@ async def test_openings_of_a_batch_go_ahead_unless_an_earlier_unit_shares_their_
     assert (first_name, again_name) == ("o", "owo")
     # Another member's unit was opened ahead, before the first unit even ran.
     assert other_name == "o" and first_at <= other_at < first_started
+
+
+@pytest.mark.postgres
+def test_claims_sent_together_each_get_their_own_member(postgres_url: str) -> None:
+    database = Database(postgres_url)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+    now = datetime.now(UTC)
+
+    def opening(msg: str, openid: str, *, opens_window: bool = True) -> Opening:
+        return claim_opening(dedup_key=msg, nonce_key=f"nonce-{msg}", body_digest=msg, now=now,
+                             openid=openid, opens_window=opens_window)
+
+    try:
+        with database.unit_of_work() as session:
+            session.add(Member(openid="o_known", first_seen_at=long_ago,
+                               last_interaction_at=long_ago))
+            session.add(Member(openid="o_quiet", first_seen_at=long_ago,
+                               last_interaction_at=long_ago))
+        with database.unit_of_work() as session:  # an earlier delivery of m_seen
+            first = opening("m_seen", "o_known")
+            assert RawSQL.of(session).one_opening(first) is not None
+        # Not in openid order: the statement takes rows in key order, the answers
+        # must still find their own callbacks. A batch's openings share no key.
+        openings = [opening("m_seen", "o_retried"), opening("m_new_1", "o_zed"),
+                    opening("m_new_2", "o_known"), opening("m_new_3", "o_abe"),
+                    opening("m_event_1", "o_quiet", opens_window=False),
+                    opening("m_event_2", "o_fresh", opens_window=False)]
+        with database.unit_of_work() as session:
+            sql = RawSQL.of(session)
+            sql.open_together(openings)
+            rows = [sql.one_opening(each) for each in openings]
+        with database.unit_of_work() as session:
+            members = {member.openid: member for member in session.scalars(select(Member))}
+    finally:
+        database.close()
+    assert rows[0] is None  # already claimed: the caller looks up the earlier reply
+    assert "o_retried" not in members  # nor was its member touched
+    for row, openid in zip(rows[1:], ["o_zed", "o_known", "o_abe", "o_quiet", "o_fresh"],
+                           strict=True):
+        assert row is not None and row[0] == members[openid].id
+    assert members["o_known"].last_interaction_at > long_ago
+    # An event that does not open the 48-hour window leaves it as it was.
+    assert members["o_quiet"].last_interaction_at == long_ago
