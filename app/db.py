@@ -341,7 +341,7 @@ class _Tries:
     resent by WeChat, and failing it would lose the message.
     """
 
-    def __init__(self, batch: list[_Job]) -> None:
+    def __init__(self, batch: Sequence[_Job]) -> None:
         self._groups = deque([[job for job in batch if _still_wanted(job[1])]])
         self._conflicts = 0
         self._wait_until = time.monotonic() + MAX_UNAVAILABLE_SECONDS
@@ -377,7 +377,34 @@ class _Tries:
         return tried.outcomes
 
 
-class _LoopCommitter:
+class _OnTheLoop:
+    """A committer for the units one event loop submits: the first loop to use it.
+
+    Units from any other loop (tests run several) go to the writer thread.
+    """
+
+    def __init__(self, writer: _GroupCommitWriter) -> None:
+        self._writer = writer
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[_LoopJob] = []
+
+    def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        if loop is not self._loop:
+            return self._writer.submit_from_loop(work)
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((work, future))
+        self._queued()
+        return future
+
+    def _queued(self) -> None:
+        """A unit joined the pending ones: make sure they will run."""
+        raise NotImplementedError
+
+
+class _LoopCommitter(_OnTheLoop):
     """SQLite: the event loop's short units of work, run on the loop itself.
 
     Handing each unit to the writer thread and back cost more than running it:
@@ -396,24 +423,14 @@ class _LoopCommitter:
     CHECKPOINT_EVERY = 100
 
     def __init__(self, sessions: sessionmaker[Session], writer: _GroupCommitWriter) -> None:
+        super().__init__(writer)
         self._sessions = sessions
-        self._writer = writer
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[_LoopJob] = []
         self._scheduled = False
         self._with_writer = 0  # units and checkpoints handed over, not yet settled
         self._commits = 0
 
-    def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        if loop is not self._loop:  # a second loop (tests): the thread serves it
-            return self._writer.submit_from_loop(work)
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
+    def _queued(self) -> None:
         self._schedule()
-        return future
 
     def _schedule(self) -> None:
         if self._pending and not self._scheduled and not self._with_writer:
@@ -462,7 +479,7 @@ class _LoopCommitter:
             self._writer.checkpoint(done)
 
 
-class _AsyncCommitter:
+class _AsyncCommitter(_OnTheLoop):
     """PostgreSQL: the event loop's short units of work, run on the loop itself.
 
     A thread fed by a queue cost two hand-overs a callback and a GIL the two
@@ -472,10 +489,12 @@ class _AsyncCommitter:
     SQLAlchemy's greenlet bridge over psycopg's asyncio connection, so they are
     the same synchronous code, but a round trip, or a wait for a row lock,
     lets the loop serve other requests meanwhile. One batch runs at a time;
-    the units submitted while it does form the next one.
+    the units submitted while it does form the next one (two batches in
+    flight on two connections measured slower: bench/NOTES.md).
     """
 
     def __init__(self, url: str, writer: _GroupCommitWriter) -> None:
+        super().__init__(writer)
         self._engine = create_async_engine(
             normalize_url(url), pool_size=1, max_overflow=0, pool_recycle=1800)
         hold_deferred_statements_in_order(self._engine.sync_engine)
@@ -483,23 +502,13 @@ class _AsyncCommitter:
         # psycopg's asyncio connections, closed without a loop if theirs has gone.
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
         event.listen(self._engine.sync_engine, "connect", self._opened)
-        self._writer = writer
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[_Job] = []
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False
 
-    def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        if loop is not self._loop:  # a second loop (tests): the thread serves it
-            return self._writer.submit_from_loop(work)
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
+    def _queued(self) -> None:
         if self._drainer is None:
-            self._drainer = loop.create_task(self._drain())
-        return future
+            assert self._loop is not None  # set by the submit that led here
+            self._drainer = self._loop.create_task(self._drain())
 
     async def _drain(self) -> None:
         try:
@@ -515,15 +524,12 @@ class _AsyncCommitter:
         finally:
             self._drainer = None
 
-    async def _run_batch(self, batch: list[_Job]) -> None:
+    async def _run_batch(self, batch: Sequence[_Job]) -> None:
         tries = _Tries(batch)
         while (jobs := tries.next_group()) is not None:
-            try:
-                async with self._sessions() as session:
-                    tried = await session.run_sync(
-                        _commit_together, jobs, retry_conflict=tries.retry_conflict)
-            except OperationalError as unavailable:  # on the way out: nothing to roll back
-                tried = _Tried(_Then.UNAVAILABLE, [], unavailable)
+            async with self._sessions() as session:
+                tried = await session.run_sync(
+                    _commit_together, jobs, retry_conflict=tries.retry_conflict)
             _resolve_all(tries.settled(jobs, tried, giving_up=self._closing))
             if tries.waiting:
                 await asyncio.sleep(UNAVAILABLE_PAUSE_SECONDS)

@@ -42,9 +42,9 @@ class Together:
 
     Each of ``columns`` is passed as an array holding every row's value; each
     result row begins with the 1-based position of the input row it answers.
-    A statement costs psycopg about 20 µs of CPU and the server a planner
-    run, whatever its size, so a batch's openings sent as one are far cheaper
-    than one each.
+    Every statement costs psycopg and the server their fixed share whatever
+    its size (measured on psycopg: 31 updates in one pipeline took 21 µs of
+    client CPU each, as one statement over arrays 7-9 µs a row).
     """
 
     sql: str
@@ -160,6 +160,7 @@ def _exchange_now(
     return [cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
 
 
+# _exchange_now, awaited: psycopg's asyncio connection has the same calls as coroutines.
 async def _exchange_async(
     driver: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
     then: Sequence[_Statement],
