@@ -74,8 +74,8 @@ class _Handoff:
     The request side gives up at the budget; the turn checks just before its
     commit. Whoever comes first wins, so a reply is neither lost (returned after
     WeChat stopped listening) nor doubled (sent passively and as a message).
-    The turn also looks at the clock itself: on SQLite it runs on the event
-    loop, where the request side's timer cannot fire while it runs.
+    The turn also looks at the clock itself: it runs on the event loop, where
+    the request side's timer cannot fire while the turn computes.
     """
 
     def __init__(self, deadline: float) -> None:
