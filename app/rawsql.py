@@ -56,7 +56,7 @@ class Opening:
     """The statement a batched unit of work begins with, and the rows it touches.
 
     On PostgreSQL each statement is a round trip, and a batch's units would
-    each wait for their own first one in turn. The group-commit writer sends
+    each wait for their own first one in turn. The group committer sends
     the openings of a batch's units together instead, in one round trip,
     before it runs them; the unit reads its row with :meth:`RawSQL.one_opening`.
     Openings with the same ``together`` go out as one statement.
@@ -148,7 +148,7 @@ def _exchange_now(
     dbapi: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
     then: Sequence[_Statement],
 ) -> list[Rows]:
-    if not deferred and len(then) == 1:
+    if not deferred and len(then) == 1 and _in_transaction(dbapi):
         cursor, statement, params = then[0]
         cursor.execute(statement, params)
     else:
@@ -165,7 +165,7 @@ async def _exchange_async(
     driver: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
     then: Sequence[_Statement],
 ) -> list[Rows]:
-    if not deferred and len(then) == 1:
+    if not deferred and len(then) == 1 and _in_transaction(driver):
         cursor, statement, params = then[0]
         await cursor.execute(statement, params)
     else:
@@ -175,6 +175,11 @@ async def _exchange_async(
             for cursor, statement, params in then:
                 await cursor.execute(statement, params)
     return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
+
+
+def _in_transaction(connection: Any) -> bool:
+    # Outside one, psycopg sends BEGIN first, a round trip of its own unless in a pipeline.
+    return bool(connection.info.transaction_status != pq.TransactionStatus.IDLE)
 
 
 def _has_rows(cursor: Any) -> bool:
