@@ -40,11 +40,13 @@ _DEFERRED = "rawsql_deferred"
 class Together:
     """A statement's form for several rows at once, PostgreSQL only.
 
-    Each of ``columns`` is passed as an array holding every row's value; each
-    result row begins with the 1-based position of the input row it answers.
-    Every statement costs psycopg and the server their fixed share whatever
-    its size (measured on psycopg: 31 updates in one pipeline took 21 µs of
-    client CPU each, as one statement over arrays 7-9 µs a row).
+    The rows go as one JSON array of objects keyed by ``columns``, in the
+    parameter ``:rows``; each result row begins with the 1-based position of
+    the input row it answers. Every statement costs psycopg and the server
+    their fixed share whatever its size (measured on psycopg: 31 updates in one
+    pipeline took 21 µs of client CPU each, as one statement 7-9 µs a row).
+    JSON rather than one array per column: psycopg dumps arrays element by
+    element in Python (5 columns of 31 rows: 470 µs, as JSON 50 µs).
     """
 
     sql: str
@@ -203,6 +205,16 @@ class _Fetched:
         return self._rows
 
 
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
 @lru_cache(maxsize=256)
 def _to_pyformat(sql: str) -> str:
     # psycopg takes %(name)s; sqlite3 takes :name. Literal % never appears in our SQL.
@@ -254,9 +266,9 @@ class RawSQL:
             if together is None or len(of_kind) == 1:
                 statements += [([opening], opening.sql, opening.params) for opening in of_kind]
             else:
-                arrays = {column: [opening.params[column] for opening in of_kind]
-                          for column in together.columns}
-                statements.append((of_kind, together.sql, arrays))
+                objects = [{column: opening.params[column] for column in together.columns}
+                       for opening in of_kind]
+                statements.append((of_kind, together.sql, {"rows": _json_text(objects)}))
         results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=[
             (dbapi_cursor(self._dbapi), _to_pyformat(sql), params)
             for _, sql, params in statements])

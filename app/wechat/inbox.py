@@ -42,9 +42,9 @@ _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :d
 # no key.
 _CLAIM_TOGETHER = """
 WITH input AS (
-    SELECT * FROM unnest(:dedup_key::text[], :nonce_key::text[], :body_digest::text[],
-                         :received_at::timestamptz[], :openid::text[])
-        WITH ORDINALITY AS i(dedup_key, nonce_key, body_digest, received_at, openid, position)
+    SELECT * FROM ROWS FROM (json_to_recordset(:rows::json) AS (
+        dedup_key text, nonce_key text, body_digest text, received_at timestamptz, openid text
+    )) WITH ORDINALITY AS i(dedup_key, nonce_key, body_digest, received_at, openid, position)
 ), claimed AS (
     INSERT INTO inbound_messages (dedup_key, nonce_key, body_digest, received_at, reply)
     SELECT dedup_key, nonce_key, body_digest, received_at, NULL FROM input ORDER BY dedup_key
