@@ -315,7 +315,8 @@ def main(down_seconds: float = 60.0, messages: int = 200, kill_messages: int = 1
             scratch.cleanup()
     print(f"outage: platform down {down_seconds:g} s (an hour at 1/{TIME_SCALE:g} time); "
           f"{outage['delivered']} of {outage['messages']} delivered, lost {outage['lost']}, "
-          f"doubled {outage['doubled']}, failed {outage['failed']}; caught up "
+          f"doubled {outage['doubled']}, failed {outage['failed']}; "
+          f"{outage['failed_calls_during_outage']} failed calls; caught up "
           f"{outage['seconds_to_catch_up']} s after the platform came back")
     print(f"kills: {killed['kills']} SIGKILLs; {killed['delivered']} of {killed['messages']} "
           f"delivered in {killed['seconds']} s, lost {killed['lost']}, customer-service "

@@ -28,6 +28,12 @@ given up only when it is still undelivered ``give_up_after_seconds`` after its
 due time (a reminder a day late helps nobody), or at once on a permanent error.
 The cap is low so that once the platform is back every row is tried again
 within a few minutes, and rows that failed together come back spread out.
+Once a send of a batch has failed that way, the batch's sends not yet started
+are not tried, nor counted as attempts, and the dispatcher pauses before its
+next batch: ``backoff_seconds``, doubling with each batch in a row that meets
+the outage, up to ``backoff_max_seconds``. A platform that is down sees a few
+calls per pause instead of one per row and round (bench/faults.py, 200 rows
+and a 60-second outage at 1/60 time: 3,432 failed calls before, 168 after).
 
 A row is sent at least once and, as long as a send finishes within the lease,
 at most once. A send starts only in the first half of its row's lease (the
@@ -45,7 +51,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -114,6 +120,7 @@ class DispatchStats:
     unsendable: int = 0
     lost: int = 0  # rows another dispatcher took over before we marked them
     deferred: int = 0  # rows whose lease ran too short before a send slot freed
+    held_back: int = 0  # rows not tried because another send of the batch met an outage
 
     def add(self, other: DispatchStats) -> None:
         for name in self.__slots__:
@@ -140,6 +147,14 @@ class _Outcome:
     errcode: int | None = None
     retry_at: datetime | None = None
     unfollowed: bool = False
+    platform_failing: bool = False  # a transient failure: an outage, not this message
+
+
+@dataclass(slots=True)
+class _Outage:
+    """Whether a send of this batch failed in a way that says the platform is down."""
+
+    met: bool = False
 
 
 class InvalidPayload(PermanentError):
@@ -175,6 +190,8 @@ class Dispatcher:
         self._limiter = (_RateLimiter(self.config.rate_per_second)
                          if self.config.rate_per_second else None)
         self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._paused_until: datetime | None = None
+        self._outages_in_a_row = 0
 
     async def drain(self, max_batches: int | None = None) -> DispatchStats:
         """Batches until fewer than a full batch was due (or ``max_batches`` ran)."""
@@ -191,6 +208,8 @@ class Dispatcher:
     async def run_once(self) -> DispatchStats:
         """Claim one batch of due rows, send them and record every outcome."""
         now = self.clock()
+        if self._paused_until is not None and now < self._paused_until:
+            return DispatchStats()
         claimed, recipients = await self.database.run(partial(self._claim, now=now))
         stats = DispatchStats(claimed=len(claimed))
         if not claimed:
@@ -198,6 +217,7 @@ class Dispatcher:
         used = {member_id: r.reach.custom_sent_in_window for member_id, r in recipients.items()}
         # Past the middle of the lease a send might outlast it and race the next claim.
         send_by = now + self._lease / 2
+        outage = _Outage()
         jobs = []
         for row in claimed:
             recipient = recipients.get(row.member_id)
@@ -219,9 +239,23 @@ class Dispatcher:
             if plan_.channel is Channel.CUSTOM:
                 # Several rows for one member in a batch share the window's budget.
                 used[row.member_id] = used.get(row.member_id, 0) + 1
-            jobs.append(self._deliver(row, recipient, plan_, stats, send_by))
+            jobs.append(self._deliver(row, recipient, plan_, stats, send_by, outage))
         await asyncio.gather(*jobs)
+        self._pause_after(outage)
         return stats
+
+    def _pause_after(self, outage: _Outage) -> None:
+        if not outage.met:
+            self._outages_in_a_row = 0
+            self._paused_until = None
+            return
+        self._outages_in_a_row += 1
+        steps = min(self._outages_in_a_row - 1, 30)
+        delay = min(self.config.backoff_seconds * 2 ** steps, self.config.backoff_max_seconds)
+        delay *= random.uniform(1.0, 1.25)  # noqa: S311 - not for security
+        self._paused_until = self.clock() + timedelta(seconds=delay)
+        log.warning("the platform is failing; outbox paused for %.0f s (%d batch(es) in a row)",
+                    delay, self._outages_in_a_row)
 
     def _too_late(self, row: _Claimed, at: datetime) -> bool:
         return at - row.due_at > timedelta(seconds=self.config.give_up_after_seconds)
@@ -261,14 +295,16 @@ class Dispatcher:
     # ------------------------------------------------------------------ send
 
     async def _deliver(self, row: _Claimed, recipient: Recipient, plan_: Plan,
-                       stats: DispatchStats, send_by: datetime) -> None:
+                       stats: DispatchStats, send_by: datetime, outage: _Outage) -> None:
         async with self._slots:
-            if self.clock() > send_by:
+            if outage.met or self.clock() > send_by:
                 outcome = None
             else:
                 outcome = await self._send(row, recipient, plan_)
+                if outcome.platform_failing:
+                    outage.met = True
         if outcome is None:
-            await self._give_back(row, stats)
+            await self._give_back(row, stats, held_back=outage.met)
             return
         await self._finish(row, outcome, stats)
 
@@ -298,7 +334,8 @@ class Dispatcher:
         except (TransientError, AccessTokenInvalid, InvalidCredentials) as exc:
             # A refused token that survived one refresh, or credentials being fixed,
             # are worth another try later like a busy platform.
-            return self._retry_later(row, channel, str(exc), exc.errcode)
+            outcome = self._retry_later(row, channel, str(exc), exc.errcode)
+            return replace(outcome, platform_failing=True)
         except PermanentError as exc:
             return _Outcome(FAILED, channel=channel.value, error=str(exc), errcode=exc.errcode)
         except Exception as exc:
@@ -353,7 +390,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ mark
 
-    async def _give_back(self, row: _Claimed, stats: DispatchStats) -> None:
+    async def _give_back(self, row: _Claimed, stats: DispatchStats, *, held_back: bool) -> None:
         def work(session: Session) -> bool:
             result = session.execute(
                 update(OutboxMessage)
@@ -366,10 +403,12 @@ class Dispatcher:
             )
             return bool(getattr(result, "rowcount", 0))
 
-        if await self.database.run(work):
-            stats.deferred += 1
-        else:
+        if not await self.database.run(work):
             stats.lost += 1
+        elif held_back:
+            stats.held_back += 1
+        else:
+            stats.deferred += 1
 
     async def _finish(self, row: _Claimed, outcome: _Outcome, stats: DispatchStats) -> None:
         held = await self.database.run(partial(self._mark, row=row, outcome=outcome))

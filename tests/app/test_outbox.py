@@ -231,6 +231,27 @@ async def test_errcode_minus_one_burst_is_retried_with_backoff(
     assert {r.status for r in await rows(database)} == {"sent"}
 
 
+async def test_an_outage_stops_the_batch_and_pauses_the_dispatcher(
+    database: Database, http: httpx.AsyncClient, fake: FakeControl
+) -> None:
+    await queue(database, 20)
+    # Enough 503s for the first two sends and their client retries, no more: a
+    # dispatcher that went on trying row after row would deliver the rest now.
+    fake.fault(CUSTOM, status=503, times=2 * FAST_RETRY.attempts)
+    paused = dispatcher(database, http, fake, concurrency=2, backoff_seconds=30.0)
+    stats = await paused.run_once()
+    assert (stats.sent, stats.retried, stats.held_back) == (0, 2, 18)
+    assert len(fake.calls(CUSTOM)) == 2 * FAST_RETRY.attempts
+    held = [r for r in await rows(database) if r.attempts == 0]
+    # Held back is not an attempt, and the rows are free for the next batch.
+    assert len(held) == 18 and all(r.status == "pending" and r.lease_until is None for r in held)
+    assert (await paused.run_once()).claimed == 0  # paused for the backoff
+
+    await dispatcher(database, http, fake).drain()  # another process, or after the pause
+    assert len(fake.calls(CUSTOM)) == 2 * FAST_RETRY.attempts + 18
+    assert len(texts_delivered(fake)) == 18 and set(texts_delivered(fake).values()) == {1}
+
+
 async def test_token_expiry_mid_batch_refreshes_once(
     database: Database, http: httpx.AsyncClient, fake: FakeControl
 ) -> None:
