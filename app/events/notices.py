@@ -9,7 +9,8 @@ The issue-5 dispatcher sends them. Shapes agreed with it:
 
 Every payload is ``{"text": customer-service text, "template_data": {thing1,
 time2, thing3}}``; template values keep the platform's rules (one line, at most
-20 characters).
+20 characters). A reminder's payload also has ``expires_at``, the event's start:
+the dispatcher does not send it after that (say the platform was down until then).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ def _payload(text: str, event: Event, zone: ZoneInfo) -> dict[str, Any]:
 
 def reminder_payload(event: Event, zone: ZoneInfo) -> dict[str, Any]:
     when = local_time(event.starts_at, zone)
-    return _payload(texts.event_reminder(event.title, when, event.location), event, zone)
+    payload = _payload(texts.event_reminder(event.title, when, event.location), event, zone)
+    payload["expires_at"] = event.starts_at.isoformat()
+    return payload
 
 
 def reminder_due(event: Event, now: datetime) -> datetime:

@@ -26,6 +26,8 @@ up to ``backoff_max_seconds``. Transient failures are outages, and an outage
 says nothing about the message, so they never count against it: a row is
 given up only when it is still undelivered ``give_up_after_seconds`` after its
 due time (a reminder a day late helps nobody), or at once on a permanent error.
+A row whose payload has an ``expires_at`` is failed unsent once that time has
+come (an event reminder once its event has begun).
 The cap is low so that once the platform is back every row is tried again
 within a few minutes, and rows that failed together come back spread out.
 Once a send of a batch has failed that way, the batch's sends not yet started
@@ -157,6 +159,20 @@ class _Outage:
     met: bool = False
 
 
+def _expired_at(row: _Claimed, now: datetime) -> datetime | None:
+    """The payload's ``expires_at`` when it has passed (a reminder after its event began)."""
+    value = row.payload.get("expires_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        expires_at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return expires_at if now >= expires_at else None
+
+
 class InvalidPayload(PermanentError):
     """The row's payload has nothing the chosen channel can send."""
 
@@ -226,6 +242,12 @@ class Dispatcher:
                 outcome = _Outcome(FAILED, errcode=row.last_errcode,
                                    error=self._give_up_reason(row, row.last_error))
                 jobs.append(self._finish(row, outcome, stats))
+                continue
+            expired = _expired_at(row, now)
+            if expired is not None:
+                jobs.append(self._finish(row, _Outcome(FAILED, error=(
+                    f"not sent: its time passed at {expired.isoformat()} "
+                    f"({row.attempts} attempts)")), stats))
                 continue
             if recipient is None:  # the member row is gone (the FK cascades, so rarely)
                 jobs.append(self._finish(row, _Outcome(UNSENDABLE, error="no such member"),

@@ -203,6 +203,9 @@ def test_move_moves_pending_reminders(api: TestClient, database: Database) -> No
         assert reminder.due_at == datetime(2031, 3, 1, 0, 30, tzinfo=UTC)
         assert reminder.payload["template_data"]["time2"] == "2031年03月01日 09:00"
         assert "2031年03月01日 09:00" in reminder.payload["text"]
+        # Not sent once the event has begun: the dispatcher reads the new start.
+        assert (datetime.fromisoformat(reminder.payload["expires_at"])
+                == datetime(2031, 3, 1, 1, 0, tzinfo=UTC))
 
 
 def test_more_seats_promote_the_waitlist_fewer_than_taken_is_refused(

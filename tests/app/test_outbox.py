@@ -252,6 +252,20 @@ async def test_an_outage_stops_the_batch_and_pauses_the_dispatcher(
     assert len(texts_delivered(fake)) == 18 and set(texts_delivered(fake).values()) == {1}
 
 
+async def test_a_reminder_whose_time_has_passed_is_failed_unsent(
+    database: Database, http: httpx.AsyncClient, fake: FakeControl
+) -> None:
+    began = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    await queue(database, 2, prefix="late", payload={"text": "活动提醒", "expires_at": began})
+    await queue(database, 1, prefix="ontime", payload={
+        "text": "准时的提醒", "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()})
+    stats = await dispatcher(database, http, fake).run_once()
+    assert (stats.sent, stats.failed) == (1, 2)
+    assert list(texts_delivered(fake)) == ["准时的提醒"]
+    late = [r for r in await rows(database) if r.status == "failed"]
+    assert len(late) == 2 and all("its time passed" in (r.last_error or "") for r in late)
+
+
 async def test_token_expiry_mid_batch_refreshes_once(
     database: Database, http: httpx.AsyncClient, fake: FakeControl
 ) -> None:
