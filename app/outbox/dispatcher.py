@@ -26,8 +26,6 @@ up to ``backoff_max_seconds``. Transient failures are outages, and an outage
 says nothing about the message, so they never count against it: a row is
 given up only when it is still undelivered ``give_up_after_seconds`` after its
 due time (a reminder a day late helps nobody), or at once on a permanent error.
-A row whose payload has an ``expires_at`` is failed unsent once that time has
-come (an event reminder once its event has begun).
 The cap is low so that once the platform is back every row is tried again
 within a few minutes, and rows that failed together come back spread out.
 Once a send of a batch has failed that way, the batch's sends not yet started
@@ -36,6 +34,9 @@ next batch: ``backoff_seconds``, doubling with each batch in a row that meets
 the outage, up to ``backoff_max_seconds``. A platform that is down sees a few
 calls per pause instead of one per row and round (bench/faults.py, 200 rows
 and a 60-second outage at 1/60 time: 3,432 failed calls before, 168 after).
+
+A row whose payload has an ``expires_at`` is failed unsent once that time has
+come: an event reminder once its event has begun.
 
 A row is sent at least once and, as long as a send finishes within the lease,
 at most once. A send starts only in the first half of its row's lease (the
@@ -272,12 +273,18 @@ class Dispatcher:
             self._paused_until = None
             return
         self._outages_in_a_row += 1
-        steps = min(self._outages_in_a_row - 1, 30)
-        delay = min(self.config.backoff_seconds * 2 ** steps, self.config.backoff_max_seconds)
-        delay *= random.uniform(1.0, 1.25)  # noqa: S311 - not for security
+        delay = self._backoff(self._outages_in_a_row)
         self._paused_until = self.clock() + timedelta(seconds=delay)
         log.warning("the platform is failing; outbox paused for %.0f s (%d batch(es) in a row)",
                     delay, self._outages_in_a_row)
+
+    def _backoff(self, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th failure in a row: doubling, capped."""
+        # 2 ** 30 backoff steps are years: the exponent stays bounded for any count.
+        steps = min(failures - 1, 30)
+        delay = min(self.config.backoff_seconds * 2.0 ** steps, self.config.backoff_max_seconds)
+        # Jitter keeps rows that failed together from coming back together.
+        return delay * random.uniform(1.0, 1.25)  # noqa: S311 - not for security
 
     def _too_late(self, row: _Claimed, at: datetime) -> bool:
         return at - row.due_at > timedelta(seconds=self.config.give_up_after_seconds)
@@ -366,11 +373,7 @@ class Dispatcher:
 
     def _retry_later(self, row: _Claimed, channel: Channel, error: str,
                      errcode: int | None) -> _Outcome:
-        # 2 ** 30 backoff steps are years: the exponent stays bounded for any attempt count.
-        steps = min(row.attempts - 1, 30)
-        delay = min(self.config.backoff_seconds * 2 ** steps, self.config.backoff_max_seconds)
-        # Jitter keeps rows that failed together from coming back together.
-        delay *= random.uniform(1.0, 1.25)  # noqa: S311 - not for security
+        delay = self._backoff(row.attempts)
         retry_at = self.clock() + timedelta(seconds=delay)
         if self._too_late(row, retry_at):
             return _Outcome(FAILED, channel=channel.value, errcode=errcode,
