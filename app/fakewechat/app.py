@@ -48,6 +48,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field, model_validator
+from starlette.requests import ClientDisconnect
 
 from app.fakewechat import rules
 from app.fakewechat.state import (
@@ -312,7 +313,12 @@ def _platform_endpoint(
     async def endpoint(request: Request) -> Response:
         query = dict(request.query_params)
         access_token = query.pop("access_token", None)
-        raw = await request.body()
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The caller went away mid-request (say a dispatcher was killed): the call
+            # never reached the platform. Nobody reads this answer.
+            return Response(status_code=400)
         body: Any = None
         parse_error = False
         if raw:

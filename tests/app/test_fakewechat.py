@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,6 +131,24 @@ def test_tokens_expire_after_the_ttl() -> None:
         now[0] += 61
         assert api(client, "/cgi-bin/menu/get", answer["access_token"])["errcode"] == 42001
         assert stable_token(client)["access_token"] != answer["access_token"]
+
+
+def test_a_caller_gone_mid_request_is_no_call_and_no_error(
+    server: FakeWeChatServer, client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    errors = logging.getLogger("uvicorn.error")
+    errors.addHandler(caplog.handler)
+    try:
+        with socket.create_connection((server.host, server.port), timeout=5) as raw:
+            raw.sendall(b"POST /cgi-bin/message/custom/send?access_token=t HTTP/1.1\r\n"
+                        b"Host: fake\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 1000\r\n\r\n{\"touser\": \"o")
+        # The server notices the closed connection while it waits for the rest.
+        time.sleep(0.5)
+    finally:
+        errors.removeHandler(caplog.handler)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert client.get("/_fake/calls").json() == []
 
 
 # --------------------------------------------------------------------------- messages
