@@ -13,6 +13,7 @@
 Envelope: ``{"code": …, "message": …, "errors": [...]}``; ``errors`` is present
 for 422 only. Request validation errors from FastAPI are reshaped into it too.
 Expected business failures are always one of these, never a 500.
+:func:`document_errors` makes ``/openapi.json`` say so.
 """
 
 from __future__ import annotations
@@ -89,3 +90,70 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    document_errors(app)
+
+
+_ERROR_SCHEMA = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        # {field, message} for request fields, {row, column, message} for file rows.
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_DESCRIPTIONS = {400: "Bad request", 401: "Missing or unknown token",
+                 403: "Wrong role, or not yours", 404: "Not found",
+                 409: "Conflict with the current state", 422: "Invalid input",
+                 429: "Too many requests; Retry-After says when to come back",
+                 503: "WeChat did not answer"}
+# Routes under these need a token; /api/mp/login is how a member gets one.
+_SECURED = ("/api/admin/", "/api/mp/")
+_OPEN = frozenset({"/api/mp/login"})
+
+
+def errors_answered(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route answers beyond the usual ones."""
+    return {status: {"description": _DESCRIPTIONS[status]} for status in statuses}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Describe the error envelope in ``/openapi.json``.
+
+    Every 4xx and 5xx entry gets the envelope's schema (FastAPI's own 422
+    entry describes a body we never send); routes that need a token also
+    list 401, admin routes 403, and routes with an id in the path 404. Others
+    are declared on the routes with :func:`errors_answered`.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _describe_errors(generate())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe_errors(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = _ERROR_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, item in schema.get("paths", {}).items():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            if path.startswith(_SECURED) and path not in _OPEN:
+                responses.setdefault("401", {"description": _DESCRIPTIONS[401]})
+            if path.startswith("/api/admin/"):
+                responses.setdefault("403", {"description": _DESCRIPTIONS[403]})
+            if path.startswith(_SECURED) and "{" in path:
+                responses.setdefault("404", {"description": _DESCRIPTIONS[404]})
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = {"application/json": {"schema": _ERROR_REF}}
+                    response["description"] = _DESCRIPTIONS.get(int(status),
+                                                                 response["description"])

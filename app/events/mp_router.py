@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response, status
 
 from app.deps import EntityId, SessionDep, SettingsDep
+from app.errors import errors_answered
 from app.events import mp
 from app.events.schemas import MpCancelOut, MpEventOut, MpSignupOut
 from app.miniprogram.deps import CurrentMember
@@ -29,7 +30,7 @@ def my_signups(member: CurrentMember, session: SessionDep,
 
 
 @router.post("/events/{event_id}/signup", response_model=MpSignupOut,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, responses=errors_answered(409, 429))
 def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, settings: SettingsDep,
             response: Response) -> MpSignupOut:
     """Take a seat or a waitlist place (201); already signed up 200; refusals 409; too often 429."""
@@ -39,7 +40,8 @@ def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, sett
     return result
 
 
-@router.delete("/events/{event_id}/signup", response_model=MpCancelOut)
+@router.delete("/events/{event_id}/signup", response_model=MpCancelOut,
+               responses=errors_answered(409, 429))
 def cancel(event_id: EntityId, member: CurrentMember, session: SessionDep,
            settings: SettingsDep) -> MpCancelOut:
     """Give the seat back; the first on the waitlist is promoted and told (429 as sign-up)."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from app.deps import EntityId, SessionDep, SettingsDep
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, InvalidInput, errors_answered
 from app.lessons import service as lessons
 from app.lessons.render import markdown_to_html
 from app.miniprogram.deps import CurrentMember
@@ -63,7 +63,7 @@ def lesson_list(member: CurrentMember, session: SessionDep,
             in enumerate(lessons.published_lessons(session, today), start=1)]
 
 
-@router.get("/lessons/today", response_model=LessonDetail)
+@router.get("/lessons/today", response_model=LessonDetail, responses=errors_answered(404))
 def lesson_today(member: CurrentMember, session: SessionDep,
                  settings: SettingsDep) -> LessonDetail:
     """Today's lesson (the chat's ``学习``); opening it counts as read."""
@@ -79,7 +79,8 @@ def lesson_detail(lesson_id: EntityId, member: CurrentMember, session: SessionDe
                                        settings.zone))
 
 
-@router.post("/quiz/attempts", response_model=QuestionOut, status_code=201)
+@router.post("/quiz/attempts", response_model=QuestionOut, status_code=201,
+             responses=errors_answered(409))
 def start_quiz(member: CurrentMember, session: SessionDep) -> QuestionOut:
     """Start a quiz (or resume the open one): the current question, without its answer."""
     started = play.start(session, member.id, datetime.now(UTC))
@@ -90,7 +91,8 @@ def start_quiz(member: CurrentMember, session: SessionDep) -> QuestionOut:
     return _question(started)
 
 
-@router.post("/quiz/attempts/{attempt_id}/answers", response_model=VerdictOut)
+@router.post("/quiz/attempts/{attempt_id}/answers", response_model=VerdictOut,
+             responses=errors_answered(409, 429))
 def answer_question(attempt_id: EntityId, body: AnswerIn, member: CurrentMember,
                     session: SessionDep, settings: SettingsDep) -> VerdictOut:
     """Answer question ``position`` once; repeating it returns the same grade."""
@@ -110,7 +112,8 @@ def answer_question(attempt_id: EntityId, body: AnswerIn, member: CurrentMember,
     )
 
 
-@router.post("/quiz/attempts/{attempt_id}/quit", response_model=ScoreOut)
+@router.post("/quiz/attempts/{attempt_id}/quit", response_model=ScoreOut,
+             responses=errors_answered(409))
 def quit_quiz(attempt_id: EntityId, member: CurrentMember, session: SessionDep) -> ScoreOut:
     """End the attempt early, scoring what was answered."""
     score = play.quit_attempt(session, member.id, attempt_id, datetime.now(UTC))

@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import APIRouter, Request
 
 from app.deps import DatabaseDep
-from app.errors import AppError, Unauthorized
+from app.errors import AppError, Unauthorized, errors_answered
 from app.miniprogram.schemas import LoginIn, LoginOut
 from app.miniprogram.service import count_login, open_session
 from app.ratelimit import counter as ratelimit
@@ -22,7 +22,7 @@ class UpstreamUnavailable(AppError):
     status, code = 503, "upstream_unavailable"
 
 
-@router.post("/login", response_model=LoginOut)
+@router.post("/login", response_model=LoginOut, responses=errors_answered(401, 429, 503))
 async def login(body: LoginIn, request: Request, database: DatabaseDep,
                 address: ClientAddress) -> LoginOut:
     """Exchange a ``wx.login`` code for a Hongxin bearer token (429 when an address loops)."""
