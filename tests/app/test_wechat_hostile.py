@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -52,6 +54,21 @@ def test_oversized_body_is_refused_before_parsing(client: TestClient, platform: 
     body = message_xml("text", content=padding).encode()
     response = client.post("/wechat", params=platform.params(), content=body)
     assert response.status_code == 413
+
+
+def test_oversized_body_without_a_length_is_refused(
+        client: TestClient, platform: Platform) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield message_xml("text", content="帮助").encode()
+        for _ in range(100):  # 1.6 MiB in all, with no Content-Length
+            yield b"x" * 16 * 1024
+
+    response = client.post("/wechat", params=platform.params(), content=chunks())
+    assert response.status_code == 413
+
+
+def test_other_methods_are_not_allowed(client: TestClient, platform: Platform) -> None:
+    assert client.put("/wechat", params=platform.params(), content=b"<xml/>").status_code == 405
 
 
 def test_body_just_under_the_limit_is_accepted(client: TestClient, platform: Platform) -> None:
