@@ -2,7 +2,9 @@
 
 Hongxin's `POST /wechat` and a bare endpoint (bench/bare_app.py) run in the same
 way (one uvicorn worker, same event loop and HTTP parser) and are loaded by the
-same generator in turn, a few rounds each; the figure that matters is the ratio.
+same generator in turn, a few rounds each; the figure that matters is the ratio
+to the bare FastAPI endpoint. The same bare work as plain ASGI is loaded in the
+same rounds, for the ratio without FastAPI's own cost per request.
 """
 
 from __future__ import annotations
@@ -48,16 +50,20 @@ class Comparison:
     label: str
     ours_rounds: list[LoadResult]
     bare_rounds: list[LoadResult]
+    asgi_rounds: list[LoadResult]  # the bare endpoint as plain ASGI
 
     @property
     def round_ratios(self) -> list[float]:
         """Each round's ratio: it pairs two runs a few seconds apart."""
-        return [ours.per_second / bare.per_second
-                for ours, bare in zip(self.ours_rounds, self.bare_rounds, strict=True)]
+        return _ratios(self.ours_rounds, self.bare_rounds)
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.round_ratios)
+
+    @property
+    def ratio_to_asgi(self) -> float:
+        return statistics.median(_ratios(self.ours_rounds, self.asgi_rounds))
 
     @property
     def ours(self) -> LoadResult:
@@ -66,6 +72,14 @@ class Comparison:
     @property
     def bare(self) -> LoadResult:
         return merged(self.bare_rounds)
+
+    @property
+    def asgi(self) -> LoadResult:
+        return merged(self.asgi_rounds)
+
+
+def _ratios(ours: list[LoadResult], theirs: list[LoadResult]) -> list[float]:
+    return [a.per_second / b.per_second for a, b in zip(ours, theirs, strict=True)]
 
 
 def merged(rounds: list[LoadResult]) -> LoadResult:
@@ -135,23 +149,25 @@ def compare(database_url: str, label: str, count: int, workdir: Path) -> list[Co
            "HONGXIN_WECHAT_APP_ID": APP_ID, "HONGXIN_WECHAT_AES_KEY": AES_KEY}
     python = sys.executable
     msg_ids = itertools.count(20_000_000, 1_000_000)
-    with (server([python, "-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning",
-                  "--no-access-log"], env, workdir / "bare.log") as bare_port,
+    uvicorn = [python, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
+    with (server([*uvicorn, "bench.bare_app:app"], env, workdir / "bare.log") as bare_port,
+          server([*uvicorn, "bench.bare_app:asgi_app"], env, workdir / "asgi.log") as asgi_port,
           server([python, "-m", "app.cli", "serve", "--no-scheduler"], env,
                  workdir / f"hongxin-{label}.log") as our_port):
+        ports = (bare_port, asgi_port, our_port)
         results = []
         for safe in (False, True):
-            for port in (bare_port, our_port):  # warm-up: first connections, caches, members
+            for port in ports:  # warm-up: first connections, caches, members
                 run_load("127.0.0.1", port, callback_requests(500, next(msg_ids), safe),
                          CONCURRENCY)
-            rounds: dict[int, list[LoadResult]] = {bare_port: [], our_port: []}
+            rounds: dict[int, list[LoadResult]] = {port: [] for port in ports}
             for _ in range(ROUNDS):
-                for port in (bare_port, our_port):
+                for port in ports:
                     rounds[port].append(run_load(
                         "127.0.0.1", port, callback_requests(count, next(msg_ids), safe),
                         CONCURRENCY))
             results.append(Comparison(f"{label}, {'safe' if safe else 'plain'} mode",
-                                      rounds[our_port], rounds[bare_port]))
+                                      rounds[our_port], rounds[bare_port], rounds[asgi_port]))
     return results
 
 
@@ -166,7 +182,7 @@ def main(
             results += compare(postgres_url, "PostgreSQL", count, workdir)
     for result in results:
         print(f"{result.label}: ratio {result.ratio:.2f} (Hongxin throughput / bare, median "
-              f"of {ROUNDS} rounds)")
+              f"of {ROUNDS} rounds; {result.ratio_to_asgi:.2f} of the bare work as plain ASGI)")
         print(f"  hongxin {result.ours.summary()}")
         print(f"  bare    {result.bare.summary()}")
     return results
