@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                await scheduler.stop()
             await http.aclose()
             await database.aclose()
             gc.unfreeze()

@@ -41,11 +41,13 @@ come: an event reminder once its event has begun.
 A row is sent at least once and, as long as a send finishes within the lease,
 at most once. A send starts only in the first half of its row's lease (the
 other half covers the slowest send), so a batch slowed down by a hanging
-platform leaves its unsent rows to the next claim instead of racing it. The
-only duplicate left is a process killed between the platform accepting a
-message and the mark: customer-service messages have no idempotency key, so
-that one goes out twice; template messages carry ``client_msg_id`` and the
-platform drops the repeat itself.
+platform leaves its unsent rows to the next claim instead of racing it. A
+process being stopped (:meth:`Dispatcher.stop`, on SIGTERM) starts no more
+sends and waits for the answers to those under way. The only duplicate left
+is a process killed outright between the platform accepting a message and
+the mark: customer-service messages have no idempotency key, so that one goes
+out twice; template messages carry ``client_msg_id`` and the platform drops
+the repeat itself.
 """
 
 from __future__ import annotations
@@ -209,6 +211,12 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(self.config.concurrency)
         self._paused_until: datetime | None = None
         self._outages_in_a_row = 0
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Claim no more rows; a batch being sent finishes its sends under way and gives
+        back the others, so that the process can exit without leaving a send unrecorded."""
+        self._stopping = True
 
     async def drain(self, max_batches: int | None = None) -> DispatchStats:
         """Batches until fewer than a full batch was due (or ``max_batches`` ran)."""
@@ -225,7 +233,7 @@ class Dispatcher:
     async def run_once(self) -> DispatchStats:
         """Claim one batch of due rows, send them and record every outcome."""
         now = self.clock()
-        if self._paused_until is not None and now < self._paused_until:
+        if self._stopping or (self._paused_until is not None and now < self._paused_until):
             return DispatchStats()
         claimed, recipients = await self.database.run(partial(self._claim, now=now))
         stats = DispatchStats(claimed=len(claimed))
@@ -326,7 +334,7 @@ class Dispatcher:
     async def _deliver(self, row: _Claimed, recipient: Recipient, plan_: Plan,
                        stats: DispatchStats, send_by: datetime, outage: _Outage) -> None:
         async with self._slots:
-            if outage.met or self.clock() > send_by:
+            if outage.met or self._stopping or self.clock() > send_by:
                 outcome = None
             else:
                 outcome = await self._send(row, recipient, plan_)

@@ -12,6 +12,7 @@ import logging
 import signal
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -31,6 +32,9 @@ HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 DAILY_LESSON_CATCH_UP = timedelta(hours=3)
 # One tick sends at most this many batches, so the next tick is not starved.
 MAX_BATCHES_PER_TICK = 50
+# How long a stopping process waits for the sends under way to be answered and
+# recorded; inside the 10 s a container gets between SIGTERM and SIGKILL.
+STOP_GRACE_SECONDS = 8.0
 
 
 class Jobs:
@@ -39,12 +43,30 @@ class Jobs:
         self.database = database
         self.dispatcher = Dispatcher(database, api,
                                      DispatchConfig(template_id=settings.reminder_template_id))
+        self._dispatching = asyncio.Lock()
 
     async def dispatch(self) -> None:
-        stats = await self.dispatcher.drain(max_batches=MAX_BATCHES_PER_TICK)
+        async with self._dispatching:
+            stats = await self.dispatcher.drain(max_batches=MAX_BATCHES_PER_TICK)
         if stats.claimed:
             log.info("dispatched %d: sent %d, retry %d, failed %d, unsendable %d",
                      stats.claimed, stats.sent, stats.retried, stats.failed, stats.unsendable)
+
+    async def finish(self, grace: float) -> None:
+        """Let a dispatch under way record what it sent, for up to ``grace`` seconds.
+
+        A send the platform accepted but the process never recorded would go out
+        again once its lease runs out: a customer-service message has no key the
+        platform could drop a repeat by. Killed outright (SIGKILL) that can still
+        happen; stopped (SIGTERM), the process waits for its answers first.
+        """
+        self.dispatcher.stop()
+        try:
+            async with asyncio.timeout(grace), self._dispatching:
+                pass
+        except TimeoutError:
+            log.warning("stopping with sends still unanswered after %.0f s; their rows go "
+                        "out again when their lease runs out", grace)
 
     async def daily_lesson(self) -> None:
         now = datetime.now(UTC)
@@ -62,23 +84,40 @@ def daily_lesson_trigger(settings: Settings) -> CronTrigger:
     return CronTrigger.from_crontab(settings.daily_lesson_cron, timezone=settings.zone)
 
 
-def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> AsyncIOScheduler:
+class Scheduler:
+    """APScheduler's scheduler with the jobs it runs, so that stopping lets the sends
+    under way end."""
+
+    def __init__(self, jobs: Jobs, timezone: ZoneInfo) -> None:
+        self.jobs = jobs
+        self.apscheduler = AsyncIOScheduler(timezone=timezone)
+
+    def start(self) -> None:
+        self.apscheduler.start()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        await self.jobs.finish(grace)
+        self.apscheduler.shutdown(wait=False)
+
+
+def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> Scheduler:
     """A scheduler with the dispatcher, the daily lesson push and housekeeping (not started)."""
     work = Jobs(settings, database, api)
-    scheduler = AsyncIOScheduler(timezone=settings.zone)
+    scheduler = Scheduler(work, settings.zone)
+    add_job = scheduler.apscheduler.add_job
     now = datetime.now(settings.zone)
     common = {"max_instances": 1, "coalesce": True}
-    scheduler.add_job(work.dispatch, IntervalTrigger(seconds=settings.dispatch_interval_seconds),
-                      id="dispatch", next_run_time=now, **common)
+    add_job(work.dispatch, IntervalTrigger(seconds=settings.dispatch_interval_seconds),
+            id="dispatch", next_run_time=now, **common)
     trigger = daily_lesson_trigger(settings)
-    scheduler.add_job(work.daily_lesson, trigger, id="daily_lesson",
-                      misfire_grace_time=int(DAILY_LESSON_CATCH_UP.total_seconds()), **common)
+    add_job(work.daily_lesson, trigger, id="daily_lesson",
+            misfire_grace_time=int(DAILY_LESSON_CATCH_UP.total_seconds()), **common)
     last_fire = trigger.get_next_fire_time(None, now - DAILY_LESSON_CATCH_UP)
     if last_fire is not None and last_fire <= now:
-        scheduler.add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
-    scheduler.add_job(work.housekeeping,
-                      IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
-                      id="housekeeping", next_run_time=now, **common)
+        add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
+    add_job(work.housekeeping,
+            IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
+            id="housekeeping", next_run_time=now, **common)
     return scheduler
 
 
@@ -105,5 +144,5 @@ async def run_worker(settings: Settings) -> None:
         try:
             await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            await scheduler.stop()
     database.close()

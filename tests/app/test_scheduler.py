@@ -83,7 +83,7 @@ def test_scheduler_jobs_and_triggers(database: Database) -> None:
                                         "daily_lesson_cron": "30 7 * * *"})
     api = WeChatAPI.__new__(WeChatAPI)  # never called: the scheduler is not started
     scheduler = build_scheduler(settings, database, api)
-    by_id = {job.id: job for job in scheduler.get_jobs()}
+    by_id = {job.id: job for job in scheduler.apscheduler.get_jobs()}
     assert {"dispatch", "daily_lesson", "housekeeping"} <= set(by_id)
     dispatch = by_id["dispatch"].trigger
     assert isinstance(dispatch, IntervalTrigger) and dispatch.interval == timedelta(seconds=7)
@@ -131,6 +131,47 @@ def test_worker_sends_due_messages_without_http(database_url: str, database: Dat
     assert worker.returncode == 0  # SIGTERM stops it cleanly
     (call,) = fake.delivered(CUSTOM)
     assert call["body"]["text"]["content"] == "活动提醒"
+
+
+def test_a_worker_stopped_mid_batch_records_every_send_under_way(
+        database_url: str, database: Database, fake: FakeControl) -> None:
+    now = datetime.now(UTC)
+
+    def work(session: Session) -> None:
+        for n in range(12):
+            member = create_member(session, openid=f"oStop{n:025d}")
+            enqueue(session, dedup_key=f"stop:{n}", kind="event_reminder", member_id=member.id,
+                    payload={"text": f"提醒 {n}"}, due_at=now, now=now)
+
+    database.run_sync(work)
+    fake.fault(CUSTOM, delay=1.0, times=100)  # every send takes a second to be answered
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"],
+                              env=command_env(database_url, fake,
+                                              HONGXIN_DISPATCH_INTERVAL_SECONDS="0.2"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not fake.calls(CUSTOM):  # a send is under way
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert worker.returncode == 0
+    deadline = time.monotonic() + 10
+    while any(call["errcode"] is None for call in fake.calls(CUSTOM)):  # still being answered
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    def outcomes(session: Session) -> dict[str, str]:
+        return {row.payload["text"]: row.status for row in session.scalars(select(OutboxMessage))}
+
+    statuses = database.run_sync(outcomes)
+    accepted = {call["body"]["text"]["content"] for call in fake.delivered(CUSTOM)}
+    # What the platform took is recorded as sent, so no other process sends it again;
+    # the rest is free for the next claim, not held until a lease runs out.
+    assert accepted and {statuses[text] for text in accepted} == {"sent"}
+    assert {status for text, status in statuses.items() if text not in accepted} <= {"pending"}
 
 
 def test_menu_push_creates_the_four_click_keys(database_url: str, fake: FakeControl) -> None:
