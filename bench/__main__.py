@@ -101,7 +101,7 @@ def main() -> None:
                          "WeChat retries" + (", two processes on PostgreSQL" if soak_database
                                               else ", SQLite"),
                          soak.main(SOAK_SECONDS, database_url=soak_database))
-    extra += figures("Faults: WeChat API down, dispatchers killed at random (SQLite)",
+    extra += figures("Faults: WeChat API down, dispatchers killed or stopped at random (SQLite)",
                      faults.main())
     extra += figures("Quiz-bank import, 10,000 generated questions", quiz_import.main())
     extra += figures("Grading", grading.main())

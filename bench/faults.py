@@ -17,6 +17,11 @@ lost (must be 0), customer-service messages delivered twice (the platform had
 accepted them when their sender died), template repeats (the platform drops
 them by ``client_msg_id``), seconds.
 
+**Stops.** The same with two ``hongxin worker`` processes, one stopped with
+SIGTERM mid-batch ``--kills`` times and restarted, as a deploy or ``docker
+stop`` would: the worker records the sends under way before it exits, so
+nothing may be doubled.
+
 Uses a fresh SQLite database unless ``--database`` or
 ``HONGXIN_BENCH_DATABASE_URL`` names one (emptied first). :func:`main` returns
 the figures.
@@ -30,12 +35,15 @@ import logging
 import multiprocessing
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, select
 
@@ -223,42 +231,79 @@ def _holds_rows(database_url: str, pid: int | None) -> bool:
         database.close()
 
 
+class _Dispatching(Protocol):
+    pid: int | None
+
+    def kill(self) -> None: ...
+
+
 def _kills(database_url: str, messages: int, kills: int, seed: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+
+    def start(api_base: str, app_id: str, secret: str) -> _Dispatching:
+        process = context.Process(target=_dispatch_forever,
+                                  args=(database_url, api_base, app_id, secret))
+        process.start()
+        return process
+
+    def kill(process: Any) -> None:
+        process.kill()
+        process.join()
+
+    return _interrupted(database_url, messages, kills, seed, start, kill, end=kill)
+
+
+def _stops(database_url: str, messages: int, stops: int, seed: int) -> dict[str, Any]:
+    def start(api_base: str, app_id: str, secret: str) -> _Dispatching:
+        env = {**os.environ, "HONGXIN_DATABASE_URL": database_url,
+               "HONGXIN_WECHAT_API_BASE": api_base, "HONGXIN_WECHAT_APP_ID": app_id,
+               "HONGXIN_WECHAT_APP_SECRET": secret, "HONGXIN_REMINDER_TEMPLATE_ID": TEMPLATE_ID,
+               "HONGXIN_DISPATCH_INTERVAL_SECONDS": "0.05"}
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(process: Any) -> None:
+        process.terminate()
+        process.wait(timeout=30)
+
+    def kill(process: Any) -> None:
+        process.kill()
+        process.wait()
+
+    return _interrupted(database_url, messages, stops, seed, start, stop, end=kill)
+
+
+def _interrupted(database_url: str, messages: int, times: int, seed: int,
+                 start: Callable[[str, str, str], _Dispatching],
+                 interrupt: Callable[[Any], None], *, end: Callable[[Any], None]
+                 ) -> dict[str, Any]:
+    """Two dispatching processes, one interrupted mid-batch ``times`` times and restarted;
+    ``end`` stops one for good."""
     from app.fakewechat import DEV_APPS, FakeWeChatServer
 
     app_id, secret = next(iter(DEV_APPS.items()))
     now = datetime.now(UTC) - timedelta(seconds=1)
     _prepare(database_url, [now] * messages, template_share=0.25)
     rng = random.Random(seed)
-    context = multiprocessing.get_context("spawn")
     with FakeWeChatServer() as fake:
         for path in (CUSTOM, TEMPLATE):  # sends take a moment, as real ones do
             fake.state.add_fault(path=path, times=1_000_000, delay=0.02)
-
-        def start() -> Any:
-            process = context.Process(target=_dispatch_forever,
-                                      args=(database_url, fake.url, app_id, secret))
-            process.start()
-            return process
-
-        victim, steady = start(), start()
-        killed = 0
+        victim, steady = (start(fake.url, app_id, secret), start(fake.url, app_id, secret))
+        interrupted = 0
         began = time.monotonic()
         try:
             while _statuses(database_url).get("sent", 0) < messages:
                 if time.monotonic() - began > 300:
                     break
-                if killed < kills and _holds_rows(database_url, victim.pid):
+                if interrupted < times and _holds_rows(database_url, victim.pid):
                     time.sleep(rng.uniform(0.0, 0.3))
-                    victim.kill()
-                    victim.join()
-                    killed += 1
-                    victim = start()
+                    interrupt(victim)
+                    interrupted += 1
+                    victim = start(fake.url, app_id, secret)
                 time.sleep(0.02)
         finally:
             for process in (victim, steady):
-                process.kill()
-                process.join()
+                end(process)
         seconds = time.monotonic() - began
         custom = Counter(call.body["text"]["content"] for call in fake.state.calls
                          if call.path == CUSTOM and call.errcode == 0)
@@ -267,7 +312,7 @@ def _kills(database_url: str, messages: int, kills: int, seed: int) -> dict[str,
         shown_templates = len(fake.state.sent_templates)
     return {
         "messages": messages,
-        "kills": killed,
+        "interruptions": interrupted,
         "seed": seed,
         "seconds": round(seconds, 2),
         "delivered": len(custom) + shown_templates,
@@ -308,8 +353,9 @@ def main(down_seconds: float = 60.0, messages: int = 200, kill_messages: int = 1
         database_url = f"sqlite:///{Path(scratch.name) / 'faults.db'}"
     try:
         outage = asyncio.run(_outage(database_url, down_seconds, messages))
-        killed = _kills(database_url, kill_messages, kills,
-                        seed if seed is not None else random.randrange(2**32))
+        seed = seed if seed is not None else random.randrange(2**32)
+        killed = _kills(database_url, kill_messages, kills, seed)
+        stopped = _stops(database_url, kill_messages, kills, seed)
     finally:
         if scratch is not None:
             scratch.cleanup()
@@ -318,11 +364,13 @@ def main(down_seconds: float = 60.0, messages: int = 200, kill_messages: int = 1
           f"doubled {outage['doubled']}, failed {outage['failed']}; "
           f"{outage['failed_calls_during_outage']} failed calls; caught up "
           f"{outage['seconds_to_catch_up']} s after the platform came back")
-    print(f"kills: {killed['kills']} SIGKILLs; {killed['delivered']} of {killed['messages']} "
-          f"delivered in {killed['seconds']} s, lost {killed['lost']}, customer-service "
-          f"doubled {killed['doubled']}, template repeats dropped by the platform "
-          f"{killed['template_repeats_dropped']}, rows reclaimed {killed['reclaimed']}")
-    return {"outage": outage, "kills": killed}
+    for name, figures in (("SIGKILL", killed), ("SIGTERM", stopped)):
+        print(f"{figures['interruptions']} {name}s: {figures['delivered']} of "
+              f"{figures['messages']} delivered in {figures['seconds']} s, lost "
+              f"{figures['lost']}, customer-service doubled {figures['doubled']}, template "
+              f"repeats dropped by the platform {figures['template_repeats_dropped']}, rows "
+              f"reclaimed {figures['reclaimed']}")
+    return {"outage": outage, "kills": killed, "stops": stopped}
 
 
 if __name__ == "__main__":
