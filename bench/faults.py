@@ -232,9 +232,9 @@ def _holds_rows(database_url: str, pid: int | None) -> bool:
 
 
 class _Dispatching(Protocol):
-    pid: int | None
+    """A dispatching process, as _holds_rows finds its claims."""
 
-    def kill(self) -> None: ...
+    pid: int | None
 
 
 def _kills(database_url: str, messages: int, kills: int, seed: int) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,6 +107,24 @@ def command_env(database_url: str, fake: FakeControl, **extra: str) -> dict[str,
             "HONGXIN_WECHAT_APP_SECRET": SECRET, **extra}
 
 
+def worker_stopped_once(database_url: str, fake: FakeControl,
+                        ready: Callable[[], bool]) -> int | None:
+    """Run ``hongxin worker`` until ``ready()``, stop it with SIGTERM; its exit code."""
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"],
+                              env=command_env(database_url, fake,
+                                              HONGXIN_DISPATCH_INTERVAL_SECONDS="0.2"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert worker.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    return worker.returncode
+
+
 def test_worker_sends_due_messages_without_http(database_url: str, database: Database,
                                                 fake: FakeControl) -> None:
     now = datetime.now(UTC)
@@ -116,19 +135,7 @@ def test_worker_sends_due_messages_without_http(database_url: str, database: Dat
                 payload={"text": "活动提醒"}, due_at=now, now=now)
 
     database.run_sync(work)
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"],
-                              env=command_env(database_url, fake,
-                                              HONGXIN_DISPATCH_INTERVAL_SECONDS="0.2"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not fake.delivered(CUSTOM):
-            assert worker.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=10)
-    assert worker.returncode == 0  # SIGTERM stops it cleanly
+    assert worker_stopped_once(database_url, fake, lambda: bool(fake.delivered(CUSTOM))) == 0
     (call,) = fake.delivered(CUSTOM)
     assert call["body"]["text"]["content"] == "活动提醒"
 
@@ -145,19 +152,8 @@ def test_a_worker_stopped_mid_batch_records_every_send_under_way(
 
     database.run_sync(work)
     fake.fault(CUSTOM, delay=1.0, times=100)  # every send takes a second to be answered
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"],
-                              env=command_env(database_url, fake,
-                                              HONGXIN_DISPATCH_INTERVAL_SECONDS="0.2"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not fake.calls(CUSTOM):  # a send is under way
-            assert worker.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=20)
-    assert worker.returncode == 0
+    # Stopped as soon as a send is under way.
+    assert worker_stopped_once(database_url, fake, lambda: bool(fake.calls(CUSTOM))) == 0
     deadline = time.monotonic() + 10
     while any(call["errcode"] is None for call in fake.calls(CUSTOM)):  # still being answered
         assert time.monotonic() < deadline
