@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-install lint bench clean
 
 install: $(VENV)/.installed
 
@@ -20,8 +20,13 @@ run: install
 	$(BIN)/hongxin demo-data
 	$(BIN)/hongxin serve --host $(HOST) --port $(PORT)
 
+# Includes tests/test_install.py: the wheel installed alone into a fresh venv.
 test: install
 	$(BIN)/pytest
+
+# Only the production-install test (scripts/install-wheel.sh, as the Dockerfile).
+test-install: install
+	$(BIN)/pytest -m install
 
 lint: install
 	$(BIN)/ruff check .
@@ -32,4 +37,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist
