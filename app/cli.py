@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import DEFAULT_PORT, Settings, SettingsError, load_settings, local_url
 
 log = logging.getLogger("hongxin")
 T = TypeVar("T")
@@ -23,6 +24,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
 
     migrations.upgrade(settings.database_url)
+    # uvicorn builds the app (in each worker process) from the environment, so the
+    # default public URL follows --port there rather than in `settings`.
+    os.environ.setdefault("HONGXIN_PUBLIC_URL", local_url(args.port))
     uvicorn.run(
         # uvicorn builds the app in each worker process from a factory's import path.
         ("app.main:create_serving_app_without_scheduler" if args.no_scheduler
@@ -256,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="upgrade the database, then serve HTTP")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-scheduler", action="store_true",
                        help="do not run scheduled jobs in this process")
@@ -275,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(run=_token_create)
 
     chat = commands.add_parser("chat", help="chat with a running server as a WeChat member")
-    chat.add_argument("--url", default="http://127.0.0.1:8000/wechat")
+    chat.add_argument("--url", default=local_url(DEFAULT_PORT),
+                      help="the server's base URL, or its callback URL ending in /wechat")
     chat.add_argument("--openid", default="o_dev_member_0001")
     chat.set_defaults(run=_chat)
 

@@ -19,6 +19,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEV_WECHAT_TOKEN = "hongxin-dev-token"  # noqa: S105 - the contract's documented default
+DEFAULT_PORT = 8000
+
+
+def local_url(port: int) -> str:
+    """``HONGXIN_PUBLIC_URL``'s default: this machine, on the port ``hongxin serve`` uses."""
+    return f"http://127.0.0.1:{port}"
 
 
 class SettingsError(Exception):
@@ -45,7 +51,8 @@ class Settings(BaseSettings):
     reminder_template_id: str | None = None
     daily_lesson_cron: str = "0 8 * * *"
     # Where members' browsers reach this service (lesson pages linked from news replies).
-    public_url: str = "http://127.0.0.1:8000"
+    # `hongxin serve --port P` makes the default http://127.0.0.1:P (see app/cli.py).
+    public_url: str = local_url(DEFAULT_PORT)
 
     @field_validator("database_url")
     @classmethod

@@ -22,6 +22,15 @@ from app.wechat.crypto import MessageCrypto
 from app.wechat.signature import sign
 
 ACCOUNT_ID = "gh_hongxin_dev"
+CALLBACK_PATH = "/wechat"
+
+
+def callback_url(url: str) -> str:
+    """The callback endpoint for ``url``: a bare server address gets ``/wechat`` added."""
+    parsed = httpx.URL(url)
+    if parsed.path in {"", "/"}:
+        return str(parsed.copy_with(path=CALLBACK_PATH))
+    return url
 
 
 @dataclass
@@ -34,6 +43,7 @@ class ChatClient:
     _msg_id: int = 0
 
     def __post_init__(self) -> None:
+        self.url = callback_url(self.url)
         self._crypto = MessageCrypto(self.token, [self.aes_key] if self.aes_key else [],
                                      self.app_id)
         self._msg_id = time.time_ns() // 1000
