@@ -24,8 +24,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
 
     migrations.upgrade(settings.database_url)
-    # uvicorn builds the app (in each worker process) from the environment, so the
-    # default public URL follows --port there rather than in `settings`.
+    # The app is built by uvicorn (in every worker process) from the environment,
+    # so that is where the public URL's default learns the port.
     os.environ.setdefault("HONGXIN_PUBLIC_URL", local_url(args.port))
     uvicorn.run(
         # uvicorn builds the app in each worker process from a factory's import path.

@@ -26,10 +26,6 @@ from app.settings import Settings
 from app.wechat.api import WeChatAPI
 
 log = logging.getLogger("hongxin.scheduler")
-# APScheduler logs at INFO each job it adds, starts and finishes: two lines per
-# dispatcher tick, every few seconds, saying nothing happened. The jobs log what
-# they did; APScheduler's warnings (missed or skipped runs) and errors still show.
-APSCHEDULER_LOG_LEVEL = logging.WARNING
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 # A process that starts (or was down) shortly after the daily push time still pushes.
@@ -106,7 +102,10 @@ class Scheduler:
 
 def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> Scheduler:
     """A scheduler with the dispatcher, the daily lesson push and housekeeping (not started)."""
-    logging.getLogger("apscheduler").setLevel(APSCHEDULER_LOG_LEVEL)
+    # APScheduler logs at INFO every job it adds, starts and finishes: two lines per
+    # dispatcher tick saying nothing happened. The jobs log what they did; its
+    # warnings (missed or skipped runs) and errors still come through.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     work = Jobs(settings, database, api)
     scheduler = Scheduler(work, settings.zone)
     add_job = scheduler.apscheduler.add_job
