@@ -77,7 +77,8 @@ def outbox(database: Database, kind: str) -> list[OutboxMessage]:
 
 
 @pytest.fixture
-def api(client: TestClient) -> TestClient:
+def api(client: TestClient, tokens: dict[str, str]) -> TestClient:
+    """The client, with the organizer tokens alice and bob that events are assigned to."""
     return client
 
 
