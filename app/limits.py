@@ -41,15 +41,21 @@ class BodyTooLarge(Exception):
     """Raised into the application from ``receive`` when the body passes its limit."""
 
 
+# Answered before the body was read (or all of it), a refusal closes the connection:
+# otherwise the server would go on reading, and throwing away, the rest of the body
+# to reach the next request on it.
+_CLOSE = {"Connection": "close"}
+
+
 def _too_large(limit: int) -> JSONResponse:
     return JSONResponse(error_body("body_too_large",
                                    f"the request body is larger than {limit} bytes"),
-                        status_code=413)
+                        status_code=413, headers=_CLOSE)
 
 
 def _refused(error: AppError) -> JSONResponse:
     return JSONResponse(error_body(error.code, error.message, error.errors),
-                        status_code=error.status, headers=error.headers)
+                        status_code=error.status, headers={**(error.headers or {}), **_CLOSE})
 
 
 class RequestGuard:
