@@ -65,6 +65,49 @@ def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _token_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.tokens import list_tokens
+    from app.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            rows = [(t.id, t.role, t.name, t.created_at, t.last_used_at, t.revoked_at)
+                    for t in list_tokens(session)]
+    finally:
+        database.close()
+
+    def shown(moment: Any) -> str:
+        return moment.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    print("id\trole\tname\tcreated\tlast used\trevoked")
+    for token_id, role, name, created, used, revoked in rows:
+        print(f"{token_id}\t{role}\t{name}\t{shown(created)}\t{shown(used)}\t{shown(revoked)}")
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime
+
+    from app.auth.tokens import revoke_token
+    from app.db import Database
+    from app.errors import NotFound
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            token = revoke_token(session, args.id, datetime.now(UTC))
+            name = token.name
+    except NotFound:
+        print(f"hongxin: no token with id {args.id} (see hongxin token list)", file=sys.stderr)
+        return 1
+    finally:
+        database.close()
+    print(f"token {args.id} ({name}) is revoked; its API calls and console sessions "
+          "are refused from now on")
+    return 0
+
+
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
     from app import migrations
     from app.scheduler.runner import run_worker
@@ -254,6 +297,22 @@ def _add_event_commands(commands: Any) -> None:
     qrcode.set_defaults(run=_event_qrcode)
 
 
+def _add_token_commands(commands: Any) -> None:
+    # Any: argparse's subparsers action type is private.
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it")
+    create.add_argument("--role", choices=["admin", "organizer"], required=True)
+    create.add_argument("--name", required=True)
+    create.set_defaults(run=_token_create)
+    token_commands.add_parser("list", help="every token: id, role, name, created, last used, "
+                              "revoked (never the token itself)").set_defaults(run=_token_list)
+    revoke = token_commands.add_parser("revoke", help="revoke a token at once, console "
+                                       "sessions included")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=_token_revoke)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hongxin", description="红心 party-building service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -271,12 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="migrate the database to the newest schema") \
         .set_defaults(run=_db_upgrade)
 
-    token = commands.add_parser("token", help="API tokens")
-    token_commands = token.add_subparsers(dest="token_command", required=True)
-    create = token_commands.add_parser("create", help="create a token and print it")
-    create.add_argument("--role", choices=["admin", "organizer"], required=True)
-    create.add_argument("--name", required=True)
-    create.set_defaults(run=_token_create)
+    _add_token_commands(commands)
 
     chat = commands.add_parser("chat", help="chat with a running server as a WeChat member")
     chat.add_argument("--url", default=local_url(DEFAULT_PORT),

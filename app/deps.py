@@ -6,18 +6,21 @@ returns and rolls back when it raises; services only flush.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
-from app.auth.tokens import Role, find_token
+from app.auth.requests import PRINCIPAL_STATE, authenticate_request, bearer_value
+from app.auth.tokens import Principal
 from app.db import Database
-from app.errors import Forbidden, Unauthorized
+from app.errors import AppError, Forbidden
+from app.ratelimit.deps import client_address
 from app.settings import Settings
+
+__all__ = ["CurrentAdmin", "CurrentOrganizer", "DatabaseDep", "EntityId", "Principal",
+           "SessionDep", "SettingsDep", "bearer_token", "get_principal"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -43,35 +46,24 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: an admin or an organizer, by the name given at token creation."""
-
-    role: Role
-    name: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-
 def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return bearer_value(request.headers.get("authorization", ""))
 
 
-def get_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized("an Authorization: Bearer token is required",
-                           headers={"WWW-Authenticate": "Bearer"})
-    bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
-    if bootstrap and hmac.compare_digest(token.encode(), bootstrap.encode()):
-        return Principal(Role.ADMIN, "admin")
-    stored = find_token(session, token)
-    if stored is None:
-        raise Unauthorized("unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
-    return Principal(Role(stored.role), stored.name)
+async def get_principal(request: Request) -> Principal:
+    """The caller, as :class:`app.limits.RequestGuard` found it before the body was read.
+
+    Routes outside ``/api/admin/`` that need a principal are checked here instead.
+    """
+    found = getattr(request.state, PRINCIPAL_STATE, None)
+    if isinstance(found, Principal):
+        return found
+    outcome = await authenticate_request(request.app.state.database, request.app.state.settings,
+                                         request.headers.get("authorization", ""),
+                                         client_address(request))
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
 
 
 def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

@@ -107,7 +107,10 @@ _ERROR_SCHEMA = {
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _DESCRIPTIONS = {400: "Bad request", 401: "Missing or unknown token",
                  403: "Wrong role, or not yours", 404: "Not found",
-                 409: "Conflict with the current state", 422: "Invalid input",
+                 409: "Conflict with the current state",
+                 413: "Request body too large (HONGXIN_MAX_BODY_BYTES, uploads "
+                      "HONGXIN_MAX_UPLOAD_BYTES); refused before it is read",
+                 422: "Invalid input",
                  429: "Too many requests; Retry-After says when to come back",
                  503: "WeChat did not answer"}
 # Routes under these need a token; /api/mp/login is how a member gets one.
@@ -150,6 +153,10 @@ def _describe_errors(schema: dict[str, Any]) -> None:
                 responses.setdefault("401", {"description": _DESCRIPTIONS[401]})
             if path.startswith("/api/admin/"):
                 responses.setdefault("403", {"description": _DESCRIPTIONS[403]})
+                # Failed tokens are limited per client address.
+                responses.setdefault("429", {"description": _DESCRIPTIONS[429]})
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": _DESCRIPTIONS[413]})
             if path.startswith(_SECURED) and "{" in path:
                 responses.setdefault("404", {"description": _DESCRIPTIONS[404]})
             for status, response in responses.items():

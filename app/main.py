@@ -18,6 +18,7 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
+from app.limits import RequestGuard
 from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
@@ -107,7 +108,14 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
             await database.aclose()
             gc.unfreeze()
 
-    app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan)
+    # The OpenAPI document maps every admin route: public in development only, unless
+    # HONGXIN_PUBLIC_DOCS says otherwise.
+    docs = settings.docs_served
+    app = FastAPI(title="Hongxin", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     add_callback_routes(app)
     app.include_router(health_router)

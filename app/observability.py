@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import hmac
 import logging
 import queue
 import sys
@@ -14,6 +15,9 @@ from logging.handlers import QueueHandler
 from typing import TextIO
 
 from prometheus_client import Counter, Histogram
+
+from app.errors import NotFound, Unauthorized
+from app.settings import Settings
 
 CALLBACKS = Counter(
     "hongxin_callbacks_total",
@@ -30,6 +34,26 @@ CALLBACKS_REFUSED = Counter(
     "WeChat callbacks refused before reaching a handler, by reason.",
     ["reason"],
 )
+
+
+def metrics_access(settings: Settings, authorization: str) -> None:
+    """Let a scrape through, or raise: /metrics names handlers, rates and failures, which
+    tell an outsider how the service is doing and where it hurts.
+
+    With ``HONGXIN_METRICS_TOKEN`` set, only ``Authorization: Bearer <it>`` passes
+    (401 otherwise); without it, /metrics is served in development and is not
+    there (404) elsewhere.
+    """
+    expected = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if expected is None:
+        if not settings.development:
+            raise NotFound("/metrics is off; set HONGXIN_METRICS_TOKEN to scrape it")
+        return
+    scheme, _, sent = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(),
+                                                             expected.encode()):
+        raise Unauthorized("/metrics needs Authorization: Bearer <HONGXIN_METRICS_TOKEN>",
+                           headers={"WWW-Authenticate": "Bearer"})
 
 
 def member_ref(openid: str) -> str:

@@ -13,7 +13,7 @@ import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -27,6 +27,14 @@ def local_url(port: int) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+# The dev app secrets only work against ``hongxin fake-wechat``: while both are left
+# as they are, this cannot be a deployment that real members reach.
+DEV_APP_SECRET = "hongxin-dev-app-secret"  # noqa: S105
+DEV_MP_APP_SECRET = "hongxin-dev-mp-secret"  # noqa: S105
+# A bootstrap admin token short enough to guess is a front door left open.
+MIN_ADMIN_TOKEN_LENGTH = 32
+
+
 class SettingsError(Exception):
     """A setting has a value Hongxin cannot run with; ``str()`` is one line."""
 
@@ -37,14 +45,14 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./hongxin.db"
     wechat_token: SecretStr = SecretStr(DEV_WECHAT_TOKEN)
     wechat_app_id: str = "wxdev00000000000000"
-    wechat_app_secret: SecretStr = SecretStr("hongxin-dev-app-secret")
+    wechat_app_secret: SecretStr = SecretStr(DEV_APP_SECRET)
     wechat_aes_key: SecretStr | None = None
     wechat_aes_key_previous: SecretStr | None = None
     wechat_replay_window_seconds: int = Field(default=300, gt=0)
     wechat_safe_only: bool = False
     wechat_api_base: str = "https://api.weixin.qq.com"
     mp_app_id: str = "wxdevmp000000000000"
-    mp_app_secret: SecretStr = SecretStr("hongxin-dev-mp-secret")
+    mp_app_secret: SecretStr = SecretStr(DEV_MP_APP_SECRET)
     admin_token: SecretStr | None = None
     timezone: str = "Asia/Shanghai"
     dispatch_interval_seconds: float = Field(default=10, gt=0)
@@ -53,6 +61,14 @@ class Settings(BaseSettings):
     # Where members' browsers reach this service (lesson pages linked from news replies).
     # `hongxin serve --port P` makes the default http://127.0.0.1:P (see app/cli.py).
     public_url: str = local_url(DEFAULT_PORT)
+    # Larger request bodies are refused with 413 before they are read.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # /docs, /redoc and /openapi.json; unset: served in development only.
+    public_docs: bool | None = None
+    # When set, /metrics answers only to "Authorization: Bearer <this>"; unset: /metrics
+    # is served in development only.
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +80,23 @@ class Settings(BaseSettings):
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError("only sqlite:// and postgresql:// URLs are supported")
         return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        length = len(value.get_secret_value())
+        if length < MIN_ADMIN_TOKEN_LENGTH and not _development(info.data):
+            raise ValueError(f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters outside "
+                             f"development, got {length} (make one with: "
+                             "python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return value
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("wechat_aes_key", "wechat_aes_key_previous", mode="before")
     @classmethod
@@ -109,6 +142,15 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def development(self) -> bool:
+        """True while both app secrets keep their dev values (see :data:`DEV_APP_SECRET`)."""
+        return _development(dict(self))
+
+    @property
+    def docs_served(self) -> bool:
+        return self.development if self.public_docs is None else self.public_docs
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -120,6 +162,15 @@ class Settings(BaseSettings):
             for key in (self.wechat_aes_key, self.wechat_aes_key_previous)
             if key is not None
         ]
+
+
+def _development(values: dict[str, object]) -> bool:
+    def secret(name: str) -> object:
+        value = values.get(name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+    return (secret("wechat_app_secret") == DEV_APP_SECRET
+            and secret("mp_app_secret") == DEV_MP_APP_SECRET)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

@@ -2,26 +2,52 @@
 
 Tokens are 256-bit random strings, so a plain SHA-256 (no salt, no slow KDF)
 is enough: nothing about them can be guessed, and lookups stay one indexed query.
+
+A token is its id, not its name: names are labels for people, and two tokens
+may share one. What a token may see (the events assigned to it) hangs on its id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import InvalidInput, NotFound
 from app.models import ApiToken
 
 TOKEN_PREFIX = "hx_"  # noqa: S105 - a label that makes leaked tokens easy to spot
+# "Last used" is for spotting forgotten tokens, not an audit trail: writing it on every
+# request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class Role(StrEnum):
     ADMIN = "admin"
     ORGANIZER = "organizer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a stored token (by id) or the bootstrap admin (``token_id`` None)."""
+
+    role: Role
+    name: str
+    token_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+BOOTSTRAP_ADMIN = Principal(Role.ADMIN, "admin")
 
 
 def hash_token(token: str) -> str:
@@ -38,7 +64,62 @@ def create_token(session: Session, role: Role, name: str) -> str:
 
 
 def find_token(session: Session, token: str) -> ApiToken | None:
+    return find_live_hash(session, hash_token(token))
+
+
+def find_live_hash(session: Session, token_hash: str) -> ApiToken | None:
     return session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                               ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     )
+
+
+def principal_for_hash(session: Session, token_hash: str, bootstrap_token: str | None,
+                       now: datetime) -> Principal | None:
+    """Who holds the token with this digest, if it is live; records its use."""
+    if bootstrap_token and hmac.compare_digest(hash_token(bootstrap_token), token_hash):
+        return BOOTSTRAP_ADMIN
+    stored = find_live_hash(session, token_hash)
+    if stored is None:
+        return None
+    if stored.last_used_at is None or stored.last_used_at < now - LAST_USED_RESOLUTION:
+        stored.last_used_at = now
+    return Principal(Role(stored.role), stored.name, stored.id)
+
+
+def list_tokens(session: Session) -> Sequence[ApiToken]:
+    return session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> ApiToken:
+    """Revoke a token at once: its next request, API or console, is refused."""
+    stored = session.get(ApiToken, token_id)
+    if stored is None:
+        raise NotFound(f"no token {token_id}")
+    if stored.revoked_at is None:
+        stored.revoked_at = now
+        session.flush()
+    return stored
+
+
+def assignable_organizer(session: Session, given: int | str) -> ApiToken:
+    """The live organizer token an event is assigned to: by id, or by a name that
+    exactly one live organizer token has. Anything else is a 422 on ``organizer``."""
+    live = select(ApiToken).where(ApiToken.role == Role.ORGANIZER.value,
+                                  ApiToken.revoked_at.is_(None))
+    if isinstance(given, int):
+        found = session.scalar(live.where(ApiToken.id == given))
+        if found is None:
+            raise _bad_organizer(f"no live organizer token has id {given}")
+        return found
+    named = session.scalars(live.where(ApiToken.name == given).limit(2)).all()
+    if not named:
+        raise _bad_organizer(f"no live organizer token is named {given!r}")
+    if len(named) > 1:
+        raise _bad_organizer(f"several organizer tokens are named {given!r}; give the "
+                             "token's id instead (hongxin token list)")
+    return named[0]
+
+
+def _bad_organizer(message: str) -> InvalidInput:
+    return InvalidInput("invalid input: organizer",
+                        errors=[{"field": "organizer", "message": message}])

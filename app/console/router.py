@@ -22,6 +22,8 @@ from app.console.session import (
     ConsoleUserDep,
     login_nonce,
     login_nonce_matches,
+    secure_cookies,
+    sign_out,
 )
 from app.deps import EntityId, SessionDep, SettingsDep
 from app.events.roster import RosterQuery, View
@@ -58,7 +60,7 @@ def _login_form(request: Request, settings: Settings, error: str | None,
     response = _page(request, "login.html", {"error": error, "login_csrf": nonce},
                      status_code=status_code)
     response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_MAX_AGE_SECONDS, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https",
+                        samesite="strict", secure=secure_cookies(request, settings),
                         path=LOGIN_PATH)
     return response
 
@@ -89,14 +91,16 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, address:
     response = RedirectResponse("/console", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
     response.set_cookie(COOKIE, signed, max_age=MAX_AGE_SECONDS, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https",
+                        samesite="strict", secure=secure_cookies(request, settings),
                         path="/console")
     return response
 
 
 @router.post("/logout")
-def logout(_form: CheckedForm) -> Response:
-    """End the console session."""
+def logout(request: Request, session: SessionDep, settings: SettingsDep,
+           _form: CheckedForm) -> Response:
+    """End the console session, on the server too: the cookie is worthless afterwards."""
+    sign_out(session, settings, request.cookies.get(COOKIE))
     response = RedirectResponse(LOGIN_PATH, status_code=303)
     response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
     return response

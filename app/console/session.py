@@ -1,10 +1,16 @@
 """The console's sign-in: a token once, then a signed, HttpOnly, SameSite=Strict cookie.
 
-The cookie carries the SHA-256 of the API token (never the token) and a random
-CSRF token, signed with itsdangerous. Each request looks the hash up again, so
-revoking the token ends its console sessions too. The signing key is derived
-from the official account's app secret (a secret every deployment already
-keeps), so every process and restart agrees on it without another setting.
+The cookie carries a random session secret (never the token), signed with
+itsdangerous; the server keeps the secret's SHA-256 in ``console_sessions``
+with the digest of the token signed in with and the session's CSRF token.
+Every request looks the session up and checks that token again, so revoking
+it ends its console sessions at once, and signing out deletes the row, so a
+copied cookie is worthless afterwards. The signing key is derived from the
+official account's app secret (a secret every deployment already keeps), so
+every process and restart agrees on it without another setting.
+
+The cookie is ``Secure`` whenever ``HONGXIN_PUBLIC_URL`` is https (and when
+the request itself came over https), whatever the proxy in front forwards.
 
 Forms that change something carry the CSRF token in a hidden field; together
 with SameSite=Strict a page on another site can neither read nor forge it.
@@ -16,17 +22,18 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.auth.tokens import Role, hash_token
-from app.deps import Principal, SessionDep, SettingsDep
+from app.auth.tokens import Principal, hash_token, principal_for_hash
+from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, Forbidden
-from app.models import ApiToken
+from app.models import ConsoleSession
 from app.settings import Settings
 
 COOKIE = "hongxin_console"
@@ -60,31 +67,50 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(key, salt="console-session")
 
 
-def principal_for_token(session: Session, settings: Settings, token_hash: str
-                        ) -> Principal | None:
+def _principal(session: Session, settings: Settings, token_hash: str, now: datetime
+               ) -> Principal | None:
     bootstrap = settings.admin_token.get_secret_value() if settings.admin_token else None
-    if bootstrap and hmac.compare_digest(hash_token(bootstrap), token_hash):
-        return Principal(Role.ADMIN, "admin")
-    stored = find_token_by_hash(session, token_hash)
-    return None if stored is None else Principal(Role(stored[0]), stored[1])
-
-
-def find_token_by_hash(session: Session, token_hash: str) -> tuple[str, str] | None:
-    row = session.execute(
-        select(ApiToken.role, ApiToken.name).where(ApiToken.token_hash == token_hash,
-                                                   ApiToken.revoked_at.is_(None))
-    ).first()
-    return None if row is None else (str(row[0]), str(row[1]))
+    return principal_for_hash(session, token_hash, bootstrap, now)
 
 
 def sign_in(session: Session, settings: Settings, token: str) -> tuple[str, Principal] | None:
-    """A cookie value for a valid token, or None."""
+    """A cookie value for a new session of a valid token, or None."""
+    now = datetime.now(UTC)
     token_hash = hash_token(token.strip())
-    principal = principal_for_token(session, settings, token_hash)
+    principal = _principal(session, settings, token_hash, now)
     if principal is None:
         return None
-    value = _serializer(settings).dumps({"h": token_hash, "c": secrets.token_urlsafe(24)})
-    return value, principal
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
+    secret = secrets.token_urlsafe(32)
+    session.add(ConsoleSession(secret_hash=hash_token(secret), token_hash=token_hash,
+                               csrf=secrets.token_urlsafe(24), created_at=now,
+                               expires_at=now + timedelta(seconds=MAX_AGE_SECONDS)))
+    session.flush()
+    return _serializer(settings).dumps({"s": secret}), principal
+
+
+def sign_out(session: Session, settings: Settings, cookie: str | None) -> None:
+    """End the session this cookie belongs to, for good."""
+    secret = _session_secret(settings, cookie)
+    if secret is not None:
+        session.execute(delete(ConsoleSession)
+                        .where(ConsoleSession.secret_hash == hash_token(secret)))
+
+
+def _session_secret(settings: Settings, cookie: str | None) -> str | None:
+    if not cookie:
+        return None
+    try:
+        data = _serializer(settings).loads(cookie, max_age=MAX_AGE_SECONDS)
+    except BadSignature:
+        return None
+    secret = data.get("s") if isinstance(data, dict) else None
+    return secret if isinstance(secret, str) else None
+
+
+def secure_cookies(request: Request, settings: Settings) -> bool:
+    """Whether cookies must be ``Secure``: the public address is https, or this request was."""
+    return settings.public_url.startswith("https://") or request.url.scheme == "https"
 
 
 def login_nonce(settings: Settings) -> tuple[str, str]:
@@ -105,20 +131,21 @@ def login_nonce_matches(settings: Settings, cookie: str | None, sent: str) -> bo
 
 
 def current_user(request: Request, session: SessionDep, settings: SettingsDep) -> ConsoleUser:
-    raw = request.cookies.get(COOKIE)
-    if not raw:
+    secret = _session_secret(settings, request.cookies.get(COOKIE))
+    if secret is None:
         raise LoginRequired
-    try:
-        data = _serializer(settings).loads(raw, max_age=MAX_AGE_SECONDS)
-    except BadSignature:
-        raise LoginRequired from None
-    if not isinstance(data, dict) or not isinstance(data.get("h"), str) \
-            or not isinstance(data.get("c"), str):
+    now = datetime.now(UTC)
+    found = session.execute(
+        select(ConsoleSession.token_hash, ConsoleSession.csrf)
+        .where(ConsoleSession.secret_hash == hash_token(secret),
+               ConsoleSession.expires_at > now)
+    ).first()
+    if found is None:
         raise LoginRequired
-    principal = principal_for_token(session, settings, data["h"])
+    principal = _principal(session, settings, found.token_hash, now)
     if principal is None:
         raise LoginRequired
-    return ConsoleUser(principal, data["c"])
+    return ConsoleUser(principal, found.csrf)
 
 
 ConsoleUserDep = Annotated[ConsoleUser, Depends(current_user)]

@@ -7,14 +7,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Query, Response
 
+from app import exports
 from app.contests import service
 from app.contests.schemas import ContestIn, ContestOut, ContestResultOut
 from app.deps import CurrentAdmin, EntityId, SessionDep
 
 router = APIRouter(prefix="/api/admin/contests", tags=["contests"])
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @router.post("", response_model=ContestOut, status_code=201)
 def create_contest(body: ContestIn, _admin: CurrentAdmin, session: SessionDep) -> ContestOut:
@@ -41,6 +39,6 @@ def contest_results(contest_id: EntityId, _admin: CurrentAdmin, session: Session
 def contest_results_xlsx(contest_id: EntityId, _admin: CurrentAdmin,
                          session: SessionDep) -> Response:
     """The results as an XLSX workbook."""
-    return Response(service.results_xlsx(session, contest_id), media_type=XLSX,
+    return Response(service.results_xlsx(session, contest_id), media_type=exports.XLSX_MEDIA_TYPE,
                     headers={"Content-Disposition":
                              f'attachment; filename="contest-{contest_id}.xlsx"'})

@@ -8,15 +8,14 @@ shortest time. Ranks are shared on equal (correct, seconds).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import exports
 from app.errors import InvalidInput, NotFound
 from app.models.member import Member
 from app.models.quiz import Contest, QuizAttempt, QuizBank
@@ -113,13 +112,8 @@ def _key(attempt: QuizAttempt) -> tuple[int, float]:
 def results_xlsx(session: Session, contest_id: int) -> bytes:
     """The results as a one-sheet workbook, for the organizers' records."""
     contest = get_contest(session, contest_id)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title="成绩")
-    sheet.append([contest.title])
-    sheet.append(["名次", "姓名", "支部", "答对", "题数", "用时（秒）", "答题次数"])
-    for row in results(session, contest_id):
-        sheet.append([row.rank, row.name or "（未登记）", row.branch or "", row.correct,
-                      row.total, row.seconds, row.attempts])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    rows = [[row.rank, row.name or "（未登记）", row.branch, row.correct, row.total,
+             row.seconds, row.attempts] for row in results(session, contest_id)]
+    return exports.to_xlsx(exports.Sheet(
+        ["名次", "姓名", "支部", "答对", "题数", "用时（秒）", "答题次数"], rows,
+        title=contest.title, sheet_name="成绩"))

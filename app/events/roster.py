@@ -6,8 +6,6 @@ organizer who asked, never written to disk or to the log.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -16,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from app import exports
 from app.events.schemas import SignupOut
 from app.events.signups import CANCELLED, CONFIRMED, WAITLISTED
 from app.models import Event, Member, Signup
@@ -24,8 +23,6 @@ View = Literal["all", "confirmed", "waitlisted", "checked_in", "cancelled"]
 
 STATUS_LABELS = {CONFIRMED: "已报名", WAITLISTED: "候补", CANCELLED: "已取消"}
 HEADER = ["序号", "姓名", "电话", "支部", "状态", "候补顺位", "报名时间", "签到时间"]
-# A spreadsheet runs cells that start with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,46 +78,25 @@ def roster(session: Session, event: Event, query: RosterQuery) -> tuple[int, lis
     return int(total), items
 
 
-def _cell(value: str | None) -> str:
-    text = value or ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def table(items: list[SignupOut], zone: ZoneInfo) -> list[list[str]]:
+def table(items: list[SignupOut], zone: ZoneInfo) -> list[list[exports.Value]]:
     return [
-        [str(number), _cell(item.name), _cell(item.phone), _cell(item.branch),
+        [number, item.name, item.phone, item.branch,
          STATUS_LABELS[item.status],
-         str(item.waitlist_position) if item.waitlist_position else "",
+         item.waitlist_position,
          _local(item.signed_up_at, zone), _local(item.checked_in_at, zone)]
         for number, item in enumerate(items, start=1)
     ]
 
 
 def to_csv(items: list[SignupOut], zone: ZoneInfo) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(table(items, zone))
-    # The BOM is what makes Excel on Windows read the file as UTF-8, not GBK.
-    return buffer.getvalue().encode("utf-8-sig")
+    return exports.to_csv(exports.Sheet(HEADER, table(items, zone)))
 
 
 def to_xlsx(items: list[SignupOut], zone: ZoneInfo, title: str) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "报名名单"
-    sheet.append([title])
-    sheet.append(HEADER)
-    for row in table(items, zone):
-        sheet.append(row)
-    for column, width in zip("ABCDEFGH", (6, 12, 15, 20, 8, 9, 17, 17), strict=True):
-        sheet.column_dimensions[column].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.to_xlsx(exports.Sheet(HEADER, table(items, zone), title=title,
+                                         sheet_name="报名名单",
+                                         column_widths=(6, 12, 15, 20, 8, 9, 17, 17)))

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+# A JSON number is a token id; a JSON string is a token name, accepted when exactly one
+# live organizer token has it.
+TokenId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+TokenName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Organizer = Annotated[TokenId | TokenName, Field(
+    description="The organizer token the event is assigned to: its id (a number, as "
+                "`hongxin token list` shows it) or its name (a string, accepted only when "
+                "exactly one live organizer token has that name; otherwise 422 on "
+                "`organizer`). Only that token (and admins) see the event; `null` "
+                "unassigns it.",
+    examples=[3, "张老师"])]
 
 
 class EventCreate(BaseModel):
@@ -18,7 +30,7 @@ class EventCreate(BaseModel):
     capacity: int = Field(ge=1, le=100_000)
     signup_deadline: AwareDatetime | None = None
     remind_before_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
-    organizer: str | None = Field(default=None, min_length=1, max_length=64)
+    organizer: Organizer | None = None
 
 
 class EventPatch(BaseModel):
@@ -33,7 +45,7 @@ class EventPatch(BaseModel):
     capacity: int | None = Field(default=None, ge=1, le=100_000)
     signup_deadline: AwareDatetime | None = None
     remind_before_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
-    organizer: str | None = Field(default=None, min_length=1, max_length=64)
+    organizer: Organizer | None = None
 
 
 class EventOut(BaseModel):
@@ -51,6 +63,7 @@ class EventOut(BaseModel):
     signup_deadline: datetime | None
     remind_before_minutes: int
     organizer: str | None
+    organizer_token_id: int | None
     status: Literal["scheduled", "cancelled"]
 
 

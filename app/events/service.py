@@ -1,7 +1,8 @@
 """Creating, editing, moving and cancelling events; who may see which.
 
-An organizer sees only the events assigned to it (``event.organizer`` is the
-name its token was created with); an admin sees all. Times are stored in UTC
+An organizer sees only the events assigned to its token
+(``event.organizer_token_id``; ``event.organizer`` is that token's name, for
+display); an admin sees all. Times are stored in UTC
 and shown in ``HONGXIN_TIMEZONE``.
 """
 
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.auth.tokens import assignable_organizer
 from app.deps import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.events import notices
@@ -54,19 +56,26 @@ def create_event(session: Session, data: EventCreate, now: datetime) -> Event:
         title=data.title, description=data.description, location=data.location,
         starts_at=data.starts_at, capacity=data.capacity, seats_taken=0,
         signup_deadline=data.signup_deadline,
-        remind_before_minutes=data.remind_before_minutes, organizer=data.organizer,
+        remind_before_minutes=data.remind_before_minutes,
         status="scheduled", created_at=now, updated_at=now,
     )
+    _assign(session, event, data.organizer)
     session.add(event)
     session.flush()
     return event
+
+
+def _assign(session: Session, event: Event, organizer: int | str | None) -> None:
+    token = None if organizer is None else assignable_organizer(session, organizer)
+    event.organizer_token_id = None if token is None else token.id
+    event.organizer = None if token is None else token.name
 
 
 def visible_events(session: Session, principal: Principal, *,
                    include_past: bool = True) -> list[Event]:
     query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
     if not principal.is_admin:
-        query = query.where(Event.organizer == principal.name)
+        query = query.where(Event.organizer_token_id == principal.token_id)
     if not include_past:
         query = query.where(Event.status == "scheduled")
     return list(session.scalars(query))
@@ -77,7 +86,7 @@ def event_for(session: Session, event_id: int, principal: Principal) -> Event:
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
-    if not principal.is_admin and event.organizer != principal.name:
+    if not principal.is_admin and event.organizer_token_id != principal.token_id:
         raise Forbidden("this event is assigned to another organizer")
     return event
 
@@ -110,6 +119,7 @@ def to_out(event: Event, tally: Counts, zone: ZoneInfo) -> EventOut:
         signup_deadline=(event.signup_deadline.astimezone(UTC) if event.signup_deadline
                          else None),
         remind_before_minutes=event.remind_before_minutes, organizer=event.organizer,
+        organizer_token_id=event.organizer_token_id,
         status="cancelled" if event.status == CANCELLED else "scheduled",
     )
 
@@ -144,9 +154,11 @@ def update_event(session: Session, event_id: int, patch: EventPatch, now: dateti
         raise _invalid("capacity", f"{event.seats_taken} members already hold a seat; "
                                    "cancel sign-ups before lowering the capacity below that")
     for field in ("title", "description", "location", "starts_at", "capacity",
-                  "remind_before_minutes", "organizer"):
+                  "remind_before_minutes"):
         if field in given:
             setattr(event, field, getattr(patch, field))
+    if "organizer" in given:
+        _assign(session, event, patch.organizer)
     if "signup_deadline" in given:
         event.signup_deadline = patch.signup_deadline
     event.updated_at = now

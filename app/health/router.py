@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from app.deps import SettingsDep
 from app.health.probe import DatabaseProbe
+from app.observability import metrics_access
 
 router = APIRouter(tags=["operations"])
 
@@ -29,6 +31,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus metrics of this process."""
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    """Prometheus metrics of this process (see HONGXIN_METRICS_TOKEN)."""
+    metrics_access(settings, request.headers.get("authorization", ""))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

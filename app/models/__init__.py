@@ -11,13 +11,14 @@ from app.models.outbox import OutboxMessage
 from app.models.points import PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
-from app.models.token import ApiToken
+from app.models.token import ApiToken, ConsoleSession
 
 __all__ = [
     "AccessTokenRow",
     "ApiToken",
     "BankQuestion",
     "Base",
+    "ConsoleSession",
     "Contest",
     "Event",
     "InboundMessage",

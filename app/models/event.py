@@ -33,7 +33,10 @@ class Event(Base):
     seats_taken: Mapped[int] = mapped_column(default=0)
     signup_deadline: Mapped[datetime | None]
     remind_before_minutes: Mapped[int] = mapped_column(default=60)
-    # The name given to ``hongxin token create --role organizer --name …``.
+    # The organizer token the event is assigned to: it alone (and admins) may see it.
+    organizer_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"),
+                                                           index=True)
+    # That token's name when it was assigned, for display.
     organizer: Mapped[str | None] = mapped_column(String(64), index=True)
     # scheduled | cancelled
     status: Mapped[str] = mapped_column(String(16), default="scheduled")

@@ -19,3 +19,24 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Updated at most once a minute (see app.auth.tokens.LAST_USED_RESOLUTION).
+    last_used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in console: the cookie holds a random secret, this row its SHA-256.
+
+    Kept on the server so that signing out ends it for good (a copied cookie is
+    worth nothing afterwards) and so that each request checks the token it was
+    opened with, which a revocation ends at once.
+    """
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The SHA-256 of the API token signed in with (the bootstrap admin token has no row).
+    token_hash: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -101,6 +101,22 @@ def hit(session: Session, limit: Limit, subject: str, now: datetime) -> Verdict:
         log.warning("rate limit %s reached by %s; refused for %d s", limit.scope, key[:10],
                     retry_after)
     return Verdict(allowed=allowed, hits=hits, retry_after=retry_after)
+
+
+def standing(session: Session, limit: Limit, subject: str, now: datetime) -> Verdict:
+    """Where ``subject`` stands without counting a hit: refused once it has used up the limit.
+
+    For limits that count failures only: the check costs a read, and only a
+    failure writes.
+    """
+    row = session.execute(
+        select(RateLimitCounter.hits, RateLimitCounter.window_start)
+        .where(RateLimitCounter.scope == limit.scope, RateLimitCounter.subject == digest(subject))
+    ).first()
+    if row is None or row.window_start <= now - limit.window:
+        return Verdict(allowed=True, hits=0, retry_after=1)
+    retry_after = max(1, math.ceil((row.window_start + limit.window - now).total_seconds()))
+    return Verdict(allowed=row.hits < limit.max_hits, hits=row.hits, retry_after=retry_after)
 
 
 def give_back(session: Session, limit: Limit, subject: str, now: datetime) -> None:

@@ -35,6 +35,8 @@ def world(database: Database) -> dict[str, object]:
 
     def work(session: Session) -> dict[str, object]:
         now = datetime.now(UTC)
+        tokens = {"alice": create_token(session, Role.ORGANIZER, "alice"),
+                  "bob": create_token(session, Role.ORGANIZER, "bob")}
         mine = create_event(session, title="重温入党誓词", organizer="alice", capacity=2,
                             starts_at=now + timedelta(hours=1))
         theirs = create_event(session, title="社区志愿服务", organizer="bob")
@@ -43,9 +45,7 @@ def world(database: Database) -> dict[str, object]:
             sign_up(session, member.id, mine.id, now, ZONE)
         stranger = create_member(session, name="赵六")
         sign_up(session, stranger.id, theirs.id, now, ZONE)
-        return {"mine": mine.id, "theirs": theirs.id,
-                "alice": create_token(session, Role.ORGANIZER, "alice"),
-                "bob": create_token(session, Role.ORGANIZER, "bob")}
+        return {"mine": mine.id, "theirs": theirs.id, **tokens}
 
     return database.run_sync(work)
 

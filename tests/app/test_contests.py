@@ -141,3 +141,24 @@ def test_contest_admin_api_and_xlsx(
     naive = admin.post("/api/admin/contests", headers=AUTH,
                        json={**body, "starts_at": "2026-11-22T10:00:00"})
     assert naive.status_code == 422
+
+
+def test_results_xlsx_never_holds_a_formula(
+    admin: TestClient, database: Database, banks: tuple[int, int]
+) -> None:
+    now = datetime.now(UTC)
+    body = {"title": "=1+1", "bank_id": banks[1], "starts_at": (now - timedelta(hours=1))
+            .isoformat(), "ends_at": (now + timedelta(hours=1)).isoformat(), "question_count": 3}
+    contest_id = admin.post("/api/admin/contests", json=body, headers=AUTH).json()["id"]
+    with database.unit_of_work() as session:
+        member = create_member(session, name="@SUM(A1)",
+                               branch='=HYPERLINK("http://x","y")').id
+    play_through(database, member, now)
+
+    sheet = admin.get(f"/api/admin/contests/{contest_id}/results.xlsx", headers=AUTH)
+    cells = [cell for row in load_workbook(io.BytesIO(sheet.content)).worksheets[0].iter_rows()
+             for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    values = [cell.value for cell in cells]
+    assert "'=1+1" in values and "'@SUM(A1)" in values
+    assert """'=HYPERLINK("http://x","y")""" in values
