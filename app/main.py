@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from app.console.errors import install_error_pages
 from app.console.router import router as console_router
 from app.contests.router import router as contests_router
 from app.db import Database
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes,
                        max_upload_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
+    install_error_pages(app)
     add_callback_routes(app)
     app.include_router(health_router)
     app.include_router(reachability_router)

@@ -65,6 +65,9 @@ class CheckinResult:
     outcome: CheckinOutcome
     event: EventSummary | None = None
     points: int = 0
+    # When check-in opens and closes, in the service's time zone; set for too_early/too_late.
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

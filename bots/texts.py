@@ -132,8 +132,11 @@ def checkin_reply(result: CheckinResult) -> str:
         "not_signed_up": f"您没有报名{head}，请联系现场组织者签到。",
         "waitlisted": f"您在{head}的候补名单中，尚未获得名额，请联系现场组织者。",
         "cancelled": f"{head} 已取消。",
-        "too_early": f"{head} 尚未开始签到，请在活动开始前 2 小时内扫码。",
-        "too_late": f"{head} 签到已结束。",
+        "too_early": f"{head} 尚未开始签到" + (
+            f"，签到将于 {when(result.opens_at)} 开始，请届时再扫码。" if result.opens_at
+            else "，请在活动开始前 1 小时内扫码。"),
+        "too_late": f"{head} 已结束，签到已关闭" + (
+            f"（活动于 {when(result.closes_at)} 结束）。" if result.closes_at else "。"),
     }[result.outcome]
 
 

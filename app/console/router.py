@@ -34,9 +34,10 @@ from app.settings import Settings
 
 router = APIRouter(prefix="/console", tags=["console"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.filters["tel"] = pages.tel_href
 
 # No scripts at all; inline styles only; nobody may frame the pages (clickjacking).
-_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
@@ -50,7 +51,7 @@ Search = Annotated[str, Query(max_length=32)]
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
           ) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(_HEADERS)
+    response.headers.update(PAGE_HEADERS)
     return response
 
 
@@ -111,15 +112,15 @@ def events_page(request: Request, session: SessionDep, settings: SettingsDep,
                 user: ConsoleUserDep) -> HTMLResponse:
     """The signed-in organizer's events with their seat counts."""
     return _page(request, "events.html",
-                 pages.events_context(session, user, settings.zone))
+                 pages.events_context(session, user, settings.zone, datetime.now(UTC)))
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(request: Request, event_id: EntityId, session: SessionDep, settings: SettingsDep,
                user: ConsoleUserDep, view: View = "all", q: Search = "") -> HTMLResponse:
-    """One event: confirmed, waitlist, checked in; search by name; downloads."""
+    """One event: confirmed, waitlist, checked in; search by name or phone; downloads."""
     context = pages.event_context(session, user, event_id, RosterQuery(view, q.strip()),
-                                  settings.zone)
+                                  settings.zone, datetime.now(UTC))
     context["query_string"] = urlencode({"view": view, "q": q.strip()})
     return _page(request, "event.html", context)
 
@@ -146,8 +147,15 @@ def download_xlsx(event_id: EntityId, session: SessionDep, settings: SettingsDep
 @router.post("/events/{event_id}/signups/{signup_id}/checkin")
 def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, settings: SettingsDep,
              user: ConsoleUserDep, form: CheckedForm) -> Response:
-    """Check a member in on their behalf, then return to the list."""
-    pages.check_in(session, user, event_id, signup_id, settings.zone)
-    back = form.get("back", "")
-    target = f"/console/events/{event_id}" + (f"?{back}" if back.startswith("view=") else "")
+    """Check a member in on their behalf, then return to the same row of the list."""
+    target = pages.check_in(session, user, event_id, signup_id, form, settings.zone,
+                            datetime.now(UTC))
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/events/{event_id}/signups/{signup_id}/undo-checkin")
+def undo_check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep,
+                  user: ConsoleUserDep, form: CheckedForm) -> Response:
+    """Take back a check-in made here a few minutes ago, then return to the same row."""
+    target = pages.undo_check_in(session, user, event_id, signup_id, form, datetime.now(UTC))
     return RedirectResponse(target, status_code=303)

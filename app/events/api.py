@@ -14,8 +14,8 @@ from app.errors import NotFound
 from app.events import roster, service
 from app.events.roster import RosterQuery
 from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, SignupPage
-from app.events.signups import check_in_signup
-from app.models import Signup
+from app.events.signups import check_in_signup, undo_signup_check_in
+from app.models import Event, Signup
 
 # Admin-only endpoints have already checked the role; reading back needs no narrowing.
 _ADMIN = Principal(Role.ADMIN, "admin")
@@ -29,7 +29,7 @@ def _out(session: Session, event_id: int, zone: ZoneInfo, principal: Principal |
 
 
 def create(session: Session, data: EventCreate, now: datetime, zone: ZoneInfo) -> EventOut:
-    event = service.create_event(session, data, now)
+    event = service.create_event(session, data.in_zone(zone), now)
     return service.describe(session, [event], zone)[0]
 
 
@@ -43,7 +43,7 @@ def get(session: Session, event_id: int, principal: Principal, zone: ZoneInfo) -
 
 def update(session: Session, event_id: int, patch: EventPatch, now: datetime,
            zone: ZoneInfo) -> EventOut:
-    service.update_event(session, event_id, patch, now, zone)
+    service.update_event(session, event_id, patch.in_zone(zone), now, zone)
     return _out(session, event_id, zone)
 
 
@@ -73,15 +73,29 @@ def signups_xlsx(session: Session, event_id: int, principal: Principal, query: R
                           f"{event.title}（{event.starts_at.astimezone(zone):%Y-%m-%d %H:%M}）")
 
 
-def check_in(session: Session, event_id: int, signup_id: int, principal: Principal,
-             now: datetime, zone: ZoneInfo) -> CheckinOut:
+def _signup_of(session: Session, event_id: int, signup_id: int, principal: Principal
+               ) -> tuple[Event, Signup]:
     event = service.event_for(session, event_id, principal)
     signup = session.scalar(select(Signup).where(Signup.id == signup_id,
                                                  Signup.event_id == event.id))
     if signup is None:
         raise NotFound(f"no sign-up {signup_id} for event {event_id}")
+    return event, signup
+
+
+def check_in(session: Session, event_id: int, signup_id: int, principal: Principal,
+             now: datetime, zone: ZoneInfo) -> CheckinOut:
+    event, signup = _signup_of(session, event_id, signup_id, principal)
     result = check_in_signup(session, signup, event, now, zone,
-                                     by=f"console:{principal.name}")
+                             by=f"console:{principal.name}")
     session.refresh(signup)
     return CheckinOut(outcome=result.outcome, points=result.points,
                       checked_in_at=signup.checked_in_at)
+
+
+def undo_check_in(session: Session, event_id: int, signup_id: int, principal: Principal,
+                  now: datetime) -> CheckinOut:
+    _event, signup = _signup_of(session, event_id, signup_id, principal)
+    outcome = undo_signup_check_in(session, signup, now, by=f"console:{principal.name}")
+    session.refresh(signup)
+    return CheckinOut(outcome=outcome, points=0, checked_in_at=signup.checked_in_at)

@@ -6,12 +6,14 @@ organizer who asked, never written to disk or to the log.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import exports
@@ -23,6 +25,7 @@ View = Literal["all", "confirmed", "waitlisted", "checked_in", "cancelled"]
 
 STATUS_LABELS = {CONFIRMED: "已报名", WAITLISTED: "候补", CANCELLED: "已取消"}
 HEADER = ["序号", "姓名", "电话", "支部", "状态", "候补顺位", "报名时间", "签到时间"]
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）.]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +45,29 @@ def _filters(event_id: int, query: RosterQuery) -> list[ColumnElement[bool]]:
     else:
         conditions.append(Signup.status == query.view)
     if query.search:
-        conditions.append(Member.name.contains(query.search, autoescape=True))
+        conditions.append(_matches(query.search))
     return conditions
+
+
+def phone_digits(search: str) -> str | None:
+    """The digits of ``search`` if it reads as (part of) a phone number, else None.
+
+    Organizers type numbers as they see them: ``138 0013 8000``, ``138-0013-8000``,
+    full-width digits from a Chinese keyboard, or with ``+86`` in front.
+    """
+    text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", search))
+    if text.startswith("+86"):
+        text = text[3:]
+    return text if text.isascii() and text.isdigit() else None
+
+
+def _matches(search: str) -> ColumnElement[bool]:
+    by_name = Member.name.contains(search, autoescape=True)
+    digits = phone_digits(search)
+    if digits is None:
+        return by_name
+    stored = func.replace(func.replace(Member.phone, " ", ""), "-", "")
+    return or_(by_name, stored.contains(digits, autoescape=True))
 
 
 def roster(session: Session, event: Event, query: RosterQuery) -> tuple[int, list[SignupOut]]:
@@ -72,6 +96,7 @@ def roster(session: Session, event: Event, query: RosterQuery) -> tuple[int, lis
             branch=member.branch, status=signup.status,
             waitlist_position=positions.get(signup.id),
             signed_up_at=signup.created_at, checked_in_at=signup.checked_in_at,
+            checked_in_by=signup.checked_in_by,
         )
         for signup, member in rows
     ]

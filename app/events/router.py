@@ -101,5 +101,20 @@ def signups_xlsx(event_id: EntityId, session: SessionDep, settings: SettingsDep,
 @router.post("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
 def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, settings: SettingsDep,
              principal: CurrentOrganizer) -> CheckinOut:
-    """Check a signed-up member in on their behalf (organizer); idempotent."""
+    """Check a signed-up member in on their behalf (organizer); idempotent.
+
+    Open from an hour before the start until the event ends; outside that window
+    ``outcome`` is ``too_early`` or ``too_late`` and nothing changes.
+    """
     return api.check_in(session, event_id, signup_id, principal, _now(), settings.zone)
+
+
+@router.delete("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
+def undo_check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep,
+                  principal: CurrentOrganizer) -> CheckinOut:
+    """Undo an organizer's check-in within 10 minutes (organizer); its points are reversed.
+
+    ``outcome`` is ``undone``, ``not_checked_in``, or ``not_undoable`` (too late, or the
+    member checked in by scanning).
+    """
+    return api.undo_check_in(session, event_id, signup_id, principal, _now())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # A JSON number is a token id; a JSON string is a token name, accepted when exactly one
 # live organizer token has it.
@@ -19,21 +20,48 @@ Organizer = Annotated[TokenId | TokenName, Field(
                 "unassigns it.",
     examples=[3, "张老师"])]
 
+# The contract asks for ISO 8601 with an offset; a time typed without one is what
+# an admin means on the local clock, so it is read in the service's zone rather
+# than refused.
+EventTime = Annotated[datetime, Field(
+    description="ISO 8601, e.g. `2026-12-20T09:00:00+08:00`. A time with an offset "
+                "(or `Z`) is taken as given; one without, e.g. `2026-12-20T09:00`, is "
+                "read in `HONGXIN_TIMEZONE` (default Asia/Shanghai).",
+    examples=["2026-12-20T09:00:00+08:00", "2026-12-20T09:00"],
+)]
 
-class EventCreate(BaseModel):
+
+def in_zone(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """``moment`` with ``zone`` attached when it came without an offset."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
+
+
+class _LocalTimes(BaseModel):
+    def in_zone(self, zone: ZoneInfo) -> Self:
+        """A copy whose times without an offset are read in ``zone``; given fields stay given."""
+        given = ("starts_at", "signup_deadline")
+        times: dict[str, datetime | None] = {
+            name: in_zone(getattr(self, name), zone)
+            for name in given if name in self.model_fields_set}
+        return self.model_copy(update=times)
+
+
+class EventCreate(_LocalTimes):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=5000)
     location: str = Field(min_length=1, max_length=100)
-    starts_at: AwareDatetime
+    starts_at: EventTime
     capacity: int = Field(ge=1, le=100_000)
-    signup_deadline: AwareDatetime | None = None
+    signup_deadline: EventTime | None = None
     remind_before_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     organizer: Organizer | None = None
 
 
-class EventPatch(BaseModel):
+class EventPatch(_LocalTimes):
     """Only the fields given change; ``starts_at`` moves the event and its reminders."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -41,9 +69,9 @@ class EventPatch(BaseModel):
     title: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=5000)
     location: str | None = Field(default=None, min_length=1, max_length=100)
-    starts_at: AwareDatetime | None = None
+    starts_at: EventTime | None = None
     capacity: int | None = Field(default=None, ge=1, le=100_000)
-    signup_deadline: AwareDatetime | None = None
+    signup_deadline: EventTime | None = None
     remind_before_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
     organizer: Organizer | None = None
 
@@ -77,6 +105,8 @@ class SignupOut(BaseModel):
     waitlist_position: int | None
     signed_up_at: datetime
     checked_in_at: datetime | None
+    # "chat", "miniprogram" or "console:<organizer>".
+    checked_in_by: str | None = None
 
 
 class SignupPage(BaseModel):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.auth.tokens import assignable_organizer
 from app.deps import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.events import notices
+from app.events import notices, timing
 from app.events.schemas import EventCreate, EventOut, EventPatch
 from app.events.signups import (
     CANCELLED,
@@ -79,6 +79,23 @@ def visible_events(session: Session, principal: Principal, *,
     if not include_past:
         query = query.where(Event.status == "scheduled")
     return list(session.scalars(query))
+
+
+def upcoming_then_past(events: Sequence[Event], now: datetime
+                       ) -> tuple[list[Event], list[Event]]:
+    """Events not yet ended, soonest first, and ended ones, most recent first.
+
+    In each group cancelled events come after the live ones: an organizer opening
+    the console on the day wants today's event on top, not under a cancelled one.
+    """
+    def cancelled(event: Event) -> bool:
+        return event.status == CANCELLED
+
+    ahead = sorted((e for e in events if not timing.has_ended(e, now)),
+                   key=lambda e: (cancelled(e), e.starts_at, e.id))
+    behind = sorted((e for e in events if timing.has_ended(e, now)),
+                    key=lambda e: (cancelled(e), -e.starts_at.timestamp(), -e.id))
+    return ahead, behind
 
 
 def event_for(session: Session, event_id: int, principal: Principal) -> Event:

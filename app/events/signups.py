@@ -12,6 +12,7 @@ both, so the database, not Python, has the last word.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -19,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.events import notices
+from app.events import notices, timing
 from app.models import Event, Signup
 from app.points.rules import Activity
-from app.points.service import award
+from app.points.service import award_once, withdraw
 from app.ratelimit import counter as ratelimit
 from bots.ports import (
     CancelOutcome,
@@ -33,9 +34,6 @@ from bots.ports import (
 )
 
 CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
-# Members may scan the check-in code from a little before the start until the day is over.
-CHECKIN_OPENS_BEFORE = timedelta(hours=2)
-CHECKIN_CLOSES_AFTER = timedelta(hours=12)
 # Sign-ups and cancels per member, counted together over the chat and the mini-program.
 # A member acts a few times around one event; ten in a minute is a script or a stuck
 # button, and every cancel may hand a seat on and queue a message to someone else.
@@ -236,16 +234,28 @@ def check_in(session: Session, member_id: int, event_id: int, now: datetime,
     view = summary(event, zone)
     if event.status == CANCELLED:
         return CheckinResult("cancelled", view)
-    if now < event.starts_at - CHECKIN_OPENS_BEFORE:
-        return CheckinResult("too_early", view)
-    if now > event.starts_at + CHECKIN_CLOSES_AFTER:
-        return CheckinResult("too_late", view)
+    refusal = _closed(event, view, now, zone)
+    if refusal is not None:
+        return refusal
     signup = live_signup(session, event_id, member_id)
     if signup is None:
         return CheckinResult("not_signed_up", view)
     if signup.status == WAITLISTED:
         return CheckinResult("waitlisted", view)
     return _mark_checked_in(session, signup, view, now, zone, by)
+
+
+def _closed(event: Event, view: EventSummary, now: datetime,
+            zone: ZoneInfo) -> CheckinResult | None:
+    why = timing.checkin_closed(event, now)
+    if why is None:
+        return None
+    return CheckinResult(why, view, opens_at=timing.checkin_opens_at(event).astimezone(zone),
+                         closes_at=timing.ends_at(event).astimezone(zone))
+
+
+def _attendance(event_id: int) -> str:
+    return f"event:{event_id}"
 
 
 def _mark_checked_in(session: Session, signup: Signup, view: EventSummary, now: datetime,
@@ -260,21 +270,54 @@ def _mark_checked_in(session: Session, signup: Signup, view: EventSummary, now: 
     session.expire(signup)
     if marked is None:
         return CheckinResult("already_checked_in", view)
-    points = award(session, signup.member_id, Activity.EVENT_CHECKIN,
-                   f"event:{signup.event_id}", now, zone)
+    # Checked in again after an undo: the points come back once, never twice.
+    points = award_once(session, signup.member_id, Activity.EVENT_CHECKIN,
+                        _attendance(signup.event_id), now, zone)
     return CheckinResult("checked_in", view, points)
 
 
 def check_in_signup(session: Session, signup: Signup, event: Event, now: datetime,
                     zone: ZoneInfo, by: str) -> CheckinResult:
-    """An organizer's check-in: no time window, but only confirmed sign-ups of live events."""
+    """An organizer's check-in: confirmed sign-ups of live events, while check-in is open."""
     view = summary(event, zone)
     if event.status == CANCELLED:
         return CheckinResult("cancelled", view)
+    refusal = _closed(event, view, now, zone)
+    if refusal is not None:
+        return refusal
     if signup.status != CONFIRMED:
         return CheckinResult("waitlisted" if signup.status == WAITLISTED else "not_signed_up",
                              view)
     return _mark_checked_in(session, signup, view, now, zone, by)
+
+
+UndoOutcome = Literal["undone", "not_checked_in", "not_undoable"]
+
+
+def undo_signup_check_in(session: Session, signup: Signup, now: datetime, by: str
+                         ) -> UndoOutcome:
+    """Take back an organizer's check-in within :data:`timing.UNDO_CHECKIN_WITHIN`.
+
+    The attendance points are reversed by a ledger line; the row is cleared only
+    if nobody changed it since it was read, so an undo cannot race a check-in.
+    """
+    if signup.checked_in_at is None:
+        return "not_checked_in"
+    if not timing.undo_possible(signup.checked_in_at, signup.checked_in_by, now):
+        return "not_undoable"
+    cleared = session.execute(
+        update(Signup)
+        .where(Signup.id == signup.id, Signup.checked_in_at == signup.checked_in_at)
+        .values(checked_in_at=None, checked_in_by=None)
+        .returning(Signup.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    session.expire(signup)
+    if cleared is None:
+        return "not_checked_in"
+    withdraw(session, signup.member_id, Activity.EVENT_CHECKIN, _attendance(signup.event_id),
+             f"签到已撤销（{by}）", now)
+    return "undone"
 
 
 def upcoming(session: Session, now: datetime, zone: ZoneInfo,
@@ -291,7 +334,7 @@ def my_signups(session: Session, member_id: int, now: datetime, zone: ZoneInfo) 
         select(Signup, Event).join(Event, Event.id == Signup.event_id)
         .where(Signup.member_id == member_id, Signup.status != CANCELLED,
                Event.status == "scheduled",
-               Event.starts_at > now - CHECKIN_CLOSES_AFTER)
+               Event.starts_at > now - timing.ASSUMED_DURATION)
         .order_by(Event.starts_at, Event.id)
     ).all()
     result: list[MySignup] = []

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Subquery, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFound
 from app.models.member import Member
@@ -79,6 +79,48 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> Poin
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
         PointsEntry.reference == reference)).one()
+
+
+def _standing_and_reversed(session: Session, member_id: int, activity: Activity,
+                           reference: str) -> tuple[list[int], list[int]]:
+    """The ids of the unreversed award lines for ``reference``, and of the reversals of the rest.
+
+    The first award has ``reference`` itself; one given again after a reversal has
+    ``<reference>:after:<reversal id>``.
+    """
+    reversal = aliased(PointsEntry)
+    rows = session.execute(
+        select(PointsEntry.id, reversal.id)
+        .outerjoin(reversal, reversal.reverses_id == PointsEntry.id)
+        .where(PointsEntry.member_id == member_id, PointsEntry.activity == activity.value,
+               or_(PointsEntry.reference == reference,
+                   PointsEntry.reference.startswith(f"{reference}:after:", autoescape=True)))
+    ).all()
+    standing = [line for line, undone_by in rows if undone_by is None]
+    reversals = [undone_by for _line, undone_by in rows if undone_by is not None]
+    return standing, reversals
+
+
+def award_once(session: Session, member_id: int, activity: Activity, reference: str,
+               now: datetime, zone: ZoneInfo) -> int:
+    """Like :func:`award`, but awarded again after :func:`withdraw` took it back.
+
+    At most one award for ``reference`` stands at a time: while one does, this
+    gives nothing. After a withdrawal the new line names the reversal it answers,
+    and that reference is unique too, so two concurrent calls cannot both award.
+    """
+    standing, reversals = _standing_and_reversed(session, member_id, activity, reference)
+    if standing:
+        return 0
+    again = f"{reference}:after:{max(reversals)}" if reversals else reference
+    return award(session, member_id, activity, again, now, zone)
+
+
+def withdraw(session: Session, member_id: int, activity: Activity, reference: str,
+             reason: str, now: datetime) -> int:
+    """Reverse the standing award for ``reference`` (see :func:`award_once`); the points taken."""
+    standing, _reversals = _standing_and_reversed(session, member_id, activity, reference)
+    return sum(-reverse(session, line, reason, now).delta for line in standing)
 
 
 def total(session: Session, member_id: int) -> int:

@@ -10,16 +10,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.events.signups import sign_up
-from app.models import Member, OutboxMessage
+from app.models import Member, OutboxMessage, PointsEntry, Signup
 from app.settings import Settings
 from tests.app.conftest import make_settings
-from tests.support.factories import create_member
+from tests.support.factories import create_event, create_member
 
 ADMIN = "test-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -90,9 +90,42 @@ def test_create_stores_utc_and_shows_local_time(api: TestClient) -> None:
     assert event["seats_left"] == 2 and event["status"] == "scheduled"
 
 
+def test_a_time_without_offset_is_read_in_the_service_time_zone(api: TestClient) -> None:
+    event = new_event(api, starts_at="2030-05-04T14:30", signup_deadline="2030-05-03T20:00:00")
+    assert event["starts_at"] in ("2030-05-04T06:30:00Z", "2030-05-04T06:30:00+00:00")
+    assert event["signup_deadline"] in ("2030-05-03T12:00:00Z", "2030-05-03T12:00:00+00:00")
+    moved = api.patch(f"/api/admin/events/{event['id']}", headers=auth(ADMIN),
+                      json={"starts_at": "2030-06-01T09:00", "signup_deadline": None})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["starts_at_local"] == "2030-06-01T09:00+08:00"
+    assert moved.json()["signup_deadline"] is None
+    # With an offset a time is taken exactly as given, whatever the service's zone.
+    exact = api.patch(f"/api/admin/events/{event['id']}", headers=auth(ADMIN),
+                      json={"starts_at": "2030-06-01T09:00:00-05:00"})
+    assert exact.json()["starts_at"] in ("2030-06-01T14:00:00Z", "2030-06-01T14:00:00+00:00")
+
+
+def test_the_zone_is_the_configured_one(database_url: str) -> None:
+    from app.main import create_app
+
+    settings = make_settings(database_url, admin_token=ADMIN, timezone="America/New_York")
+    with TestClient(create_app(settings)) as other:
+        event = new_event(other, starts_at="2030-12-20T09:00")
+    assert event["starts_at"] in ("2030-12-20T14:00:00Z", "2030-12-20T14:00:00+00:00")
+    assert event["starts_at_local"] == "2030-12-20T09:00-05:00"
+
+
+def test_the_openapi_description_says_how_times_are_read(api: TestClient) -> None:
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    for model in ("EventCreate", "EventPatch"):
+        for field in ("starts_at", "signup_deadline"):
+            text = str(schemas[model]["properties"][field])
+            assert "HONGXIN_TIMEZONE" in text and "offset" in text, (model, field)
+
+
 @pytest.mark.parametrize(("change", "field"), [
-    ({"starts_at": "2030-05-04T14:30:00"}, "starts_at"),
     ({"starts_at": "tomorrow"}, "starts_at"),
+    ({"starts_at": "2030-05-04T25:00"}, "starts_at"),
     ({"capacity": 0}, "capacity"),
     ({"title": ""}, "title"),
     ({"location": "x" * 101}, "location"),
@@ -242,7 +275,7 @@ def test_cancel_withdraws_reminders_and_tells_everyone(api: TestClient,
 
 def test_console_style_check_in_awards_points_once(api: TestClient, database: Database,
                                                    tokens: dict[str, str]) -> None:
-    event = new_event(api, capacity=1)
+    event = new_event(api, capacity=1, starts_at=future(days=30 / 1440))
     signed_up(database, int(event["id"]), "张三", "李四")
     page = api.get(f"/api/admin/events/{event['id']}/signups", headers=auth(ADMIN)).json()
     confirmed, waiting = page["items"]
@@ -260,3 +293,93 @@ def test_console_style_check_in_awards_points_once(api: TestClient, database: Da
         return list(session.scalars(select(Member.name)))
 
     assert "张三" in database.run_sync(members)
+
+
+def ledger(database: Database) -> list[tuple[str, str, int]]:
+    def work(session: Session) -> list[tuple[str, str, int]]:
+        rows = session.execute(select(PointsEntry.activity, PointsEntry.reference,
+                                      PointsEntry.delta).order_by(PointsEntry.id))
+        return [(activity, reference, delta) for activity, reference, delta in rows]
+
+    return database.run_sync(work)
+
+
+def test_check_in_is_open_from_an_hour_before_until_the_end(
+        api: TestClient, database: Database, tokens: dict[str, str]) -> None:
+    def events(session: Session) -> dict[str, int]:
+        now = datetime.now(UTC)
+        made = {"early": now + timedelta(minutes=65), "open": now + timedelta(minutes=55),
+                "running": now - timedelta(hours=3, minutes=50),
+                "ended": now - timedelta(hours=4, minutes=5)}
+        ids = {}
+        for key, starts_at in made.items():
+            event = create_event(session, organizer="alice", starts_at=starts_at)
+            member = create_member(session, name=key)
+            session.add(Signup(event_id=event.id, member_id=member.id, status="confirmed",
+                               created_at=now, confirmed_at=now))
+            session.flush()
+            ids[key] = event.id
+        return ids
+
+    ids = database.run_sync(events)
+    outcomes = {}
+    for key, event_id in ids.items():
+        [item] = api.get(f"/api/admin/events/{event_id}/signups",
+                         headers=auth(tokens["alice"])).json()["items"]
+        outcomes[key] = api.post(f"/api/admin/events/{event_id}/signups/{item['id']}/checkin",
+                                 headers=auth(tokens["alice"])).json()["outcome"]
+    assert outcomes == {"early": "too_early", "open": "checked_in", "running": "checked_in",
+                        "ended": "too_late"}
+    assert sum(delta for _a, _r, delta in ledger(database)) == 6
+
+
+def test_undo_reverses_the_points_and_a_new_check_in_awards_them_once(
+        api: TestClient, database: Database, tokens: dict[str, str]) -> None:
+    event = new_event(api, capacity=2, starts_at=future(days=30 / 1440))
+    signed_up(database, int(event["id"]), "张三")
+    path = f"/api/admin/events/{event['id']}/signups"
+    [item] = api.get(path, headers=auth(ADMIN)).json()["items"]
+    checkin = f"{path}/{item['id']}/checkin"
+    alice = auth(tokens["alice"])
+
+    assert api.post(checkin, headers=alice).json()["points"] == 3
+    undone = api.delete(checkin, headers=alice).json()
+    assert (undone["outcome"], undone["checked_in_at"]) == ("undone", None)
+    assert api.delete(checkin, headers=alice).json()["outcome"] == "not_checked_in"
+    assert [i["name"] for i in api.get(f"{path}?view=checked_in", headers=alice)
+            .json()["items"]] == []
+    assert api.post(checkin, headers=alice).json()["points"] == 3
+    assert api.post(checkin, headers=alice).json()["outcome"] == "already_checked_in"
+    assert api.delete(checkin, headers=alice).json()["outcome"] == "undone"
+    assert api.post(checkin, headers=alice).json()["points"] == 3
+
+    lines = ledger(database)
+    # Nothing deleted: three awards, two reversals, and three points in all.
+    assert [delta for _a, _r, delta in lines] == [3, -3, 3, -3, 3]
+    assert [a for a, _r, _d in lines] == ["event_checkin", "correction"] * 2 + ["event_checkin"]
+    assert len({reference for _a, reference, _d in lines}) == 5
+    assert sum(delta for _a, _r, delta in lines) == 3
+
+
+def test_undo_is_only_for_a_recent_check_in_by_an_organizer(
+        api: TestClient, database: Database, tokens: dict[str, str]) -> None:
+    event = new_event(api, capacity=2, starts_at=future(days=30 / 1440))
+    signed_up(database, int(event["id"]), "张三", "李四")
+    path = f"/api/admin/events/{event['id']}/signups"
+    first, second = api.get(path, headers=auth(ADMIN)).json()["items"]
+    alice = auth(tokens["alice"])
+    api.post(f"{path}/{first['id']}/checkin", headers=alice)
+
+    def age_and_self_scan(session: Session) -> None:
+        session.execute(update(Signup).where(Signup.id == first["id"])
+                        .values(checked_in_at=datetime.now(UTC) - timedelta(minutes=11)))
+        session.execute(update(Signup).where(Signup.id == second["id"])
+                        .values(checked_in_at=datetime.now(UTC), checked_in_by="chat"))
+
+    database.run_sync(age_and_self_scan)
+    for item in (first, second):
+        answer = api.delete(f"{path}/{item['id']}/checkin", headers=alice).json()
+        assert answer["outcome"] == "not_undoable" and answer["checked_in_at"] is not None
+    assert api.delete(f"{path}/{first['id']}/checkin",
+                      headers=auth(tokens["bob"])).status_code == 403
+    assert sum(delta for _a, _r, delta in ledger(database)) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from app import cli
 from app.db import Database
 from app.fakewechat import FakeWeChatServer
 from app.models import PointsEntry, Signup
-from tests.support.factories import create_event
+from tests.support.factories import create_event, create_member
 from tests.support.wechat import Platform, message_xml
 
 
@@ -106,6 +107,47 @@ def test_scan_too_early_is_refused(client: TestClient, platform: Platform,
     say(client, platform, message_xml("text", "o_early", content=f"报名 {event_id}"))
     assert "尚未开始签到" in say(client, platform,
                               message_xml("scan", "o_early", scene=f"checkin_{event_id}"))
+
+
+def signed_up_member(database: Database, event_id: int, openid: str) -> None:
+    def work(session: Session) -> None:
+        now = datetime.now(UTC)
+        member = create_member(session, openid=openid)
+        session.add(Signup(event_id=event_id, member_id=member.id, status="confirmed",
+                           created_at=now, confirmed_at=now))
+
+    database.run_sync(work)
+
+
+def test_scan_opens_an_hour_before_and_says_when(client: TestClient, platform: Platform,
+                                                 database: Database) -> None:
+    soon = event_at(database, timedelta(minutes=65), title="支部党员大会")
+    say(client, platform, message_xml("text", "o_door", content=f"报名 {soon}"))
+    reply = say(client, platform, message_xml("scan", "o_door", scene=f"checkin_{soon}"))
+    opens = (datetime.now(UTC) + timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert "尚未开始签到" in reply and f"{opens.day}日" in reply and "开始" in reply
+    assert points(database) == 0
+
+    nearer = event_at(database, timedelta(minutes=55))
+    say(client, platform, message_xml("text", "o_door", content=f"报名 {nearer}"))
+    # A later CreateTime: the same one would be the platform retrying the first scan.
+    later = int(datetime.now(UTC).timestamp()) + 1
+    assert "签到成功" in say(client, platform, message_xml(
+        "scan", "o_door", scene=f"checkin_{nearer}", create_time=later))
+
+
+def test_scan_after_the_end_is_refused_saying_it_ended(
+        client: TestClient, platform: Platform, database: Database) -> None:
+    still_on = event_at(database, timedelta(hours=-3, minutes=-50))
+    ended = event_at(database, timedelta(hours=-4, minutes=-5), title="志愿服务")
+    for event_id in (still_on, ended):
+        signed_up_member(database, event_id, f"o_late_{event_id}")
+    assert "签到成功" in say(client, platform, message_xml(
+        "scan", f"o_late_{still_on}", scene=f"checkin_{still_on}"))
+    reply = say(client, platform, message_xml(
+        "scan", f"o_late_{ended}", scene=f"checkin_{ended}"))
+    assert "志愿服务" in reply and "已结束" in reply and "签到已关闭" in reply
+    assert points(database) == 3
 
 
 def test_qrcode_command_prints_the_url_for_the_checkin_scene(
