@@ -244,7 +244,9 @@ def test_common_headers_are_accepted_and_a_missing_one_names_what_was_found(
     admin: TestClient
 ) -> None:
     synonyms = ["题目类型", "题干", "A", "B", "C", "D", "正确答案", "答案解析", "难度", "知识点"]
-    text = ",".join(synonyms) + "\n单选,党的根本宗旨是什么？,全心全意为人民服务,发展经济,,,A,见党章,1,党章\n"
+    row = ["单选", "党的根本宗旨是什么？", "全心全意为人民服务", "发展经济", "", "", "A", "见党章",
+           "1", "党章"]
+    text = ",".join(synonyms) + "\n" + ",".join(row) + "\n"
     status, body, _ = upload(admin, text.encode(), "synonyms.csv")
     assert status == 201, body
 
