@@ -135,7 +135,8 @@ def store_bank(
     For small banks written with other work (the demo data); files from
     admins go through :func:`import_file`.
     """
-    row = _new_bank(session, bank, name=name, filename=filename, now=now, state=READY_STATE)
+    row = _new_bank(session, bank, content_hash=bank.content_hash, name=name,
+                    filename=filename, now=now, state=READY_STATE)
     for start, chunk in _chunks(bank):
         _insert_questions(session, row.id, chunk, start + 1)
         if progress is not None:
@@ -172,8 +173,11 @@ def import_file(
     bank = load_or_reject(data, filename)
     for stale in database.run_sync(partial(_stale_imports, now=now)):
         _discard(database, stale)
-    begun = database.run_sync(partial(_begin_import, bank=bank, name=bank_name(name, filename),
-                                      filename=filename, now=now))
+    # Hashed here, not in the unit of work: a large bank takes a second or more to
+    # hash, and the unit holds SQLite's write lock, which the chat waits for.
+    content_hash = bank.content_hash
+    begun = database.run_sync(partial(_begin_import, bank=bank, content_hash=content_hash,
+                                      name=bank_name(name, filename), filename=filename, now=now))
     if begun.already_imported:
         return begun
     bank_id = begun.bank.id
@@ -200,22 +204,22 @@ def _chunks(bank: quizzes.Bank) -> Iterator[tuple[int, Sequence[quizzes.Question
         yield start, bank.questions[start:start + CHUNK]
 
 
-def _new_bank(session: Session, bank: quizzes.Bank, *, name: str, filename: str, now: datetime,
-              state: str) -> QuizBank:
+def _new_bank(session: Session, bank: quizzes.Bank, *, content_hash: str, name: str,
+              filename: str, now: datetime, state: str) -> QuizBank:
     # Importing banks count: their version is taken until they are ready or gone.
     latest = session.scalar(select(func.max(QuizBank.version)).where(QuizBank.name == name))
     row = QuizBank(name=name, version=(latest or 0) + 1, source_filename=filename[:200],
                    question_count=len(bank), is_active=False, created_at=now, state=state,
-                   content_hash=bank.content_hash)
+                   content_hash=content_hash)
     session.add(row)
     session.flush()
     return row
 
 
-def _begin_import(session: Session, *, bank: quizzes.Bank, name: str, filename: str,
-                  now: datetime) -> ImportOutcome:
+def _begin_import(session: Session, *, bank: quizzes.Bank, content_hash: str, name: str,
+                  filename: str, now: datetime) -> ImportOutcome:
     existing = session.scalars(
-        select(QuizBank).where(READY, QuizBank.content_hash == bank.content_hash)
+        select(QuizBank).where(READY, QuizBank.content_hash == content_hash)
         .order_by(QuizBank.id.desc()).limit(1)).first()
     if existing is not None:
         return ImportOutcome(existing, already_imported=True)
@@ -224,8 +228,8 @@ def _begin_import(session: Session, *, bank: quizzes.Bank, name: str, filename: 
     for attempt in range(_VERSION_TRIES):
         try:
             with session.begin_nested():
-                row = _new_bank(session, bank, name=name, filename=filename, now=now,
-                                state=IMPORTING)
+                row = _new_bank(session, bank, content_hash=content_hash, name=name,
+                                filename=filename, now=now, state=IMPORTING)
             return ImportOutcome(row, already_imported=False)
         except IntegrityError:
             if attempt == _VERSION_TRIES - 1:
