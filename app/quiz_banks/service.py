@@ -11,8 +11,9 @@ chat, for the whole import):
 4. one short transaction makes the bank ``ready``.
 
 On any failure the partial bank is deleted, by chunks too. A process that
-dies mid-import leaves an ``importing`` bank nobody sees; the next import
-deletes those older than :data:`STALE_IMPORT_AFTER`.
+dies mid-import leaves an ``importing`` bank nobody sees; those older than
+:data:`STALE_IMPORT_AFTER` are deleted by the next import, and a little at
+each scheduler housekeeping pass.
 
 Importing under a name that exists adds the next version. A file whose
 questions are exactly those of a bank already imported adds nothing and
@@ -37,6 +38,7 @@ import quizzes
 from app.db import Database
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.quiz import READY, BankQuestion, Contest, QuizAttempt, QuizBank
+from app.scheduler.jobs import register_housekeeping
 
 __all__ = [
     "ImportOutcome",
@@ -45,6 +47,7 @@ __all__ = [
     "active_bank",
     "delete_bank",
     "discard_stale_imports",
+    "discard_stale_imports_a_little",
     "import_bank",
     "import_file",
     "list_banks",
@@ -59,6 +62,8 @@ CHUNK = 1000
 # Far longer than any import within quizzes' limits takes: an importing bank
 # older than this belongs to a process that is gone.
 STALE_IMPORT_AFTER = timedelta(hours=1)
+# Housekeeping runs in one unit of work: a bounded share keeps it short.
+STALE_QUESTIONS_PER_PASS = 10 * CHUNK
 IMPORTING, READY_STATE = "importing", "ready"
 _VERSION_TRIES = 3
 
@@ -171,8 +176,7 @@ def import_file(
     Blocking: call it from a worker thread, never on the event loop.
     """
     bank = load_or_reject(data, filename)
-    for stale in database.run_sync(partial(_stale_imports, now=now)):
-        _discard(database, stale)
+    discard_stale_imports(database, now)
     # Hashed here, not in the unit of work: a large bank takes a second or more to
     # hash, and the unit holds SQLite's write lock, which the chat waits for.
     content_hash = bank.content_hash
@@ -259,6 +263,24 @@ def discard_stale_imports(database: Database, now: datetime) -> int:
     for bank_id in stale:
         _discard(database, bank_id)
     return len(stale)
+
+
+def discard_stale_imports_a_little(session: Session, now: datetime) -> int:
+    """Housekeeping: up to :data:`STALE_QUESTIONS_PER_PASS` questions of dead
+    imports, and their banks once empty; how many rows went."""
+    deleted = 0
+    for bank_id in _stale_imports(session, now=now):
+        while deleted < STALE_QUESTIONS_PER_PASS:
+            some = _delete_some_questions(session, bank_id=bank_id)
+            deleted += some
+            if some == 0:
+                _delete_importing_bank(session, bank_id=bank_id)
+                deleted += 1
+                break
+    return deleted
+
+
+register_housekeeping("stale_quiz_imports", discard_stale_imports_a_little)
 
 
 def _discard(database: Database, bank_id: int) -> None:

@@ -25,6 +25,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import BankQuestion, QuizBank
 from app.quiz_banks import service
+from app.scheduler.jobs import housekeeping
 from app.wechat import codec
 from tests.app.conftest import make_settings
 from tests.support.hostile_files import (
@@ -190,10 +191,8 @@ def test_an_import_interrupted_midway_leaves_nothing(database_url: str) -> None:
     assert counts(database_url) == (0, 0)
 
 
-def test_imports_left_by_a_dead_process_are_cleaned_up_by_the_next(
-    admin: TestClient, database_url: str
-) -> None:
-    now = datetime.now(UTC)
+def leave_imports_midway(database_url: str, now: datetime) -> None:
+    """What processes killed mid-import leave: a bank two hours old, and one just begun."""
     database = Database(database_url)
     try:
         with database.unit_of_work() as session:
@@ -207,19 +206,42 @@ def test_imports_left_by_a_dead_process_are_cleaned_up_by_the_next(
                                              explanation="", tags=[]) for n in (1, 2))
     finally:
         database.close()
+
+
+def bank_states(database_url: str) -> list[tuple[str, str]]:
+    database = Database(database_url)
+    try:
+        with database.unit_of_work() as session:
+            return [(row.name, row.state) for row in session.execute(
+                select(QuizBank.name, QuizBank.state).order_by(QuizBank.id))]
+    finally:
+        database.close()
+
+
+def test_imports_left_by_a_dead_process_are_cleaned_up_by_housekeeping(
+    database: Database, database_url: str
+) -> None:
+    now = datetime.now(UTC)
+    leave_imports_midway(database_url, now)
+
+    done = database.run_sync(lambda session: housekeeping(session, now))
+
+    assert done["stale_quiz_imports"] == 2 + 1
+    assert bank_states(database_url) == [("running", "importing")]
+    assert counts(database_url) == (1, 2)
+
+
+def test_imports_left_by_a_dead_process_are_cleaned_up_by_the_next(
+    admin: TestClient, database_url: str
+) -> None:
+    now = datetime.now(UTC)
+    leave_imports_midway(database_url, now)
     assert admin.get("/api/admin/quiz-banks", headers=AUTH).json() == []
 
     status, body, _ = upload(admin, bank_csv(3), "next.csv")
 
     assert status == 201, body
-    database = Database(database_url)
-    try:
-        with database.unit_of_work() as session:
-            left = session.execute(select(QuizBank.name, QuizBank.state)
-                                   .order_by(QuizBank.id)).all()
-    finally:
-        database.close()
-    assert [tuple(row) for row in left] == [("running", "importing"), ("next", "ready")]
+    assert bank_states(database_url) == [("running", "importing"), ("next", "ready")]
     assert counts(database_url) == (2, 2 + 3)
 
 
