@@ -262,6 +262,30 @@ def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
     return import_file(settings.database_url, Path(args.file), args.name)
 
 
+def _quiz_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+    from app.quiz_banks.cli import list_banks
+
+    migrations.upgrade(settings.database_url)
+    return list_banks(settings.database_url)
+
+
+def _quiz_activate(args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+    from app.quiz_banks.cli import activate
+
+    migrations.upgrade(settings.database_url)
+    return activate(settings.database_url, args.bank_id)
+
+
+def _quiz_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from app import migrations
+    from app.quiz_banks.cli import delete
+
+    migrations.upgrade(settings.database_url)
+    return delete(settings.database_url, args.bank_id)
+
+
 def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
@@ -282,6 +306,26 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
           f"{'added' if result.bank_added else 'already there'}"
           f"{', activated' if result.bank_activated else ''}, {events_added} events added")
     return 0
+
+
+def _add_quiz_commands(commands: Any) -> None:
+    # Any: argparse's _SubParsersAction is private and generic.
+    quiz = commands.add_parser("quiz", help="quiz banks")
+    quiz_commands = quiz.add_subparsers(dest="quiz_command", required=True)
+    template = quiz_commands.add_parser("template", help="write an XLSX template to fill in")
+    template.add_argument("file")
+    template.set_defaults(run=_quiz_template)
+    quiz_import = quiz_commands.add_parser("import", help="import a bank file (CSV, XLSX, JSON …)")
+    quiz_import.add_argument("file")
+    quiz_import.add_argument("--name", help="bank name (default: the file name)")
+    quiz_import.set_defaults(run=_quiz_import)
+    quiz_commands.add_parser("list", help="list the banks with their ids") \
+        .set_defaults(run=_quiz_list)
+    for verb, run, text in (("activate", _quiz_activate, "make bank ID the one quizzes draw from"),
+                            ("delete", _quiz_delete, "delete bank ID if nobody has used it")):
+        command = quiz_commands.add_parser(verb, help=text)
+        command.add_argument("bank_id", type=int, metavar="ID")
+        command.set_defaults(run=run)
 
 
 def _add_event_commands(commands: Any) -> None:
@@ -338,15 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--openid", default="o_dev_member_0001")
     chat.set_defaults(run=_chat)
 
-    quiz = commands.add_parser("quiz", help="quiz banks")
-    quiz_commands = quiz.add_subparsers(dest="quiz_command", required=True)
-    template = quiz_commands.add_parser("template", help="write an XLSX template to fill in")
-    template.add_argument("file")
-    template.set_defaults(run=_quiz_template)
-    quiz_import = quiz_commands.add_parser("import", help="import a bank file (CSV, XLSX, JSON …)")
-    quiz_import.add_argument("file")
-    quiz_import.add_argument("--name", help="bank name (default: the file name)")
-    quiz_import.set_defaults(run=_quiz_import)
+    _add_quiz_commands(commands)
 
     worker = commands.add_parser("worker", help="run the scheduled jobs without HTTP")
     worker.set_defaults(run=_worker)

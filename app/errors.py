@@ -11,7 +11,8 @@
     └── InvalidInput         422  invalid_input     ``errors`` names each field or row
 
 Envelope: ``{"code": …, "message": …, "errors": [...]}``; ``errors`` is present
-for 422 only. Request validation errors from FastAPI are reshaped into it too.
+for 422 only, and an error's ``details`` add fields beside them (a rejected
+quiz bank's ``error_count``). Request validation errors from FastAPI are reshaped into it too.
 Expected business failures are always one of these, never a 500.
 :func:`document_errors` makes ``/openapi.json`` say so.
 """
@@ -31,11 +32,13 @@ class AppError(Exception):
     code: ClassVar[str] = "bad_request"
 
     def __init__(self, message: str, *, errors: Sequence[Mapping[str, Any]] | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None,
+                 details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = list(errors) if errors is not None else None
         self.headers = dict(headers) if headers else None
+        self.details = dict(details) if details else {}
 
 
 class Unauthorized(AppError):
@@ -71,8 +74,8 @@ def error_body(code: str, message: str, errors: list[Any] | None = None) -> dict
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.errors), status_code=exc.status,
-                        headers=exc.headers)
+    body = {**exc.details, **error_body(exc.code, exc.message, exc.errors)}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -102,6 +105,10 @@ _ERROR_SCHEMA = {
         "message": {"type": "string"},
         # {field, message} for request fields, {row, column, message} for file rows.
         "errors": {"type": "array", "items": {"type": "object"}},
+        # A rejected file: how many problems in all (errors lists the first 200),
+        # and for XLSX the worksheet its rows are numbered in.
+        "error_count": {"type": "integer"},
+        "sheet": {"type": "string"},
     },
 }
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}

@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import callback, faults, grading, outbox, quiz_import, scaleout, signups, soak
+from bench import (
+    callback,
+    faults,
+    grading,
+    import_stall,
+    outbox,
+    quiz_import,
+    scaleout,
+    signups,
+    soak,
+)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 # The issue asks for a bounded five-minute soak.
@@ -104,6 +114,8 @@ def main() -> None:
     extra += figures("Faults: WeChat API down, dispatchers killed or stopped at random (SQLite)",
                      faults.main())
     extra += figures("Quiz-bank import, 10,000 generated questions", quiz_import.main())
+    extra += figures("Callbacks on SQLite while a 100,000-question bank is uploaded, against "
+                     "none", import_stall.main())
     extra += figures("Grading", grading.main())
     lines.append("## Callback: `帮助` from 1,000 members, unique MsgIds, concurrency 32\n")
     lines.append(f"Bare and Hongxin loaded in turn, {callback.ROUNDS} rounds of "

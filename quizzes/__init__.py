@@ -23,6 +23,7 @@ from quizzes.errors import (
     UnsupportedFormatError,
 )
 from quizzes.grading import AnswerProblem, GradeResult, ParsedAnswer, grade, parse_answer
+from quizzes.limits import Limits
 from quizzes.loading import load_aiken, load_bank, load_csv, load_gift, load_json, load_xlsx
 from quizzes.model import (
     MAX_OPTIONS,
@@ -46,6 +47,7 @@ __all__ = [
     "DrawError",
     "GradeResult",
     "InvalidQuestionError",
+    "Limits",
     "LoadResult",
     "NotEnoughQuestionsError",
     "OptionShuffle",

@@ -40,12 +40,13 @@ class QuizError(Exception):
 
 
 class BankRejectedError(QuizError):
-    """A bank file had problems; ``errors`` lists every one of them."""
+    """A bank file had problems; ``errors`` lists the first of them, ``count`` all."""
 
-    def __init__(self, errors: tuple[RowError, ...]) -> None:
+    def __init__(self, errors: tuple[RowError, ...], count: int | None = None) -> None:
         self.errors = errors
+        self.count = len(errors) if count is None else count
         first = f"；第一处：{errors[0]}" if errors else ""
-        super().__init__(f"题库有 {len(errors)} 处错误，未导入任何题目{first}")
+        super().__init__(f"题库有 {self.count} 处错误，未导入任何题目{first}")
 
 
 class UnsupportedFormatError(QuizError, ValueError):

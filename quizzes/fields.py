@@ -3,8 +3,11 @@
 Headers may be Chinese or English (contract, "Quiz banks"). Recognition
 ignores surrounding and inner spaces, ``_`` and ``-``, letter case and
 full-width forms, so ``" Option_A "``, ``"option a"`` and ``"选项Ａ"`` all work.
-Columns whose header is not recognised (``序号``, ``备注`` …) are ignored:
-real banks often carry such bookkeeping columns.
+Besides the contract's names, the headers other question-bank tools and
+exam systems commonly use are accepted (:data:`HEADER_SYNONYMS`: 题干,
+正确答案, 答案解析, 题目类型, a bare ``A`` for 选项A …). Columns whose header
+is not recognised (``序号``, ``备注``, ``分值`` …) are ignored: real banks often
+carry such bookkeeping columns. ``分值`` (points) is not 难度 (difficulty).
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from quizzes.model import LETTERS, MAX_OPTIONS
+from quizzes.model import LETTERS, MAX_OPTIONS, RowError
 
 __all__ = [
     "CHINESE_HEADERS",
+    "HEADER_SYNONYMS",
     "OPTION_FIELDS",
     "REQUIRED_FIELDS",
     "Field",
     "RawRow",
+    "accepted_headers",
     "header_field",
     "is_chinese_header",
 ]
@@ -72,6 +77,20 @@ CHINESE_HEADERS: Mapping[Field, str] = {
     Field.TAGS: "标签",
 }
 
+HEADER_SYNONYMS: Mapping[Field, tuple[str, ...]] = {
+    Field.TYPE: ("题目类型", "试题类型", "题型名称", "类型", "题类"),
+    Field.QUESTION: ("题干", "试题", "题目内容", "试题内容", "题目名称", "问题", "stem"),
+    **{
+        field: (letter, f"{letter}选项", f"选项{letter}内容", f"option{letter}")
+        for field, letter in zip(OPTION_FIELDS, LETTERS, strict=True)
+    },
+    Field.ANSWER: ("正确答案", "参考答案", "标准答案", "答案选项", "correct", "correct_answer"),
+    Field.EXPLANATION: ("答案解析", "试题解析", "题目解析", "解释", "说明", "analysis"),
+    Field.DIFFICULTY: ("难易度", "难易程度", "难度等级", "难度系数", "level"),
+    Field.TAGS: ("标签", "知识点", "分类", "tag"),
+}
+"""Other names accepted for each column, beyond its Chinese and English headers."""
+
 _IGNORED_IN_HEADERS = re.compile(r"[\s_\-]+")
 
 
@@ -80,15 +99,20 @@ def _header_key(text: str) -> str:
 
 
 _BY_HEADER: Mapping[str, Field] = {
+    **{_header_key(name): field for field, names in HEADER_SYNONYMS.items() for name in names},
     **{_header_key(field.value): field for field in Field},
     **{_header_key(name): field for field, name in CHINESE_HEADERS.items()},
-    _header_key("tag"): Field.TAGS,
 }
 
 
 def header_field(text: str) -> Field | None:
     """The field a header cell names, or None when it is not one of ours."""
     return _BY_HEADER.get(_header_key(text))
+
+
+def accepted_headers(field: Field) -> tuple[str, ...]:
+    """Every header recognised as ``field``, the contract's names first."""
+    return (field.chinese, *HEADER_SYNONYMS[field], field.value)
 
 
 def is_chinese_header(text: str) -> bool:
@@ -101,12 +125,14 @@ class RawRow:
     """One question as read from a file, before validation.
 
     ``values`` holds the cell texts by field (missing fields are absent);
-    ``columns`` names each field as the file's author wrote it, for messages.
+    ``columns`` names each field as the file's author wrote it, for messages;
+    ``sheet`` names the worksheet of an XLSX file.
     """
 
     row: int
     values: Mapping[Field, str]
     columns: Mapping[Field, str]
+    sheet: str | None = None
 
     def get(self, field: Field) -> str:
         """The cell text of ``field``, ``""`` when absent."""
@@ -115,3 +141,8 @@ class RawRow:
     def column(self, field: Field) -> str:
         """How to name ``field`` in an error message for this row."""
         return self.columns.get(field, field.chinese)
+
+    def error(self, field: Field | None, message: str) -> RowError:
+        """A problem located at this row and, unless ``None``, at ``field``'s column."""
+        return RowError(self.row, None if field is None else self.column(field), message,
+                        self.sheet)

@@ -7,6 +7,8 @@ threads and to use as a dictionary key.
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -166,6 +168,22 @@ class Bank:
         """Every tag used in the bank, sorted."""
         return tuple(sorted({tag for q in self.questions for tag in q.tags}))
 
+    @property
+    def content_hash(self) -> str:
+        """A SHA-256 hex digest of the questions as validated, in order.
+
+        Two files that load to the same questions (a CSV and its XLSX, a
+        re-saved file, cells differing only in surrounding spaces or answer
+        spelling) have the same hash; the file format does not count.
+        """
+        digest = hashlib.sha256()
+        for q in self.questions:
+            fields = [q.type.value, q.stem, list(q.options), q.answer, q.explanation,
+                      q.difficulty, list(q.tags)]
+            digest.update(json.dumps(fields, ensure_ascii=False).encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -176,14 +194,16 @@ class RowError:
     n + 1. GIFT and Aiken use the line number where the question starts.
     ``row`` is ``None`` for problems with the file as a whole (unreadable,
     empty). ``column`` is the header as the user wrote it, or ``None``.
+    ``sheet`` names the worksheet of an XLSX file, or is ``None``.
     """
 
     row: int | None
     column: str | None
     message: str
+    sheet: str | None = None
 
     def __str__(self) -> str:
-        where = []
+        where = [f"工作表「{self.sheet}」"] if self.sheet else []
         if self.row is not None:
             where.append(f"第 {self.row} 行")
         if self.column:
@@ -193,14 +213,26 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """What a loader returns: a bank, or every problem found and no bank."""
+    """What a loader returns: a bank, or the problems found and no bank.
+
+    ``errors`` lists the first problems in file order, up to the loader's
+    :attr:`~quizzes.Limits.max_errors`; ``unlisted_errors`` counts the others.
+    """
 
     bank: Bank | None
     errors: tuple[RowError, ...] = ()
+    unlisted_errors: int = 0
 
     def __post_init__(self) -> None:
         if (self.bank is None) == (not self.errors):
             raise ValueError("a LoadResult holds either a bank or errors, never both or neither")
+        if self.unlisted_errors < 0:
+            raise ValueError("unlisted_errors counts problems, it cannot be negative")
+
+    @property
+    def error_count(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.errors) + self.unlisted_errors
 
     @property
     def ok(self) -> bool:
@@ -210,7 +242,7 @@ class LoadResult:
     def unwrap(self) -> Bank:
         """Return the bank, or raise :class:`BankRejectedError` carrying the errors."""
         if self.bank is None:
-            raise BankRejectedError(self.errors)
+            raise BankRejectedError(self.errors, self.error_count)
         return self.bank
 
 

@@ -1,8 +1,9 @@
 """The XLSX template admins download, fill in and upload.
 
 The first sheet is the bank itself (header plus one example per question
-type); a second sheet explains the columns. Loaders read only the first
-sheet, so the template loads as it is: four example questions.
+type); a second sheet explains the columns. Loaders read the first sheet
+whose row 1 is a header, so the template loads as it is: four example
+questions.
 """
 
 from __future__ import annotations

@@ -8,17 +8,25 @@ Choices made here (see also the contract's "Quiz banks"):
 * True/false and fill questions must leave the option columns empty, so a
   row filled in with the wrong 题型 is caught instead of silently dropping
   its options.
-* Duplicate stems (compared without spaces, case or full-width differences)
-  are reported on every row involved, each naming the others.
+* A duplicate stem (compared without spaces, case or full-width
+  differences) is reported once, on the later row, naming the first row it
+  repeats: a file of thousands of copies gets one line per copy, not one per
+  pair.
+* Rows are validated as the reader produces them, so reading stops at the
+  first row over ``limits.max_questions``; only the first
+  ``limits.max_errors`` problems are kept (:class:`_ErrorLog`).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
 from quizzes.fields import OPTION_FIELDS, Field, RawRow
+from quizzes.limits import DEFAULT_LIMITS, Limits
 from quizzes.model import (
     FILL_SEPARATOR,
     LETTERS,
@@ -59,6 +67,8 @@ MSG_ANSWER_LETTERS = "答案必须是选项字母，例如 B 或 ACD"
 MSG_TRUEFALSE = "判断题的答案必须是 对 或 错（也可以写 正确/错误、true/false、T/F、√/×）"
 MSG_FILL_EMPTY = "填空题至少要有一个答案，多个可接受的答案用 | 分隔"
 MSG_DIFFICULTY = "难度必须是 1 到 5 的整数"
+MAX_ANSWER_CHARS = 500
+"""Longer answers are never typed by a member, and do not fit storage."""
 
 
 def parse_type(text: str) -> QuestionType | None:
@@ -67,13 +77,18 @@ def parse_type(text: str) -> QuestionType | None:
     return _TYPE_WORDS.get(key)
 
 
-def build_question(raw: RawRow) -> Question | list[RowError]:
+def build_question(raw: RawRow, limits: Limits = DEFAULT_LIMITS) -> Question | list[RowError]:
     """Validate one raw row: a question, or every problem found in it."""
     errors: list[RowError] = []
 
     def fail(field: Field, message: str) -> None:
-        errors.append(RowError(raw.row, raw.column(field), message))
+        errors.append(raw.error(field, message))
 
+    for field, text in raw.values.items():
+        if len(text) > limits.max_cell_chars:
+            fail(field, f"内容有 {len(text)} 个字，超过每格 {limits.max_cell_chars} 个字的上限")
+    if errors:
+        return errors
     qtype = parse_type(raw.get(Field.TYPE))
     if qtype is None:
         fail(Field.TYPE, MSG_TYPE)
@@ -119,6 +134,9 @@ def _answer(raw: RawRow, qtype: QuestionType | None, option_count: int, fail: _F
     if not text:
         fail(Field.ANSWER, MSG_FILL_EMPTY if qtype is QuestionType.FILL else MSG_ANSWER_EMPTY)
         return None
+    if len(text) > MAX_ANSWER_CHARS:
+        fail(Field.ANSWER, f"答案有 {len(text)} 个字，最多 {MAX_ANSWER_CHARS} 个字")
+        return None
     if qtype is None:
         return None
     if qtype is QuestionType.TRUEFALSE:
@@ -161,31 +179,72 @@ def _difficulty(text: str, fail: _Fail) -> int | None:
 
 
 def assemble(
-    fmt: BankFormat, rows: Iterable[RawRow], file_errors: Iterable[RowError] = ()
+    fmt: BankFormat, items: Iterable[RawRow | RowError], limits: Limits = DEFAULT_LIMITS
 ) -> LoadResult:
-    """Validate every row; a bank when nothing is wrong, otherwise all the errors."""
-    errors = list(file_errors)
+    """Validate rows as they are read; a bank when nothing is wrong, otherwise the errors.
+
+    ``items`` are a reader's rows and problems in file order.
+    """
+    errors = _ErrorLog(limits.max_errors)
     questions: list[Question] = []
-    rows_by_stem: dict[str, list[RawRow]] = {}
-    for raw in rows:
-        built = build_question(raw)
+    first_row_by_stem: dict[str, int] = {}
+    rows_read = 0
+    for item in items:
+        if isinstance(item, RowError):
+            errors.add(item)
+            continue
+        rows_read += 1
+        if rows_read > limits.max_questions:
+            errors.add(item.error(None, f"题目超过 {limits.max_questions} 道的上限，从这一行起"
+                                        "没有读取；请分成几个文件导入"))
+            break
+        built = build_question(item, limits)
         if isinstance(built, Question):
             questions.append(built)
         else:
-            errors.extend(built)
-        key = stem_key(raw.get(Field.QUESTION))
+            for error in built:
+                errors.add(error)
+        key = stem_key(item.get(Field.QUESTION))
         if key:
-            rows_by_stem.setdefault(key, []).append(raw)
-    for same in rows_by_stem.values():
-        if len(same) > 1:
-            for raw in same:
-                others = "、".join(str(other.row) for other in same if other is not raw)
-                errors.append(
-                    RowError(raw.row, raw.column(Field.QUESTION), f"题目与第 {others} 行重复")
-                )
+            first = first_row_by_stem.setdefault(key, item.row)
+            if first != item.row:
+                errors.add(item.error(Field.QUESTION, f"题目与第 {first} 行重复"))
     if not errors and not questions:
-        errors.append(RowError(None, None, "文件里没有题目"))
+        errors.add(RowError(None, None, "文件里没有题目"))
     if errors:
-        errors.sort(key=lambda e: -1 if e.row is None else e.row)
-        return LoadResult(bank=None, errors=tuple(errors))
+        return LoadResult(bank=None, errors=errors.listed(), unlisted_errors=errors.unlisted)
     return LoadResult(bank=Bank(questions=tuple(questions), format=fmt))
+
+
+class _ErrorLog:
+    """The first ``keep`` problems in file order, and a count of all of them.
+
+    File-level problems (no row) come first. A bounded heap keeps memory flat
+    however many rows are wrong, and readers may report out of order.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._heap: list[tuple[int, int, RowError]] = []
+        self._order = itertools.count()
+        self.count = 0
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        position = -1 if error.row is None else error.row
+        # Negated, so the heap's smallest entry is the latest problem: the one to drop.
+        entry = (-position, -next(self._order), error)
+        if len(self._heap) < self._keep:
+            heapq.heappush(self._heap, entry)
+        elif entry > self._heap[0]:
+            heapq.heapreplace(self._heap, entry)
+
+    def listed(self) -> tuple[RowError, ...]:
+        return tuple(error for _, _, error in sorted(self._heap, reverse=True))
+
+    @property
+    def unlisted(self) -> int:
+        return self.count - len(self._heap)

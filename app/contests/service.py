@@ -30,7 +30,7 @@ def create_contest(
 ) -> Contest:
     problems = []
     bank = session.get(QuizBank, bank_id)
-    if bank is None:
+    if bank is None or bank.state != "ready":  # an import under way is no bank yet
         problems.append({"field": "bank_id", "message": f"no quiz bank {bank_id}"})
     elif question_count > bank.question_count:
         problems.append({"field": "question_count",

@@ -19,7 +19,7 @@ import quizzes
 from app.demo.content import BANK_NAME, LESSONS, QUESTIONS
 from app.lessons.service import create_lesson
 from app.models.lesson import Lesson
-from app.models.quiz import QuizBank
+from app.models.quiz import READY, QuizBank
 from app.quiz_banks.service import activate_bank, active_bank, store_bank
 
 
@@ -46,7 +46,7 @@ def load_demo(session: Session, now: datetime, zone: ZoneInfo) -> DemoResult:
                       body=lesson["body"], tags=lesson["tags"],
                       publish_date=today - timedelta(days=offset), now=now)
         added += 1
-    bank = session.scalars(select(QuizBank).where(QuizBank.name == BANK_NAME)
+    bank = session.scalars(select(QuizBank).where(QuizBank.name == BANK_NAME, READY)
                            .order_by(QuizBank.version.desc())).first()
     bank_added = bank is None
     if bank is None:

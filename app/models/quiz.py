@@ -14,6 +14,12 @@ class QuizBank(Base):
     Importing under an existing ``name`` adds the next ``version``; old versions
     stay so past attempts keep their questions. The partial unique index lets
     at most one bank be active at a time, whatever the number of processes.
+
+    ``state`` is ``importing`` while an import writes its questions in short
+    transactions, ``ready`` once it is complete: every reader sees ready
+    banks only (:data:`READY`), so a bank appears whole or not at all.
+    ``content_hash`` is :attr:`quizzes.Bank.content_hash`, to recognise a
+    file imported before.
     """
 
     __tablename__ = "quiz_banks"
@@ -31,6 +37,12 @@ class QuizBank(Base):
     is_active: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+READY = QuizBank.state == "ready"
+"""The condition every query for banks members or admins see must carry."""
 
 
 class BankQuestion(Base):

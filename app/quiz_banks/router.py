@@ -1,16 +1,18 @@
-"""``/api/admin/quiz-banks``: upload, list and activate question banks."""
+"""``/api/admin/quiz-banks``: upload, list, activate and delete question banks."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import CurrentAdmin, EntityId, SessionDep
-from app.errors import InvalidInput
+from app.deps import CurrentAdmin, DatabaseDep, EntityId, SessionDep
+from app.errors import InvalidInput, errors_answered
 from app.quiz_banks import service
-from app.quiz_banks.schemas import BankOut
+from app.quiz_banks.dependencies import AdminForImport
+from app.quiz_banks.schemas import BankOut, ImportedBankOut
 
 router = APIRouter(prefix="/api/admin/quiz-banks", tags=["quiz banks"])
 
@@ -18,21 +20,28 @@ router = APIRouter(prefix="/api/admin/quiz-banks", tags=["quiz banks"])
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-@router.post("", response_model=BankOut, status_code=201)
-def upload_bank(
-    _admin: CurrentAdmin,
-    session: SessionDep,
+@router.post("", response_model=ImportedBankOut, status_code=201,
+             responses={200: {"model": ImportedBankOut,
+                              "description": "The same questions were imported before: "
+                                             "that bank, nothing added"}})
+async def upload_bank(
+    _admin: AdminForImport,
+    database: DatabaseDep,
+    response: Response,
     file: Annotated[UploadFile, File(description="CSV, XLSX, JSON, GIFT or Aiken")],
     name: Annotated[str | None, Form(max_length=100)] = None,
-) -> BankOut:
-    """Import a bank file as a new bank version; 422 lists every problem and imports nothing."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
+) -> ImportedBankOut:
+    """Import a bank file as a new bank version; 422 lists the problems and imports nothing."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput("file too large", errors=[{"field": "file",
                                                       "message": "at most 20 MB"}])
-    bank = service.import_bank(session, data, file.filename or "", name=name,
-                               now=datetime.now(UTC))
-    return BankOut.model_validate(bank)
+    # Parsing and validating take CPU for seconds: never on the event loop.
+    outcome = await run_in_threadpool(service.import_file, database, data, file.filename or "",
+                                      name=name, now=datetime.now(UTC))
+    if outcome.already_imported:
+        response.status_code = 200
+    return ImportedBankOut.of(outcome.bank, already_imported=outcome.already_imported)
 
 
 @router.get("", response_model=list[BankOut])
@@ -45,3 +54,9 @@ def list_banks(_admin: CurrentAdmin, session: SessionDep) -> list[BankOut]:
 def activate_bank(bank_id: EntityId, _admin: CurrentAdmin, session: SessionDep) -> BankOut:
     """Make this bank the one quizzes draw from (the previous one is deactivated)."""
     return BankOut.model_validate(service.activate_bank(session, bank_id, datetime.now(UTC)))
+
+
+@router.delete("/{bank_id}", status_code=204, responses=errors_answered(409))
+def delete_bank(bank_id: EntityId, _admin: CurrentAdmin, session: SessionDep) -> None:
+    """Delete a bank nobody has played, no contest uses and that is not active; 409 says why not."""
+    service.delete_bank(session, bank_id)

@@ -16,3 +16,15 @@ class BankOut(BaseModel):
     source_filename: str
     created_at: datetime
     activated_at: datetime | None
+
+
+class ImportedBankOut(BankOut):
+    """An upload's answer: the new bank (201), or the bank that already held the
+    same questions (200, ``already_imported``)."""
+
+    already_imported: bool
+
+    @classmethod
+    def of(cls, bank: object, *, already_imported: bool) -> ImportedBankOut:
+        shown = BankOut.model_validate(bank).model_dump()
+        return cls.model_validate({**shown, "already_imported": already_imported})

@@ -9,6 +9,7 @@ Besides text and numbers, ``answer`` and ``tags`` may be lists of strings
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
 
 from quizzes.fields import Field, RawRow, header_field
 from quizzes.model import FILL_SEPARATOR, RowError
@@ -20,11 +21,12 @@ __all__ = ["read_json"]
 _LIST_JOINERS = {Field.ANSWER: FILL_SEPARATOR, Field.TAGS: ";"}
 
 
-def read_json(data: bytes | str) -> tuple[list[RawRow], list[RowError]]:
-    """Raw rows of a JSON bank, or located errors."""
+def read_json(data: bytes | str) -> Generator[RawRow | RowError, None, None]:
+    """Raw rows of a JSON bank and located errors, in file order."""
     text = decode_text(data)
     if isinstance(text, RowError):
-        return [], [text]
+        yield text
+        return
     try:
         document = json.loads(text)
     # ValueError also covers integers too long to convert (Python 3.11 limit).
@@ -32,19 +34,20 @@ def read_json(data: bytes | str) -> tuple[list[RawRow], list[RowError]]:
         where = (
             f"第 {exc.lineno} 行第 {exc.colno} 列" if isinstance(exc, json.JSONDecodeError) else ""
         )
-        return [], [RowError(None, None, f"JSON 格式有误{where}")]
+        yield RowError(None, None, f"JSON 格式有误{where}")
+        return
     if not isinstance(document, list):
-        return [], [RowError(None, None, 'JSON 题库应当是一个列表：[{"type": …}, …]')]
-    rows: list[RawRow] = []
-    errors: list[RowError] = []
+        yield RowError(None, None, 'JSON 题库应当是一个列表：[{"type": …}, …]')
+        return
     for number, item in enumerate(document, start=2):
         if not isinstance(item, dict):
-            errors.append(RowError(number, None, "每道题必须是一个 JSON 对象"))
+            yield RowError(number, None, "每道题必须是一个 JSON 对象")
             continue
+        errors: list[RowError] = []
         row = _read_object(number, item, errors)
+        yield from errors
         if row is not None:
-            rows.append(row)
-    return rows, errors
+            yield row
 
 
 def _read_object(number: int, item: dict[object, object], errors: list[RowError]) -> RawRow | None:

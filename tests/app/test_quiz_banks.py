@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,16 +92,11 @@ def test_one_active_bank_at_a_time(admin: TestClient) -> None:
     assert admin.post("/api/admin/quiz-banks/999999/activate", headers=AUTH).status_code == 404
 
 
-def test_ten_thousand_question_xlsx_imports_in_seconds(
-    admin: TestClient, database_url: str
-) -> None:
-    data = bank_xlsx(10_000)
-    started = time.perf_counter()
-    status, body = upload(admin, data, "big.xlsx")
-    elapsed = time.perf_counter() - started
+def test_ten_thousand_question_xlsx_imports(admin: TestClient, database_url: str) -> None:
+    # How fast: bench/quiz_import.py.
+    status, body = upload(admin, bank_xlsx(10_000), "big.xlsx")
     assert status == 201 and body["question_count"] == 10_000
     assert count_questions(database_url) == 10_000
-    assert elapsed < 20, f"10,000 questions took {elapsed:.1f} s"
 
 
 def test_cli_import_reports_file_and_row(
@@ -113,7 +107,7 @@ def test_cli_import_reports_file_and_row(
     good = tmp_path / "good.csv"
     good.write_bytes(bank_csv(6))
     assert cli.main(["quiz", "import", str(good), "--name", "命令行"]) == 0
-    assert "imported 6 questions" in capsys.readouterr().out
+    assert "「命令行」第 1 版（6 道题）" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_bytes(bank_csv(2, extra=[["单选", "x", "甲", "乙", "", "", "Z", "", "", ""]]))
     assert cli.main(["quiz", "import", str(bad)]) == 1

@@ -13,6 +13,7 @@ EXPORTED = [
     "DrawError",
     "GradeResult",
     "InvalidQuestionError",
+    "Limits",
     "LoadResult",
     "NotEnoughQuestionsError",
     "OptionShuffle",

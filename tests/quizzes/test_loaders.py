@@ -172,7 +172,7 @@ def test_unusable_files_give_one_file_error(loader: object, data: bytes, fragmen
 def test_empty_xlsx_sheet(make_xlsx: XlsxFactory) -> None:
     result = quizzes.load_xlsx(make_xlsx([]))
 
-    assert result.errors == (RowError(None, None, "文件是空的，第 1 行应当是表头"),)
+    assert result.errors == (RowError(None, None, "文件是空的，第 1 行应当是表头", "题库"),)
 
 
 def test_any_bad_row_rejects_the_whole_file() -> None:
