@@ -26,15 +26,10 @@ from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
 from app.settings import Settings, get_settings
-from app.wechat.api import WeChatAPI
+from app.wechat.clients import OUTBOUND_TIMEOUT, wechat_client
 from app.wechat.gateway import CallbackGateway, GatewayConfig
 from app.wechat.router import add_callback_routes
-from app.wechat.token_store import DatabaseTokenStore
 from bots import build_bot
-
-# The platform answers within a few seconds or not at all; never let a slow call
-# hold a worker for long.
-OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
 def create_serving_app() -> FastAPI:
@@ -62,18 +57,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         app.state.settings = settings
         app.state.database = database
         app.state.http = http
-        app.state.wechat_api = WeChatAPI(
-            http, app_id=settings.wechat_app_id,
-            app_secret=settings.wechat_app_secret.get_secret_value(),
-            base_url=settings.wechat_api_base,
-            token_store=DatabaseTokenStore(database, settings.wechat_app_id),
-        )
-        app.state.mp_api = WeChatAPI(
-            http, app_id=settings.mp_app_id,
-            app_secret=settings.mp_app_secret.get_secret_value(),
-            base_url=settings.wechat_api_base,
-            token_store=DatabaseTokenStore(database, settings.mp_app_id),
-        )
+        app.state.wechat_api = wechat_client(http, database, settings)
+        app.state.mp_api = wechat_client(http, database, settings, mini_program=True)
         app.state.gateway = CallbackGateway(
             GatewayConfig(
                 token=settings.wechat_token.get_secret_value(),
