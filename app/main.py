@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
 
 from app.console.router import router as console_router
 from app.contests.router import router as contests_router
+from app.conversations.turn import Conversations
 from app.db import Database
 from app.errors import install_error_handlers
 from app.events.mp_router import router as mp_events_router
@@ -66,12 +68,9 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 aes_keys=settings.aes_keys,
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
-                timezone=settings.timezone,
-                public_url=settings.public_url,
             ),
-            database,
-            build_bot(),
-            WordFilter.from_file(),
+            Conversations(database, build_bot(), WordFilter.from_file(),
+                          zone=ZoneInfo(settings.timezone), public_url=settings.public_url),
         )
         # What start-up built (modules, mappers, routes: ~150,000 objects) lives as long
         # as the process; left to the collector, every full collection walks all of it,
