@@ -27,6 +27,7 @@ from app.observability import configure_logging
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
+from app.scheduler.runner import build_scheduler
 from app.settings import Settings, get_settings
 from app.wechat.clients import OUTBOUND_TIMEOUT, wechat_client
 from app.wechat.gateway import CallbackGateway, GatewayConfig
@@ -78,8 +79,6 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         gc.freeze()
         scheduler = None
         if run_scheduler:
-            from app.scheduler.runner import build_scheduler
-
             scheduler = build_scheduler(settings, database, app.state.wechat_api)
             scheduler.start()
         try:

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from psycopg import pq
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
@@ -232,8 +233,6 @@ class RawSQL:
         if value is None:
             return None
         if self.is_postgres:
-            from psycopg.types.json import Json
-
             return Json(value)
         return json.dumps(value, ensure_ascii=False)
 

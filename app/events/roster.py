@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
@@ -110,8 +111,6 @@ def to_csv(items: list[SignupOut], zone: ZoneInfo) -> bytes:
 
 
 def to_xlsx(items: list[SignupOut], zone: ZoneInfo, title: str) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "报名名单"
