@@ -52,12 +52,12 @@ def touch_member_if(
     """
     # PostgreSQL takes the datetime as it is (see RawSQL.time).
     params = {**guard_params, "openid": openid, "now": now, "yes": True, "no": False}
-    row = sql.one(_guarded_touch(guard, opens_window), params)
+    row = sql.one(_touch_after_guard(guard, opens_window), params)
     return None if row is None else member_from_row(sql, openid, row)
 
 
 @lru_cache(maxsize=8)
-def _guarded_touch(guard: str, opens_window: bool) -> str:
+def _touch_after_guard(guard: str, opens_window: bool) -> str:
     rows = "SELECT :openid, :now, :now, :yes, :no WHERE EXISTS (SELECT 1 FROM guard)"
     return f"WITH guard AS ({guard}) " + _UPSERT.format(
         rows=rows, change=_CHANGE[opens_window], returning=MEMBER_COLUMNS)
