@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from app.db import create_db_engine
 from app.models import Base
+from app.settings import get_settings
 
 # Any fixed number works; every Hongxin process agrees on it.
 MIGRATION_LOCK_ID = 0x486F6E67
@@ -18,8 +19,6 @@ def database_url() -> str:
     url = config.attributes.get("database_url")
     if url:
         return str(url)
-    from app.settings import get_settings
-
     return get_settings().database_url
 
 

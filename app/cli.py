@@ -119,20 +119,12 @@ def _worker(_args: argparse.Namespace, settings: Settings) -> int:
 
 async def _with_wechat_api(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(api)`` with the official account's client and the shared token."""
-    import httpx
-
     from app.db import Database
-    from app.main import OUTBOUND_TIMEOUT
-    from app.wechat.api import WeChatAPI
-    from app.wechat.token_store import DatabaseTokenStore
+    from app.wechat.clients import standalone_wechat_client
 
     database = Database(settings.database_url)
     try:
-        async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-            api = WeChatAPI(http, app_id=settings.wechat_app_id,
-                            app_secret=settings.wechat_app_secret.get_secret_value(),
-                            base_url=settings.wechat_api_base,
-                            token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+        async with standalone_wechat_client(settings, database) as api:
             return await work(api)
     finally:
         database.close()

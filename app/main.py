@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from app.console.errors import install_error_pages
 from app.console.router import router as console_router
 from app.contests.router import router as contests_router
+from app.conversations.turn import Conversations
 from app.db import Database
 from app.errors import install_error_handlers
 from app.events.mp_router import router as mp_events_router
@@ -27,16 +29,12 @@ from app.observability import configure_logging
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
+from app.scheduler.runner import build_scheduler
 from app.settings import Settings, get_settings
-from app.wechat.api import WeChatAPI
+from app.wechat.clients import OUTBOUND_TIMEOUT, wechat_client
 from app.wechat.gateway import CallbackGateway, GatewayConfig
 from app.wechat.router import add_callback_routes
-from app.wechat.token_store import DatabaseTokenStore
 from bots import build_bot
-
-# The platform answers within a few seconds or not at all; never let a slow call
-# hold a worker for long.
-OUTBOUND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 
 def create_serving_app() -> FastAPI:
@@ -64,18 +62,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         app.state.settings = settings
         app.state.database = database
         app.state.http = http
-        app.state.wechat_api = WeChatAPI(
-            http, app_id=settings.wechat_app_id,
-            app_secret=settings.wechat_app_secret.get_secret_value(),
-            base_url=settings.wechat_api_base,
-            token_store=DatabaseTokenStore(database, settings.wechat_app_id),
-        )
-        app.state.mp_api = WeChatAPI(
-            http, app_id=settings.mp_app_id,
-            app_secret=settings.mp_app_secret.get_secret_value(),
-            base_url=settings.wechat_api_base,
-            token_store=DatabaseTokenStore(database, settings.mp_app_id),
-        )
+        app.state.wechat_api = wechat_client(http, database, settings)
+        app.state.mp_api = wechat_client(http, database, settings, mini_program=True)
         app.state.gateway = CallbackGateway(
             GatewayConfig(
                 token=settings.wechat_token.get_secret_value(),
@@ -83,12 +71,9 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 aes_keys=settings.aes_keys,
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
-                timezone=settings.timezone,
-                public_url=settings.public_url,
             ),
-            database,
-            build_bot(),
-            WordFilter.from_file(),
+            Conversations(database, build_bot(), WordFilter.from_file(),
+                          zone=ZoneInfo(settings.timezone), public_url=settings.public_url),
         )
         # What start-up built (modules, mappers, routes: ~150,000 objects) lives as long
         # as the process; left to the collector, every full collection walks all of it,
@@ -96,8 +81,6 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         gc.freeze()
         scheduler = None
         if run_scheduler:
-            from app.scheduler.runner import build_scheduler
-
             scheduler = build_scheduler(settings, database, app.state.wechat_api)
             scheduler.start()
         try:

@@ -73,8 +73,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     then waited to get it back. Records therefore go through a queue. A writer
     woken for every record still handed the GIL back and forth once per
     callback, so it now wakes at most every few milliseconds and writes all
-    that came in meanwhile at once (measured on the callback benchmark, SQLite:
-    1,680 → 1,800 callbacks/s, mean of three runs each).
+    that came in meanwhile at once (bench/NOTES.md).
     """
     root = logging.getLogger()
     # Like basicConfig: whoever set up logging first (a test runner) keeps it.

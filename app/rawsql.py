@@ -1,22 +1,16 @@
 """Hand-written SQL on the session's own DBAPI connection, for the callback's hot path.
 
-Building and compiling a SQLAlchemy statement costs about a tenth of a
-millisecond even when its compiled form is cached; a callback needs three or
-four statements, which would cost more than the whole bare request does. Here
-the SQL is a fixed string executed straight on the driver, inside the same
-transaction the session owns, and values are converted the way SQLAlchemy's
+Building and compiling a SQLAlchemy statement costs more than a callback's
+bare request even when its compiled form is cached, so the callback's few
+statements are fixed strings executed straight on the driver, inside the
+transaction the session owns; values are converted the way SQLAlchemy's
 column types store them, so ORM code reads these rows unchanged.
 
-On PostgreSQL every statement is also a round trip, and psycopg spends about
-50 µs of CPU on each. Statements whose results nobody reads (the stored reply,
-the saved conversation) can therefore be deferred: they go out in one pipeline
-with the next statement, or with the COMMIT. Statements the
-ORM sends, and commits, send the deferred ones first (see
-:func:`hold_deferred_statements_in_order`). A pipeline keeps each statement
-prepared on the server; joining them into one simple-protocol query string,
-as this module first did, made PostgreSQL parse and plan every one of them
-again (measured: 0.29 against 0.14 ms of its CPU per callback, and 1,000
-against 1,400 callbacks/s).
+On PostgreSQL every statement is also a round trip. Statements whose results
+nobody reads (the stored reply, the saved conversation) are therefore
+deferred: they go out in one pipeline with the next statement, or with the
+COMMIT; statements the ORM sends go after them (see
+:func:`hold_deferred_statements_in_order`). bench/NOTES.md has the figures.
 """
 
 from __future__ import annotations
@@ -24,53 +18,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from psycopg import pq
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 _DEFERRED = "rawsql_deferred"
-
-
-@dataclass(frozen=True, slots=True)
-class Together:
-    """A statement's form for several rows at once, PostgreSQL only.
-
-    The rows go as one JSON array of objects keyed by ``columns``, in the
-    parameter ``:rows``; each result row begins with the 1-based position of
-    the input row it answers. Every statement costs psycopg and the server
-    their fixed share whatever its size (measured on psycopg: 31 updates in one
-    pipeline took 21 µs of client CPU each, as one statement over arrays 7-9 µs
-    a row).
-    JSON rather than one array per column: psycopg dumps arrays element by
-    element in Python (5 columns of 31 rows: 470 µs, as JSON 50 µs).
-    """
-
-    sql: str
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """The statement a batched unit of work begins with, and the rows it touches.
-
-    On PostgreSQL each statement is a round trip, and a batch's units would
-    each wait for their own first one in turn. The group committer sends
-    the openings of a batch's units together instead, in one round trip,
-    before it runs them; the unit reads its row with :meth:`RawSQL.one_opening`.
-    Openings with the same ``together`` go out as one statement.
-    Only the first unit of a batch with a given key is opened early: a later
-    one must see what the units before it wrote to the same rows.
-    """
-
-    sql: str
-    params: dict[str, Any]
-    keys: tuple[str, ...]
-    together: Together | None = None
 
 
 def hold_deferred_statements_in_order(engine: Engine) -> None:
@@ -237,7 +194,6 @@ class RawSQL:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: list[tuple[str, dict[str, Any]]] = []
-        self._opened: dict[int, tuple[Any, ...] | None] = {}
         if self.is_postgres:
             self._dbapi = dbapi
             self._cursor = dbapi_cursor(dbapi)
@@ -254,38 +210,6 @@ class RawSQL:
         (rows,) = _exchange(self._dbapi, self._deferred_cursor, self._deferred,
                             then=[(self._cursor, _to_pyformat(sql), params or {})])
         return _Fetched(rows)
-
-    def open_together(self, openings: list[Opening]) -> None:
-        """Send the openings (and the deferred statements) in one round trip; PostgreSQL only."""
-        if not self.is_postgres or not openings:
-            return
-        kinds: dict[Together | None, list[Opening]] = {}
-        for opening in openings:
-            kinds.setdefault(opening.together, []).append(opening)
-        statements: list[tuple[list[Opening], str, dict[str, Any]]] = []
-        for together, of_kind in kinds.items():
-            if together is None or len(of_kind) == 1:
-                statements += [([opening], opening.sql, opening.params) for opening in of_kind]
-            else:
-                objects = [{column: opening.params[column] for column in together.columns}
-                       for opening in of_kind]
-                statements.append((of_kind, together.sql, {"rows": _json_text(objects)}))
-        results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=[
-            (dbapi_cursor(self._dbapi), _to_pyformat(sql), params)
-            for _, sql, params in statements])
-        for (sent, _, _), rows in zip(statements, results, strict=True):
-            if len(sent) == 1:  # sent in its own form
-                self._opened[id(sent[0])] = rows[0] if rows else None
-                continue
-            by_position = {row[0]: row[1:] for row in rows}
-            for position, opening in enumerate(sent, start=1):
-                self._opened[id(opening)] = by_position.get(position)
-
-    def one_opening(self, opening: Opening) -> tuple[Any, ...] | None:
-        """The row of ``opening``: sent with the batch's others, or now."""
-        if id(opening) in self._opened:
-            return self._opened.pop(id(opening))
-        return self.one(opening.sql, opening.params)
 
     def defer(self, sql: str, params: dict[str, Any] | None = None) -> None:
         """Execute ``sql`` with the next statement; on SQLite (no round trips) now."""
@@ -309,8 +233,6 @@ class RawSQL:
         if value is None:
             return None
         if self.is_postgres:
-            from psycopg.types.json import Json
-
             return Json(value)
         return json.dumps(value, ensure_ascii=False)
 

@@ -13,6 +13,7 @@ import os
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -133,8 +134,6 @@ class Settings(BaseSettings):
     @field_validator("daily_lesson_cron")
     @classmethod
     def _check_cron(cls, value: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
             CronTrigger.from_crontab(value)
         except ValueError as exc:

@@ -93,6 +93,7 @@ def main() -> None:
             return fresh_database(server, name) if server else None
 
         comparisons = callback.main(postgres_url=database("bench_callback"))
+        points = callback.points_main(postgres_url=database("bench_points"))
         extra = figures("Outbox: 10,000 due reminders, two dispatcher processes, SQLite",
                         outbox.main())
         outbox_database = database("bench_outbox")
@@ -135,6 +136,14 @@ def main() -> None:
             f"{result.ours.percentile(99):.1f} | "
             f"{result.asgi.per_second:.0f} | {result.ratio_to_asgi:.2f} |"
         )
+    lines.append("\n## Callback: `积分` against `帮助`, 10,000 members, 1 M ledger lines\n")
+    lines.append("| setup | 积分 req/s | 帮助 req/s | ratio | 积分 p99 ms |")
+    lines.append("|---|---|---|---|---|")
+    for compared in points:
+        asked, helped = callback.merged(compared.points_rounds), callback.merged(
+            compared.help_rounds)
+        lines.append(f"| {compared.label} | {asked.per_second:.0f} | {helped.per_second:.0f} | "
+                     f"{compared.ratio:.2f} | {asked.percentile(99):.1f} |")
     RESULTS.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")
 

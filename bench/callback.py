@@ -121,15 +121,16 @@ def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
             process.wait(timeout=15)
 
 
-def callback_requests(count: int, start_id: int, safe: bool) -> list[bytes]:
+def callback_requests(count: int, start_id: int, safe: bool, *, content: str = "帮助",
+                      members: int = MEMBERS, openid_prefix: str = "o_bench_") -> list[bytes]:
     crypto = MessageCrypto(TOKEN, [AES_KEY], APP_ID)
     now = str(int(time.time()))
     requests = []
     for n in range(count):
         msg_id = start_id + n
         xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA["
-               f"o_bench_{n % MEMBERS:04d}]]></FromUserName><CreateTime>{now}</CreateTime>"
-               f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[帮助]]></Content>"
+               f"{openid_prefix}{n % members:05d}]]></FromUserName><CreateTime>{now}</CreateTime>"
+               f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content>"
                f"<MsgId>{msg_id}</MsgId></xml>")
         nonce = secrets.token_hex(8)
         query = f"timestamp={now}&nonce={nonce}&signature={sign(TOKEN, now, nonce)}"
@@ -171,6 +172,77 @@ def compare(database_url: str, label: str, count: int, workdir: Path) -> list[Co
     return results
 
 
+LEDGER_MEMBERS = 10_000
+LEDGER_LINES_PER_MEMBER = 100  # 1 M ledger lines in all
+
+
+@dataclass(frozen=True)
+class PointsComparison:
+    """`积分` against `帮助` on the same server, with a 1 M-line points ledger."""
+
+    label: str
+    points_rounds: list[LoadResult]
+    help_rounds: list[LoadResult]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(_ratios(self.points_rounds, self.help_rounds))
+
+
+def seed_ledger(database_url: str) -> None:
+    """Members ``o_ledger_00000``… with 100 ledger lines each, and their running totals."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam, insert, text
+
+    from app import migrations
+    from app.db import create_db_engine
+    from app.models import Member
+    from app.models.base import UTCDateTime
+
+    migrations.upgrade(database_url)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = create_db_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(insert(Member), [
+            {"openid": f"o_ledger_{n:05d}", "first_seen_at": at, "last_interaction_at": at,
+             "subscribed": True, "daily_push": False} for n in range(LEDGER_MEMBERS)])
+        connection.execute(text(
+            "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :lines) "
+            "INSERT INTO points_entries (member_id, activity, reference, delta, note, created_at) "
+            "SELECT m.id, 'event_checkin', 'seed:' || seq.i, (m.id * 7 + seq.i) % 5, '', :at "
+            "FROM members m CROSS JOIN seq WHERE m.openid LIKE 'o_ledger_%'"
+        ).bindparams(bindparam("at", type_=UTCDateTime())), {"lines": LEDGER_LINES_PER_MEMBER,
+                                                              "at": at})
+        connection.execute(text(
+            "INSERT INTO points_balances (member_id, total) "
+            "SELECT member_id, SUM(delta) FROM points_entries GROUP BY member_id"))
+    engine.dispose()
+
+
+def compare_points(database_url: str, label: str, count: int, workdir: Path) -> PointsComparison:
+    seed_ledger(database_url)
+    env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,
+           "HONGXIN_WECHAT_APP_ID": APP_ID, "HONGXIN_WECHAT_AES_KEY": AES_KEY}
+    msg_ids = itertools.count(900_000_000, 1_000_000)
+
+    def load(port: int, content: str) -> LoadResult:
+        return run_load("127.0.0.1", port, callback_requests(
+            count, next(msg_ids), False, content=content, members=LEDGER_MEMBERS,
+            openid_prefix="o_ledger_"), CONCURRENCY)
+
+    with server([sys.executable, "-m", "app.cli", "serve", "--no-scheduler"], env,
+                workdir / f"hongxin-points-{label}.log") as port:
+        load(port, "帮助")
+        load(port, "积分")
+        rounds: dict[str, list[LoadResult]] = {"积分": [], "帮助": []}
+        for _ in range(ROUNDS):
+            for content, results in rounds.items():
+                results.append(load(port, content))
+    return PointsComparison(f"{label}, 积分 with {LEDGER_MEMBERS * LEDGER_LINES_PER_MEMBER:,}"
+                            " ledger lines", rounds["积分"], rounds["帮助"])
+
+
 def main(
     count: int = REQUESTS_PER_ROUND, postgres_url: str | None = None
 ) -> list[Comparison]:
@@ -188,5 +260,28 @@ def main(
     return results
 
 
+def points_main(
+    count: int = REQUESTS_PER_ROUND, postgres_url: str | None = None
+) -> list[PointsComparison]:
+    """`积分` against `帮助` over a 1 M-line ledger; the issue asks for a ratio of 0.8 or more."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="hongxin-bench-") as tmp:
+        workdir = Path(tmp)
+        results.append(compare_points(f"sqlite:///{workdir / 'points.db'}", "SQLite", count,
+                                      workdir))
+        if postgres_url:
+            results.append(compare_points(postgres_url, "PostgreSQL", count, workdir))
+    for result in results:
+        print(f"{result.label}: ratio {result.ratio:.2f} (积分 throughput / 帮助, median of "
+              f"{ROUNDS} rounds)")
+        print(f"  积分 {merged(result.points_rounds).summary()}")
+        print(f"  帮助 {merged(result.help_rounds).summary()}")
+    return results
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else REQUESTS_PER_ROUND)
+    COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else REQUESTS_PER_ROUND
+    if "--points" in sys.argv:
+        points_main(COUNT)
+    else:
+        main(COUNT)

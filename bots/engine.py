@@ -39,7 +39,15 @@ class Services:
 
 @dataclass(slots=True)
 class Turn:
-    """One message being handled: what came in, who sent it, and what may change."""
+    """One message being handled: what came in, who sent it, and what may change.
+
+    Two rules for every handler. It may run more than once for one message (the
+    unit of work around it can be rolled back and run again), so it acts only
+    through ``services``, whose changes commit or roll back with the turn, and
+    never sends, prints or keeps state of its own. And it answers quickly: the
+    member waits for its reply, and other members' turns may wait behind it, so
+    what it reads must cost an index lookup, not a scan of a growing table.
+    """
 
     incoming: Incoming
     member: MemberView

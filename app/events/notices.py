@@ -1,6 +1,7 @@
 """Outbox rows that sign-ups and event changes cause, written in the same transaction.
 
-The issue-5 dispatcher sends them. Shapes agreed with it:
+They go through the outbox service, the one writer of outbox rows; the
+outbox dispatcher sends them. Their shapes:
 
 * ``event_reminder``, dedup ``event-reminder:{signup_id}``, due at
   ``starts_at − remind_before_minutes``; a cancel withdraws it, a move moves it;
@@ -20,10 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import Event, OutboxMessage, Signup
+from app.outbox.service import PENDING, WITHDRAWN, enqueue
 from app.wechat.api import template_value
 from bots import texts
 
@@ -63,21 +64,9 @@ def reminder_due(event: Event, now: datetime) -> datetime:
     return max(event.starts_at - timedelta(minutes=event.remind_before_minutes), now)
 
 
-def _enqueue(session: Session, *, key: str, kind: str, member_id: int,
-             payload: dict[str, Any], due_at: datetime, now: datetime) -> None:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    session.execute(
-        insert(OutboxMessage)
-        .values(dedup_key=key, kind=kind, member_id=member_id, payload=payload, due_at=due_at,
-                status="pending", attempts=0, created_at=now)
-        .on_conflict_do_nothing()
-    )
-
-
 def schedule_reminder(session: Session, event: Event, signup_id: int, member_id: int,
                       now: datetime, zone: ZoneInfo) -> None:
-    _enqueue(session, key=reminder_key(signup_id), kind=REMINDER, member_id=member_id,
+    enqueue(session, dedup_key=reminder_key(signup_id), kind=REMINDER, member_id=member_id,
              payload=reminder_payload(event, zone), due_at=reminder_due(event, now), now=now)
 
 
@@ -85,8 +74,8 @@ def withdraw_reminder(session: Session, signup_id: int) -> None:
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.dedup_key == reminder_key(signup_id),
-               OutboxMessage.status == "pending")
-        .values(status="withdrawn")
+               OutboxMessage.status == PENDING)
+        .values(status=WITHDRAWN)
         .execution_options(synchronize_session=False)
     )
 
@@ -94,7 +83,7 @@ def withdraw_reminder(session: Session, signup_id: int) -> None:
 def _pending_reminders_of(event_id: int) -> Any:
     keys = select(literal("event-reminder:") + cast(Signup.id, String)).where(
         Signup.event_id == event_id)
-    return (OutboxMessage.kind == REMINDER, OutboxMessage.status == "pending",
+    return (OutboxMessage.kind == REMINDER, OutboxMessage.status == PENDING,
             OutboxMessage.dedup_key.in_(keys))
 
 
@@ -113,7 +102,7 @@ def withdraw_event_reminders(session: Session, event_id: int) -> None:
     session.execute(
         update(OutboxMessage)
         .where(*_pending_reminders_of(event_id))
-        .values(status="withdrawn")
+        .values(status=WITHDRAWN)
         .execution_options(synchronize_session=False)
     )
 
@@ -121,7 +110,7 @@ def withdraw_event_reminders(session: Session, event_id: int) -> None:
 def tell_promoted(session: Session, event: Event, signup: Signup, now: datetime,
                   zone: ZoneInfo) -> None:
     when = local_time(event.starts_at, zone)
-    _enqueue(session, key=f"waitlist-promotion:{signup.id}", kind=PROMOTION,
+    enqueue(session, dedup_key=f"waitlist-promotion:{signup.id}", kind=PROMOTION,
              member_id=signup.member_id,
              payload=_payload(texts.waitlist_promoted(event.id, event.title, when,
                                                       event.location), event, zone),
@@ -131,7 +120,7 @@ def tell_promoted(session: Session, event: Event, signup: Signup, now: datetime,
 def tell_cancelled(session: Session, event: Event, member_id: int, now: datetime,
                    zone: ZoneInfo) -> None:
     when = local_time(event.starts_at, zone)
-    _enqueue(session, key=f"event-cancelled:{event.id}:{member_id}", kind=CANCELLED,
+    enqueue(session, dedup_key=f"event-cancelled:{event.id}:{member_id}", kind=CANCELLED,
              member_id=member_id,
              payload=_payload(texts.event_cancelled(event.title, when), event, zone),
              due_at=now, now=now)

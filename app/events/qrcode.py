@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
-
 from app.db import Database
 from app.errors import NotFound
 from app.models import Event
 from app.settings import Settings
-from app.wechat.api import QRCode, WeChatAPI
-from app.wechat.token_store import DatabaseTokenStore
+from app.wechat.api import QRCode
+from app.wechat.clients import standalone_wechat_client
 from bots.events import CHECKIN_SCENE
 
 # Temporary codes live at most 30 days; that covers any sign-up period we run.
@@ -27,11 +25,7 @@ async def checkin_qrcode(settings: Settings, event_id: int, *,
     try:
         if database.run_sync(lambda session: session.get(Event, event_id)) is None:
             raise NotFound(f"no event {event_id}")
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as http:
-            api = WeChatAPI(http, app_id=settings.wechat_app_id,
-                            app_secret=settings.wechat_app_secret.get_secret_value(),
-                            base_url=settings.wechat_api_base,
-                            token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+        async with standalone_wechat_client(settings, database) as api:
             return await api.create_qrcode(checkin_scene(event_id), expire_seconds)
     finally:
         database.close()

@@ -16,10 +16,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.dialect import insert_or_ignore
 from app.events import notices, timing
 from app.models import Event, Signup
 from app.points.rules import Activity
@@ -107,14 +107,11 @@ def _give_back_seat(session: Session, event: Event) -> None:
 
 def _insert_signup(session: Session, event_id: int, member_id: int, status: str,
                    now: datetime) -> int | None:
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     row = session.execute(
-        insert(Signup)
+        insert_or_ignore(session, Signup)
         .values(event_id=event_id, member_id=member_id, status=status, created_at=now,
                 confirmed_at=now if status == CONFIRMED else None)
         # The partial unique index on live sign-ups is the final word on duplicates.
-        .on_conflict_do_nothing()
         .returning(Signup.id)
     ).first()
     return None if row is None else int(row[0])

@@ -3,7 +3,7 @@
 ``SELECT 1`` on a fresh connection says little: under SQLite's WAL mode it
 succeeds while another process holds the write lock, and it bypasses the one
 writer every callback waits for. So the probe is a tiny unit of work sent down
-the callbacks' own path (:meth:`Database.submit_batched`): on SQLite that unit
+the callbacks' own path (:meth:`Database.run_callback`): on SQLite that unit
 opens with ``BEGIN IMMEDIATE`` and so needs the write lock; on PostgreSQL it
 needs the same connection and commit queue the callbacks use. Under load it
 rides along in someone else's group commit and costs next to nothing.
@@ -45,7 +45,7 @@ class DatabaseProbe:
         """``True`` when an empty unit of work committed within the deadline."""
         probe = self._inflight
         if probe is None or probe.done():
-            probe = self._inflight = self._database.submit_batched(_touch)
+            probe = self._inflight = self._database.run_callback(_touch)
             probe.add_done_callback(_log_failure)
         try:
             await asyncio.wait_for(asyncio.shield(probe), self._deadline)

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.dialect import insert_or_ignore
 from app.errors import NotFound
 from app.models.lesson import Lesson, LessonRead
 from app.points.rules import Activity
@@ -110,11 +110,10 @@ def create_lesson(
 def mark_read(session: Session, member_id: int, lesson_id: int, now: datetime,
               zone: ZoneInfo) -> int:
     """Count a reading once per (member, lesson); return the points it earned (0 on a re-read)."""
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     first = session.execute(
-        insert(LessonRead).values(member_id=member_id, lesson_id=lesson_id, read_at=now)
-        .on_conflict_do_nothing().returning(LessonRead.id)
+        insert_or_ignore(session, LessonRead)
+        .values(member_id=member_id, lesson_id=lesson_id, read_at=now)
+        .returning(LessonRead.id)
     ).first()
     if first is None:
         return 0

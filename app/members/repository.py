@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from app.rawsql import Opening, RawSQL, Together
+from app.rawsql import RawSQL
 from bots import MemberView
 
 # What the conversation needs of a member, in member_from_row's order.
@@ -41,35 +41,26 @@ def touch_member(sql: RawSQL, openid: str, now: datetime, *, opens_window: bool)
     return member_from_row(sql, openid, row)
 
 
-def guarded_touch(
-    guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
-    opens_window: bool, keys: tuple[str, ...], together: Together | None = None,
-) -> Opening:
-    """:func:`touch_member` in the same statement as ``guard``, and only if it returns a row.
+def touch_member_if(
+    sql: RawSQL, guard: str, guard_params: dict[str, Any], openid: str, now: datetime, *,
+    opens_window: bool,
+) -> MemberView | None:
+    """:func:`touch_member`, in the same statement as ``guard`` and only if it returns a row.
 
-    ``guard`` is a data-modifying statement with RETURNING (PostgreSQL runs it as
-    a CTE): the callback's claim, so that a new delivery costs one round trip,
-    or less when the batch's units send theirs together (see :class:`Opening`).
-    Its row, if any, goes to :func:`member_from_row`. PostgreSQL only.
-    ``together`` is the same statement for several rows (see :func:`touch_members`).
+    ``guard`` is a data-modifying statement with RETURNING, run as a CTE (PostgreSQL
+    only): the callback's claim, so that a new delivery costs one round trip.
     """
     # PostgreSQL takes the datetime as it is (see RawSQL.time).
     params = {**guard_params, "openid": openid, "now": now, "yes": True, "no": False}
-    return Opening(_guarded_touch(guard, opens_window), params, keys, together)
+    row = sql.one(_touch_after_guard(guard, opens_window), params)
+    return None if row is None else member_from_row(sql, openid, row)
 
 
 @lru_cache(maxsize=8)
-def _guarded_touch(guard: str, opens_window: bool) -> str:
+def _touch_after_guard(guard: str, opens_window: bool) -> str:
     rows = "SELECT :openid, :now, :now, :yes, :no WHERE EXISTS (SELECT 1 FROM guard)"
     return f"WITH guard AS ({guard}) " + _UPSERT.format(
         rows=rows, change=_CHANGE[opens_window], returning=MEMBER_COLUMNS)
-
-
-def touch_members(rows: str, *, opens_window: bool) -> str:
-    """The upsert of :func:`touch_member` for ``rows``, a SELECT of (openid, first seen,
-    last interaction, subscribed, daily push); it returns openid, then MEMBER_COLUMNS."""
-    return _UPSERT.format(rows=rows, change=_CHANGE[opens_window],
-                          returning=f"openid, {MEMBER_COLUMNS}")
 
 
 def _params(sql: RawSQL, openid: str, now: datetime) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.dialect import insert_or_ignore
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.ratelimit import counter as ratelimit
@@ -49,13 +49,10 @@ def _digest(token: str) -> str:
 
 def member_for_openid(session: Session, openid: str, now: datetime) -> Member:
     """The member behind ``openid``, created on first sight (insert-or-ignore, race-free)."""
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     session.execute(
-        insert(Member).values(openid=openid, first_seen_at=now,
-                              last_interaction_at=_WINDOW_CLOSED, subscribed=False,
-                              daily_push=False)
-        .on_conflict_do_nothing(index_elements=["openid"])
+        insert_or_ignore(session, Member).values(
+            openid=openid, first_seen_at=now, last_interaction_at=_WINDOW_CLOSED,
+            subscribed=False, daily_push=False)
     )
     return session.scalars(select(Member).where(Member.openid == openid)).one()
 

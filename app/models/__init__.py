@@ -8,7 +8,7 @@ from app.models.lesson import Lesson, LessonRead
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsEntry
+from app.models.points import PointsBalance, PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
 from app.models.token import ApiToken, ConsoleSession
@@ -27,6 +27,7 @@ __all__ = [
     "Member",
     "MiniProgramSession",
     "OutboxMessage",
+    "PointsBalance",
     "PointsEntry",
     "QuizAnswer",
     "QuizAttempt",

@@ -30,3 +30,19 @@ class PointsEntry(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
+
+
+class PointsBalance(Base):
+    """A member's running total: the sum of their ledger lines, kept by the ledger's writer.
+
+    It exists so that a total and a rank cost an index lookup rather than an
+    aggregate over the whole ledger. A row appears with a member's first ledger
+    line, so "members with points" counts the same members as the ledger does.
+    """
+
+    __tablename__ = "points_balances"
+    __table_args__ = (Index("ix_points_balances_total", "total"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    total: Mapped[int]

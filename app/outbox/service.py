@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.dialect import insert_or_ignore
 from app.models import OutboxMessage
 
 # Row states; see OutboxMessage.
@@ -35,13 +35,10 @@ def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
     (a news card instead of the text), ``template_data`` ({field: value}, used
     outside the 48-hour window) and ``url`` (where the template message opens).
     """
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     result = session.execute(
-        insert(OutboxMessage)
+        insert_or_ignore(session, OutboxMessage)
         .values(dedup_key=dedup_key, kind=kind, member_id=member_id, payload=dict(payload),
                 due_at=due_at, status=PENDING, attempts=0, created_at=now)
-        .on_conflict_do_nothing()
         # rowcount is not reliable for ORM-enabled inserts on every driver; RETURNING is.
         .returning(OutboxMessage.id)
     )

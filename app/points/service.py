@@ -1,5 +1,10 @@
 """The ledger: awarding points (idempotent by reference, capped per day), corrections as
-reversal lines, and reading it back as totals, ranks and leaderboards."""
+reversal lines, and reading it back as totals, ranks and leaderboards.
+
+:func:`_write_line` is the ledger's only writer: it adds a line and, in the same
+transaction, the line's delta to the member's :class:`PointsBalance`, so that
+totals, ranks and boards read the balances and never add up the ledger.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
-from app.models.points import PointsEntry
+from app.models.points import PointsBalance, PointsEntry
 from app.points.rules import RULES, Activity
 
 
@@ -44,16 +49,25 @@ def award(
             )
         ) or 0
         delta = max(0, min(delta, rule.daily_cap - earned_today))
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
+    written = _write_line(session, member_id=member_id, activity=activity.value,
+                          reference=reference, delta=delta, note="", created_at=now)
+    return delta if written else 0
+
+
+def _write_line(session: Session, *, member_id: int, delta: int, **line: object) -> bool:
+    """Add a ledger line unless its reference is already there; False when it was."""
     inserted = session.execute(
-        insert(PointsEntry)
-        .values(member_id=member_id, activity=activity.value, reference=reference,
-                delta=delta, note="", created_at=now)
-        .on_conflict_do_nothing()
+        insert_or_ignore(session, PointsEntry)
+        .values(member_id=member_id, delta=delta, **line)
         .returning(PointsEntry.id)
     ).first()
-    return delta if inserted is not None else 0
+    if inserted is None:
+        return False
+    upsert = insert_on_conflict(session, PointsBalance).values(member_id=member_id, total=delta)
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=[PointsBalance.member_id],
+        set_={"total": PointsBalance.total + upsert.excluded.total}))
+    return True
 
 
 def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> PointsEntry:
@@ -66,15 +80,9 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> Poin
     if original is None:
         raise NotFound(f"no points entry {entry_id}")
     reference = f"reverse:{entry_id}"
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    session.execute(
-        insert(PointsEntry)
-        .values(member_id=original.member_id, activity=Activity.CORRECTION.value,
+    _write_line(session, member_id=original.member_id, activity=Activity.CORRECTION.value,
                 reference=reference, delta=-original.delta, note=reason[:200],
                 created_at=now, reverses_id=entry_id)
-        .on_conflict_do_nothing()
-    )
     return session.scalars(select(PointsEntry).where(
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
@@ -124,30 +132,24 @@ def withdraw(session: Session, member_id: int, activity: Activity, reference: st
 
 
 def total(session: Session, member_id: int) -> int:
-    return int(session.scalar(
-        select(func.coalesce(func.sum(PointsEntry.delta), 0))
-        .where(PointsEntry.member_id == member_id)
-    ) or 0)
-
-
-def _totals() -> Subquery:
-    return (select(PointsEntry.member_id, func.sum(PointsEntry.delta).label("total"))
-            .group_by(PointsEntry.member_id).subquery())
+    return session.scalar(
+        select(PointsBalance.total).where(PointsBalance.member_id == member_id)) or 0
 
 
 def rank(session: Session, member_id: int) -> tuple[int, int, int]:
     """(total, rank, members with points): rank 1 is the highest total; ties share a rank.
 
-    A member without any ledger line has rank 0.
+    A member without any ledger line has rank 0. One statement over the balances
+    and the index on ``total``, never the ledger.
     """
-    totals = _totals()
-    mine = session.scalar(select(totals.c.total).where(totals.c.member_id == member_id))
-    ranked = session.scalar(select(func.count()).select_from(totals)) or 0
-    if mine is None:
-        return 0, 0, ranked
-    ahead = session.scalar(select(func.count()).select_from(totals)
-                           .where(totals.c.total > mine)) or 0
-    return int(mine), ahead + 1, ranked
+    mine = (select(PointsBalance.total).where(PointsBalance.member_id == member_id)
+            .scalar_subquery())
+    ahead = select(func.count()).where(PointsBalance.total > mine).scalar_subquery()
+    ranked = select(func.count()).select_from(PointsBalance).scalar_subquery()
+    total, above, members = session.execute(select(mine, ahead, ranked)).one()
+    if total is None:
+        return 0, 0, members
+    return total, above + 1, members
 
 
 def recent_entries(session: Session, member_id: int, limit: int = 5) -> Sequence[PointsEntry]:
@@ -186,11 +188,9 @@ class BranchStanding:
 def leaderboard(session: Session, *, branch: str | None = None,
                 limit: int = 50) -> list[Standing]:
     """Members by total points, highest first (competition ranking: 1, 2, 2, 4)."""
-    total = func.sum(PointsEntry.delta).label("total")
-    query = (select(Member.id, Member.name, Member.branch, total)
-             .join(PointsEntry, PointsEntry.member_id == Member.id)
-             .group_by(Member.id, Member.name, Member.branch)
-             .order_by(total.desc(), Member.id).limit(limit))
+    query = (select(Member.id, Member.name, Member.branch, PointsBalance.total)
+             .join(PointsBalance, PointsBalance.member_id == Member.id)
+             .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
     if branch is not None:
         query = query.where(Member.branch == branch)
     standings: list[Standing] = []
@@ -203,17 +203,16 @@ def leaderboard(session: Session, *, branch: str | None = None,
 
 def branch_leaderboard(session: Session, *, limit: int = 50) -> list[BranchStanding]:
     """Branches (支部) by total points of their members; members without a branch are left out."""
-    per_member = _totals()
-    total = func.sum(per_member.c.total).label("total")
-    members = func.count(per_member.c.member_id).label("members")
+    total = func.sum(PointsBalance.total).label("total")
+    members = func.count(PointsBalance.member_id).label("members")
     query = (select(Member.branch, members, total)
-             .join(per_member, per_member.c.member_id == Member.id)
+             .join(PointsBalance, PointsBalance.member_id == Member.id)
              .where(Member.branch.is_not(None))
              .group_by(Member.branch).order_by(total.desc(), Member.branch).limit(limit))
     board: list[BranchStanding] = []
     for position, (branch, count, points) in enumerate(session.execute(query)):
         same = board and board[-1].total == points
         place = board[-1].rank if same else position + 1
-        board.append(BranchStanding(place, branch, int(count), int(points),
+        board.append(BranchStanding(place, str(branch), int(count), int(points),
                                     round(int(points) / int(count), 2)))
     return board

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 import quizzes
+from app.dialect import insert_or_ignore
 from app.errors import TooManyRequests
 from app.models.points import PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
@@ -230,13 +230,11 @@ def answer(
                            next_question=_view(attempt, position, row))
     given = (shuffle.to_original(result.given) if shuffle is not None and question.type.is_choice
              else result.given)
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
     inserted = session.execute(
-        insert(QuizAnswer).values(attempt_id=attempt.id, member_id=member_id, position=position,
-                                  question_id=row.id, given=given[:500], correct=result.correct,
-                                  answered_at=now)
-        .on_conflict_do_nothing().returning(QuizAnswer.id)
+        insert_or_ignore(session, QuizAnswer)
+        .values(attempt_id=attempt.id, member_id=member_id, position=position,
+                question_id=row.id, given=given[:500], correct=result.correct, answered_at=now)
+        .returning(QuizAnswer.id)
     ).first()
     if inserted is None:  # a concurrent delivery of the same answer won the race
         session.expire(attempt)

@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.dialect import insert_on_conflict
 from app.errors import TooManyRequests
 from app.models.ratelimit import RateLimitCounter
 
@@ -79,10 +79,8 @@ def digest(subject: str) -> str:
 def hit(session: Session, limit: Limit, subject: str, now: datetime) -> Verdict:
     """Count one hit by ``subject`` at ``now`` and say whether it is within the limit."""
     key = digest(subject)
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-              else sqlite.insert)
-    fresh = insert(RateLimitCounter).values(scope=limit.scope, subject=key, window_start=now,
-                                            hits=1)
+    fresh = insert_on_conflict(session, RateLimitCounter).values(
+        scope=limit.scope, subject=key, window_start=now, hits=1)
     ended = RateLimitCounter.window_start <= now - limit.window
     statement = fresh.on_conflict_do_update(
         index_elements=[RateLimitCounter.scope, RateLimitCounter.subject],

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.lessons.service import todays_lesson
 from app.models import InboundMessage, Member, OutboxMessage
 from app.outbox.service import SENT, UNSENDABLE, WITHDRAWN, enqueue
 from app.ratelimit import counter as ratelimit
@@ -66,8 +67,6 @@ def daily_lesson_key(today: date, member_id: int) -> str:
 
 def queue_daily_lesson(session: Session, today: date, now: datetime) -> int:
     """Queue today's lesson for every member who sent 订阅; returns how many rows are new."""
-    from app.lessons.service import todays_lesson
-
     lesson = todays_lesson(session, today)
     if lesson is None:
         log.info("no lesson for %s; nothing pushed", today.isoformat())

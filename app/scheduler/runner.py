@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
-import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -24,6 +23,7 @@ from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.scheduler import jobs
 from app.settings import Settings
 from app.wechat.api import WeChatAPI
+from app.wechat.clients import standalone_wechat_client
 
 log = logging.getLogger("hongxin.scheduler")
 
@@ -127,19 +127,12 @@ def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> S
 
 async def run_worker(settings: Settings) -> None:
     """``hongxin worker``: the scheduler without HTTP, until SIGINT or SIGTERM."""
-    from app.main import OUTBOUND_TIMEOUT
-    from app.wechat.token_store import DatabaseTokenStore
-
     database = Database(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-        api = WeChatAPI(http, app_id=settings.wechat_app_id,
-                        app_secret=settings.wechat_app_secret.get_secret_value(),
-                        base_url=settings.wechat_api_base,
-                        token_store=DatabaseTokenStore(database, settings.wechat_app_id))
+    async with standalone_wechat_client(settings, database) as api:
         scheduler = build_scheduler(settings, database, api)
         scheduler.start()
         log.info("worker running: dispatch every %s s, daily lesson at %r (%s)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.parsers.expat import ExpatError
 
+import xmltodict
 from wechatpy import parse_message
 
 from bots import Incoming, Reply, TextReply
@@ -57,8 +58,6 @@ def decode_body(body: bytes) -> str:
 
 def parse_fields(xml: str) -> dict[str, object]:
     """The top-level elements of a ``<xml>`` document, for reading ``Encrypt``."""
-    import xmltodict
-
     try:
         document = xmltodict.parse(xml, disable_entities=True)
     except (ExpatError, ValueError) as exc:

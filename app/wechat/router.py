@@ -19,11 +19,8 @@ def add_callback_routes(app: FastAPI) -> None:
 
     The POST is the hot path, and FastAPI's handling of a request (building the
     Request, solving the endpoint's parameters, wrapping the Response) cost
-    more than the rest of it: over 8 alternating rounds of the callback
-    benchmark on PostgreSQL, 0.367 ms of server CPU per callback through a
-    FastAPI route against 0.282 ms as plain ASGI, 2,185-2,990 against
-    2,667-3,545 callbacks/s. It takes no JSON and gives the OpenAPI nothing
-    to describe, so FastAPI has nothing to add to it.
+    more than the rest of it (bench/NOTES.md). It takes no JSON and gives the
+    OpenAPI nothing to describe, so FastAPI has nothing to add to it.
     """
     app.add_api_route("/wechat", verify_url, methods=["GET"], tags=["wechat"],
                       response_class=PlainTextResponse)

@@ -30,11 +30,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.dialect import insert_or_ignore
 from app.models import AccessTokenRow
 from app.wechat.api import TokenFetcher
 
@@ -160,10 +159,7 @@ class DatabaseTokenStore:
 
     def _insert_empty_row(self, session: Session, now: datetime) -> None:
         values = {"app_id": self._app_id, "updated_at": now}
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(pg_insert(AccessTokenRow).values(values).on_conflict_do_nothing())
-        else:
-            session.execute(sqlite_insert(AccessTokenRow).values(values).on_conflict_do_nothing())
+        session.execute(insert_or_ignore(session, AccessTokenRow).values(values))
 
     def _take_lease(self, session: Session, stale: str | None, now: datetime) -> bool:
         """One conditional UPDATE: only one of several racing callers gets a row back."""

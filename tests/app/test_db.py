@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import migrations
-from app.db import Database, _LoopCommitter
+from app.db import Database
+from app.group_commit import SQLiteLoopBatcher
 from app.models import Member
-from app.rawsql import Opening, RawSQL
-from app.wechat.inbox import claim_opening
+from app.rawsql import RawSQL
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 
@@ -28,7 +28,7 @@ Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 def submit(request: pytest.FixtureRequest) -> Submit:
     """Both ways to run a unit: they differ on PostgreSQL, where only batched ones group."""
     if request.param == "batched":
-        return lambda database, work: database.submit_batched(work)
+        return lambda database, work: database.run_callback(work)
     return lambda database, work: database.run(work)
 
 
@@ -96,7 +96,7 @@ async def test_deferred_statements_run_before_the_orm_reads(database: Database) 
         defer_member(RawSQL.of(session), "o_deferred")
         return count_members(session, "o_deferred")
 
-    assert await database.submit_batched(work) == 1
+    assert await database.run_callback(work) == 1
 
 
 def test_deferred_statements_go_out_at_commit(database: Database) -> None:
@@ -137,8 +137,8 @@ async def test_a_failing_deferred_statement_fails_only_its_own_unit(database: Da
         defer_member(sql, "o_existing")  # refused by the unique openid, at the unit's end
 
     results = await asyncio.gather(
-        database.submit_batched(add_member("o_before")), database.submit_batched(duplicate),
-        database.submit_batched(add_member("o_after")), return_exceptions=True)
+        database.run_callback(add_member("o_before")), database.run_callback(duplicate),
+        database.run_callback(add_member("o_after")), return_exceptions=True)
     assert results[0] == "o_before" and results[2] == "o_after"
     assert isinstance(results[1], Exception)
     with database.unit_of_work() as session:
@@ -173,13 +173,13 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
         # The other process: its own event loop, in a thread, since each unit
         # blocks its loop at the barrier.
         async def in_other_process() -> None:
-            await second.submit_batched(touch_both("o_right", "o_left"))
+            await second.run_callback(touch_both("o_right", "o_left"))
 
         def other_process() -> None:
             asyncio.run(asyncio.wait_for(in_other_process(), timeout=30))
 
         await asyncio.wait_for(asyncio.gather(
-            first.submit_batched(touch_both("o_left", "o_right")),
+            first.run_callback(touch_both("o_left", "o_right")),
             asyncio.to_thread(other_process)), timeout=30)
         with first.unit_of_work() as session:
             rows = session.execute(select(Member.openid, Member.name)
@@ -217,7 +217,7 @@ async def test_sqlite_units_of_one_pass_run_on_the_loop_in_one_transaction(
     sqlite_database: Database,
 ) -> None:
     seen: list[tuple[str, int, int]] = []
-    await asyncio.gather(*(sqlite_database.submit_batched(where_it_ran(f"o_pass_{n}", seen))
+    await asyncio.gather(*(sqlite_database.run_callback(where_it_ran(f"o_pass_{n}", seen))
                            for n in range(5)))
     assert [openid for openid, _, _ in seen] == [f"o_pass_{n}" for n in range(5)]
     assert {thread for _, thread, _ in seen} == {threading.get_ident()}
@@ -233,21 +233,21 @@ async def test_sqlite_units_wait_for_a_lock_held_elsewhere_and_keep_their_order(
     seen: list[tuple[str, int, int]] = []
     try:
         elsewhere.execute("BEGIN IMMEDIATE")  # another process's long write
-        first = [sqlite_database.submit_batched(where_it_ran(f"o_held_{n}", seen))
+        first = [sqlite_database.run_callback(where_it_ran(f"o_held_{n}", seen))
                  for n in range(2)]
         await asyncio.sleep(0.5)
         assert seen == []  # nothing ran, nothing failed: they wait for the lock
         elsewhere.execute("COMMIT")
         # Submitted the moment the lock is free, before the waiting ones got it:
         # it must not overtake them.
-        last = sqlite_database.submit_batched(where_it_ran("o_after", seen))
+        last = sqlite_database.run_callback(where_it_ran("o_after", seen))
         await asyncio.wait_for(asyncio.gather(*first, last), timeout=30)
     finally:
         elsewhere.close()
     assert [openid for openid, _, _ in seen] == ["o_held_0", "o_held_1", "o_after"]
     assert threading.get_ident() not in {thread for _, thread, _ in seen[:2]}
     # Once the thread has caught up, units run on the loop again.
-    await sqlite_database.submit_batched(where_it_ran("o_back", seen))
+    await sqlite_database.run_callback(where_it_ran("o_back", seen))
     assert seen[-1][1] == threading.get_ident()
 
 
@@ -255,12 +255,12 @@ async def log_growth_over_commits(database: Database, commits: int) -> int:
     path = database.engine.url.database
     assert path is not None
     log = Path(f"{path}-wal")
-    await database.submit_batched(add_member("o_first"))
+    await database.run_callback(add_member("o_first"))
     before = log.stat().st_size  # the migrations' pages are in the log too
     for n in range(commits):
-        await database.submit_batched(add_member(f"o_commit_{n}"))
+        await database.run_callback(add_member(f"o_commit_{n}"))
     await asyncio.sleep(0.2)  # a last checkpoint, if one was asked for, runs on the thread
-    await database.submit_batched(add_member("o_last"))
+    await database.run_callback(add_member("o_last"))
     return log.stat().st_size - before
 
 
@@ -269,7 +269,7 @@ async def test_sqlite_loop_commits_leave_checkpoints_to_the_thread(
 ) -> None:
     growth = {}
     for every in (5, 10**9):
-        monkeypatch.setattr(_LoopCommitter, "CHECKPOINT_EVERY", every)
+        monkeypatch.setattr(SQLiteLoopBatcher, "CHECKPOINT_EVERY", every)
         url = f"sqlite:///{tmp_path / f'checkpoint-{every}.db'}"
         migrations.upgrade(url)
         database = Database(url)
@@ -287,95 +287,9 @@ def test_a_second_event_loop_is_served_by_the_thread(sqlite_database: Database) 
     seen: list[tuple[str, int, int]] = []
 
     async def unit(openid: str) -> str:
-        return await sqlite_database.submit_batched(where_it_ran(openid, seen))
+        return await sqlite_database.run_callback(where_it_ran(openid, seen))
 
     for n in range(2):
         asyncio.run(unit(f"o_loop_{n}"))
     assert seen[0][1] == threading.get_ident()  # the first loop's units run on it
     assert seen[1][1] != threading.get_ident()  # a later loop's go to the writer thread
-
-
-# --------------------------------------------------------------------------- PostgreSQL: openings
-
-
-@pytest.mark.postgres
-async def test_openings_of_a_batch_go_ahead_unless_an_earlier_unit_shares_their_rows(
-    postgres_url: str,
-) -> None:
-    database = Database(postgres_url)
-    try:
-        await database.run(add_member("o_shared"))
-        await database.run(add_member("o_other"))
-
-        def stamp(openid: str) -> Opening:
-            bump = ("UPDATE members SET name = coalesce(name, '') || 'o' WHERE openid = :o "
-                    "RETURNING name, clock_timestamp()")
-            return Opening(bump, {"o": openid}, keys=(openid,))
-
-        def unit(opening: Opening) -> Callable[[Session], tuple[Any, ...]]:
-            def work(session: Session) -> tuple[Any, ...]:
-                sql = RawSQL.of(session)
-                started = sql.one("SELECT clock_timestamp()")
-                opened = sql.one_opening(opening)
-                assert started is not None and opened is not None
-                sql.execute("UPDATE members SET name = name || 'w' WHERE openid = :o",
-                            opening.params)
-                return opened[0], opened[1], started[0]
-
-            return work
-
-        first, again, other = stamp("o_shared"), stamp("o_shared"), stamp("o_other")
-        # Submitted in one pass of the loop: one batch.
-        units = [database.submit_batched(unit(opening), opening)
-                 for opening in (first, again, other)]
-        (first_name, first_at, first_started), (again_name, _, _), (other_name, other_at, _) = \
-            await asyncio.wait_for(asyncio.gather(*units), timeout=30)
-    finally:
-        database.close()
-    # The second unit of a member opened after the first had written: it saw that.
-    assert (first_name, again_name) == ("o", "owo")
-    # Another member's unit was opened ahead, before the first unit even ran.
-    assert other_name == "o" and first_at <= other_at < first_started
-
-
-@pytest.mark.postgres
-def test_claims_sent_together_each_get_their_own_member(postgres_url: str) -> None:
-    database = Database(postgres_url)
-    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
-    now = datetime.now(UTC)
-
-    def opening(msg: str, openid: str, *, opens_window: bool = True) -> Opening:
-        return claim_opening(dedup_key=msg, nonce_key=f"nonce-{msg}", body_digest=msg, now=now,
-                             openid=openid, opens_window=opens_window)
-
-    try:
-        with database.unit_of_work() as session:
-            session.add(Member(openid="o_known", first_seen_at=long_ago,
-                               last_interaction_at=long_ago))
-            session.add(Member(openid="o_quiet", first_seen_at=long_ago,
-                               last_interaction_at=long_ago))
-        with database.unit_of_work() as session:  # an earlier delivery of m_seen
-            first = opening("m_seen", "o_known")
-            assert RawSQL.of(session).one_opening(first) is not None
-        # Not in openid order: the statement takes rows in key order, the answers
-        # must still find their own callbacks. A batch's openings share no key.
-        openings = [opening("m_seen", "o_retried"), opening("m_new_1", "o_zed"),
-                    opening("m_new_2", "o_known"), opening("m_new_3", "o_abe"),
-                    opening("m_event_1", "o_quiet", opens_window=False),
-                    opening("m_event_2", "o_fresh", opens_window=False)]
-        with database.unit_of_work() as session:
-            sql = RawSQL.of(session)
-            sql.open_together(openings)
-            rows = [sql.one_opening(each) for each in openings]
-        with database.unit_of_work() as session:
-            members = {member.openid: member for member in session.scalars(select(Member))}
-    finally:
-        database.close()
-    assert rows[0] is None  # already claimed: the caller looks up the earlier reply
-    assert "o_retried" not in members  # nor was its member touched
-    for row, openid in zip(rows[1:], ["o_zed", "o_known", "o_abe", "o_quiet", "o_fresh"],
-                           strict=True):
-        assert row is not None and row[0] == members[openid].id
-    assert members["o_known"].last_interaction_at > long_ago
-    # An event that does not open the 48-hour window leaves it as it was.
-    assert members["o_quiet"].last_interaction_at == long_ago

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.conversations.turn import Conversations
 from app.db import Database
 from app.models import InboundMessage, Member, OutboxMessage
 from app.moderation.filter import WordFilter
@@ -48,7 +50,9 @@ def install(app: FastAPI, bot: Bot, budget: float = 4.5) -> None:
     app.state.gateway = CallbackGateway(
         GatewayConfig(token=TOKEN, app_id=APP_ID, aes_keys=settings.aes_keys,
                       replay_window_seconds=300, safe_only=False),
-        app.state.database, bot, WordFilter([]), reply_budget_seconds=budget,
+        Conversations(app.state.database, bot, WordFilter([]), zone=ZoneInfo("Asia/Shanghai"),
+                      public_url="http://127.0.0.1:8000"),
+        reply_budget_seconds=budget,
     )
 
 

@@ -20,7 +20,7 @@ from bots import Services
 from bots.ports import WordFilter
 
 
-def conversation_services(session: Session, sql: RawSQL, words: WordFilter, *,
+def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                           zone: ZoneInfo, public_url: str) -> Services:
     """``public_url``: where /lessons is served; news replies need absolute links."""
     return Services(profiles=MemberProfiles(sql), words=words,
