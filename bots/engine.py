@@ -23,6 +23,10 @@ from bots.ports import EventSignups, Lessons, MemberProfiles, Points, QuizPlay, 
 
 # Members type full-width spaces on Chinese keyboards as often as ASCII ones.
 _SPACES = " \t\r\n\u3000"
+# The platform's member message types. Anything else (a type added later, or
+# one sent by a tool) is acknowledged silently, as the contract asks, rather
+# than answered with a hint the member did not ask for.
+MESSAGE_KINDS = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
 
 
 @dataclass(slots=True)
@@ -161,6 +165,8 @@ class Bot:
             keyword = self.keywords.get(turn.text.lower())
             if keyword:
                 return keyword, ""
+        if incoming.kind not in MESSAGE_KINDS:
+            return _UNKNOWN_KIND, ""
         return Rule("fallback", lambda _: "", self.fallback), ""
 
     @staticmethod
@@ -178,6 +184,7 @@ def _say_nothing(_turn: Turn) -> Reply:
 
 # Events nobody handles (VIEW, TEMPLATESENDJOBFINISH, LOCATION …) are acknowledged silently.
 _SILENT = Rule("event:ignored", lambda _: "", _say_nothing)
+_UNKNOWN_KIND = Rule("message:unknown_kind", lambda _: "", _say_nothing)
 
 
 def conversation_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
