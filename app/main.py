@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 from app.events.mp_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.lessons.links import link_key
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.miniprogram.learning import router as mp_learning_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 safe_only=settings.wechat_safe_only,
                 timezone=settings.timezone,
                 public_url=settings.public_url,
+                lesson_link_key=link_key(settings),
             ),
             database,
             build_bot(),

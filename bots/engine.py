@@ -19,7 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
-from bots.ports import EventSignups, Lessons, MemberProfiles, Points, QuizPlay, WordFilter
+from bots.ports import (
+    DailyPush,
+    EventSignups,
+    Lessons,
+    MemberProfiles,
+    Points,
+    QuizPlay,
+    WordFilter,
+)
 
 # Members type full-width spaces on Chinese keyboards as often as ASCII ones.
 _SPACES = " \t\r\n\u3000"
@@ -39,6 +47,7 @@ class Services:
     lessons: Lessons
     quiz: QuizPlay
     points: Points
+    push: DailyPush
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.db import Database
+from app.lessons.links import ReadingLinks
 from app.members.repository import save_conversation
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
 from app.rawsql import Opening, RawSQL
@@ -58,6 +59,8 @@ class GatewayConfig:
     timezone: str = "Asia/Shanghai"
     # Where this service is reachable from members' phones (HONGXIN_PUBLIC_URL).
     public_url: str = "http://127.0.0.1:8000"
+    # Signs the lesson links that count a member's reading (app.lessons.links).
+    lesson_link_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,7 @@ class CallbackGateway:
         self._budget = reply_budget_seconds
         self._crypto = MessageCrypto(config.token, config.aes_keys, config.app_id)
         self._zone = ZoneInfo(config.timezone)
+        self._links = ReadingLinks(config.public_url, config.lesson_link_key)
 
     def echo(self, params: Mapping[str, str]) -> str:
         """The URL verification handshake: echo ``echostr`` when the signature holds."""
@@ -244,7 +248,7 @@ class CallbackGateway:
         if isinstance(member, EarlierDelivery):
             return _Turn(member.reply, "retry", incoming.kind, retry=True)
         services = conversation_services(session, sql, self._words, zone=self._zone,
-                                         public_url=self._config.public_url)
+                                         links=self._links)
         outcome = self._bot.handle(incoming, member, services, now)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

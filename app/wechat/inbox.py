@@ -58,7 +58,7 @@ _CLAIMS_TOGETHER = {
     opens_window: Together(
         _CLAIM_TOGETHER.format(
             touch=touch_members(
-                "SELECT openid, received_at, received_at, true, false FROM input "
+                "SELECT openid, received_at, received_at, true, true FROM input "
                 "WHERE dedup_key IN (SELECT dedup_key FROM claimed) ORDER BY openid",
                 opens_window=opens_window),
             member_columns=", ".join(f"touched.{column}" for column in MEMBER_COLUMNS.split(", "))),

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
-from tests.app.conftest import make_settings
 from app.wechat.signature import sign
+from tests.app.conftest import make_settings
 from tests.support.wechat import SAMPLES, TOKEN, Platform, message_xml
 
 FUZZ = settings(max_examples=150, deadline=None,
