@@ -19,6 +19,7 @@ from app.errors import install_error_handlers
 from app.events.mp_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.lessons.links import ReadingLinks, link_key
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.limits import RequestGuard
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 safe_only=settings.wechat_safe_only,
             ),
             Conversations(database, build_bot(), WordFilter.from_file(),
-                          zone=ZoneInfo(settings.timezone), public_url=settings.public_url),
+                          zone=ZoneInfo(settings.timezone),
+                          links=ReadingLinks(settings.public_url, link_key(settings))),
         )
         # What start-up built (modules, mappers, routes: ~150,000 objects) lives as long
         # as the process; left to the collector, every full collection walks all of it,

@@ -5,7 +5,7 @@ service feeds it :class:`Incoming` messages with a :class:`Services` bundle
 that implements the ports in :mod:`bots.ports`.
 """
 
-from bots import events, lessons, points, profile, quiz, welcome
+from bots import events, lessons, points, profile, push, quiz, welcome
 from bots.engine import Bot, Outcome, Services, Turn, conversation_changed
 from bots.messages import Article, Incoming, MemberView, NewsReply, Reply, TextReply
 
@@ -34,4 +34,5 @@ def build_bot() -> Bot:
     lessons.register(bot)
     quiz.register(bot)
     points.register(bot)
+    push.register(bot)
     return bot

@@ -19,10 +19,22 @@ from datetime import datetime
 from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
-from bots.ports import EventSignups, Lessons, MemberProfiles, Points, QuizPlay, WordFilter
+from bots.ports import (
+    DailyPush,
+    EventSignups,
+    Lessons,
+    MemberProfiles,
+    Points,
+    QuizPlay,
+    WordFilter,
+)
 
 # Members type full-width spaces on Chinese keyboards as often as ASCII ones.
 _SPACES = " \t\r\n\u3000"
+# The platform's member message types. Anything else (a type added later, or
+# one sent by a tool) is acknowledged silently, as the contract asks, rather
+# than answered with a hint the member did not ask for.
+MESSAGE_KINDS = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
 
 
 @dataclass(slots=True)
@@ -35,6 +47,7 @@ class Services:
     lessons: Lessons
     quiz: QuizPlay
     points: Points
+    push: DailyPush
 
 
 @dataclass(slots=True)
@@ -169,6 +182,8 @@ class Bot:
             keyword = self.keywords.get(turn.text.lower())
             if keyword:
                 return keyword, ""
+        if incoming.kind not in MESSAGE_KINDS:
+            return _UNKNOWN_KIND, ""
         return Rule("fallback", lambda _: "", self.fallback), ""
 
     @staticmethod
@@ -186,6 +201,7 @@ def _say_nothing(_turn: Turn) -> Reply:
 
 # Events nobody handles (VIEW, TEMPLATESENDJOBFINISH, LOCATION …) are acknowledged silently.
 _SILENT = Rule("event:ignored", lambda _: "", _say_nothing)
+_UNKNOWN_KIND = Rule("message:unknown_kind", lambda _: "", _say_nothing)
 
 
 def conversation_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:

@@ -1,4 +1,8 @@
-"""``学习`` / ``微党课`` (today's lesson), ``课程`` (the list) and ``课程 N``."""
+"""``学习`` / ``微党课`` (today's lesson), ``课程`` (the list) and ``课程 N``.
+
+A lesson comes as a news card whose link names the member; the reading (and
+its point) is counted when the page behind it is opened.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,11 @@ SEARCH_LENGTH = range(2, 21)
 
 
 def _open(turn: Turn, lesson: LessonCard) -> Reply:
-    points = turn.services.lessons.mark_read(turn.member.id, lesson.id, turn.now)
+    # The reading counts when the member opens the page, not when it is offered.
+    link = turn.services.lessons.reading_link(turn.member.id, lesson.id)
     return NewsReply((Article(title=lesson.title,
-                              description=texts.lesson_description(lesson.summary, points),
-                              url=lesson.url, image_url=lesson.cover_url),))
+                              description=texts.lesson_description(lesson.summary),
+                              url=link, image_url=lesson.cover_url),))
 
 
 def todays_lesson(turn: Turn) -> Reply:

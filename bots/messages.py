@@ -63,6 +63,6 @@ class MemberView:
     phone: str | None = None
     branch: str | None = None
     subscribed: bool = True
-    daily_push: bool = False
+    daily_push: bool = True
     # Free-form, JSON-serialisable dialog state owned by whichever flow is running.
     conversation: Mapping[str, Any] | None = field(default=None)

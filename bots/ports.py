@@ -19,6 +19,29 @@ class MemberProfiles(Protocol):
         """Record a follow or unfollow of the official account."""
 
 
+@dataclass(frozen=True, slots=True)
+class PushState:
+    """The member's daily-lesson push: whether they want it and whether it can reach them.
+
+    The platform lets the account send a customer-service message only within
+    48 hours of the member's last message, and the daily lesson goes out only
+    that way; ``reachable_until`` is when that window closes (in the service's
+    time zone), None when it is closed or the push is off.
+    """
+
+    enabled: bool
+    reachable_until: datetime | None = None
+
+
+class DailyPush(Protocol):
+    """``订阅`` / ``退订``; :meth:`state` is what a profile reply (``我的信息``) shows."""
+
+    def state(self, member_id: int, now: datetime) -> PushState: ...
+
+    def set_enabled(self, member_id: int, enabled: bool, now: datetime) -> PushState:
+        """Turn the push on or off; the state afterwards."""
+
+
 class WordFilter(Protocol):
     def first_banned_word(self, text: str) -> str | None:
         """The first sensitive word found in ``text``, or None when it is clean."""
@@ -118,8 +141,13 @@ class Lessons(Protocol):
 
     def by_number(self, number: int, now: datetime) -> LessonCard | None: ...
 
-    def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
-        """Count a reading once per member and lesson; the points it earned."""
+    def reading_link(self, member_id: int, lesson_id: int) -> str:
+        """The lesson page's address for this member: opening it counts the reading.
+
+        A reply only offers the lesson; the member earns the reading's point when
+        the page is actually opened, so the link names the member (signed, never
+        the openid).
+        """
 
     def search(self, words: str, now: datetime, limit: int) -> list[LessonCard]:
         """Published lessons whose title contains ``words``."""

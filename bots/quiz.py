@@ -26,7 +26,7 @@ WRONG_LISTED = 5
 # than being taken as an answer to a fill-in question.
 _OTHER_KEYWORDS = frozenset({
     "帮助", "help", "?", "？", "学习", "微党课", "课程", "答题", "错题", "活动", "我的报名",
-    "积分", "订阅", "退订",
+    "积分", "我的积分", "订阅", "退订", "取消订阅",
 })
 # A command counts only with a space or digit after it: "支部建在连上" is an answer.
 _OTHER_COMMAND = re.compile(r"(课程|报名|取消报名|姓名|电话|支部)[\s\d]")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bots.ports import CancelOutcome, CheckinResult, EventSummary, MySignup, SignupResult
+from bots.ports import (
+    CancelOutcome,
+    CheckinResult,
+    EventSummary,
+    MySignup,
+    PushState,
+    SignupResult,
+)
 
 WELCOME = "欢迎关注红心！这里是党员学习与活动服务号。"
 
@@ -17,7 +24,7 @@ HELP = """可以发送以下关键词：
 报名 N / 取消报名 N —— 报名或取消第 N 号活动
 我的报名 —— 我报名的活动
 积分 —— 我的红色积分
-订阅 / 退订 —— 订阅或退订每日微党课推送
+订阅 / 退订 —— 订阅或退订每日微党课推送（默认已订阅）
 姓名 张三 / 电话 13800000000 / 支部 第一党支部 —— 登记个人信息
 帮助 —— 显示本说明"""
 
@@ -167,9 +174,9 @@ def lesson_not_found(number: int) -> str:
     return f"没有第 {number} 课。发送“课程”查看课程列表。"
 
 
-def lesson_description(summary: str, points: int) -> str:
-    earned = f"\n阅读获得 {points} 积分。" if points else ""
-    return f"{summary}{earned}"
+def lesson_description(summary: str) -> str:
+    hint = "点击阅读全文，打开即计入学习积分。"
+    return f"{summary}\n{hint}" if summary else hint
 
 
 QUIZ_NO_BANK = "题库尚未启用，暂时无法答题。"
@@ -263,6 +270,29 @@ def daily_lesson_push(title: str, summary: str, link: str | None) -> str:
         lines.append(f"阅读全文：{link}")
     lines.append("发送“退订”可停止每日推送。")
     return "\n".join(line for line in lines if line)
+
+
+PUSH_WINDOW_NOTE = ("按微信平台规则，公众号只能在您最近一次发消息后的 48 小时内给您推送；"
+                    "超过 48 小时没有互动时推送会暂停，给公众号发任意一条消息即可恢复。")
+
+
+def push_status(state: PushState) -> str:
+    """One line for a profile reply (``我的信息``) or the 订阅 reply."""
+    if not state.enabled:
+        return "每日微党课推送：已退订（发送“订阅”重新订阅）"
+    if state.reachable_until is None:
+        return "每日微党课推送：已订阅，但超过 48 小时未互动，暂停送达"
+    return f"每日微党课推送：已订阅，可送达至 {when(state.reachable_until)}"
+
+
+def push_subscribed(state: PushState, *, already: bool) -> str:
+    head = "您已订阅每日微党课推送。" if already else "订阅成功！每天将为您推送今日微党课。"
+    return f"{head}\n{push_status(state)}\n{PUSH_WINDOW_NOTE}\n发送“退订”可停止推送。"
+
+
+def push_unsubscribed(*, already: bool) -> str:
+    head = "您没有订阅每日微党课推送。" if already else "已退订每日微党课推送。"
+    return f"{head}发送“订阅”可重新订阅；发送“学习”随时阅读今日微党课。"
 
 
 # The custom menu (`hongxin menu push`): names within the platform's 16/60-byte limits.

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.events.signups import EventSignupsPort
+from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
+from app.lessons.push import DailyPushPort
 from app.members.repository import MemberProfiles
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
@@ -21,10 +23,11 @@ from bots.ports import WordFilter
 
 
 def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
-                          zone: ZoneInfo, public_url: str) -> Services:
-    """``public_url``: where /lessons is served; news replies need absolute links."""
+                 zone: ZoneInfo, links: ReadingLinks) -> Services:
+    """``links``: the lesson pages' absolute, member-signed addresses for news replies."""
     return Services(profiles=MemberProfiles(sql), words=words,
                     events=EventSignupsPort(session, zone),
-                    lessons=LessonsPort(session, zone, public_url),
+                    lessons=LessonsPort(session, zone, links),
                     quiz=QuizPlayPort(session, zone),
-                    points=PointsPort(session, zone))
+                    points=PointsPort(session, zone),
+                    push=DailyPushPort(session, zone))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.conversations.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
 from app.conversations.ports import bot_services
 from app.db import Database
+from app.lessons.links import ReadingLinks
 from app.members.repository import save_conversation
 from app.outbox.service import enqueue
 from app.rawsql import RawSQL
@@ -85,12 +86,12 @@ class Conversations:
     """Runs members' turns against the bot, each in a unit of work of its own."""
 
     def __init__(self, database: Database, bot: Bot, words: WordFilter, *, zone: ZoneInfo,
-                 public_url: str) -> None:
+                 links: ReadingLinks) -> None:
         self._database = database
         self._bot = bot
         self._words = words
         self._zone = zone
-        self._public_url = public_url  # news replies need absolute links
+        self._links = links  # news replies need absolute, member-signed links
 
     def take_turn(self, delivery: Delivery, render: Callable[[Reply], str],
                   deadline: ReplyDeadline) -> Awaitable[TurnResult]:
@@ -110,7 +111,7 @@ class Conversations:
         if isinstance(member, EarlierDelivery):
             return TurnResult(member.reply, "retry", retry=True)
         services = bot_services(session, sql, self._words, zone=self._zone,
-                                public_url=self._public_url)
+                                links=self._links)
         outcome = self._bot.handle(delivery.incoming, member, services, delivery.received_at)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

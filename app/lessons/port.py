@@ -8,23 +8,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.lessons import service
+from app.lessons.links import ReadingLinks
 from app.models.lesson import Lesson
 from bots.ports import LessonCard
 
 
-def lesson_url(public_url: str, lesson_id: int) -> str:
-    return f"{public_url.rstrip('/')}/lessons/{lesson_id}"
-
-
 class LessonsPort:
-    def __init__(self, session: Session, zone: ZoneInfo, public_url: str) -> None:
+    def __init__(self, session: Session, zone: ZoneInfo, links: ReadingLinks) -> None:
         self._session = session
         self._zone = zone
-        self._public_url = public_url
+        self._links = links
 
     def _card(self, lesson: Lesson, number: int) -> LessonCard:
         return LessonCard(id=lesson.id, number=number, title=lesson.title,
-                          summary=lesson.summary, url=lesson_url(self._public_url, lesson.id),
+                          summary=lesson.summary, url=self._links.page(lesson.id),
                           cover_url=lesson.cover_url or "")
 
     def today(self, now: datetime) -> LessonCard | None:
@@ -49,5 +46,5 @@ class LessonsPort:
         return [self._card(lesson, number) for number, lesson
                 in service.search_titles(self._session, words, day, limit)]
 
-    def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
-        return service.mark_read(self._session, member_id, lesson_id, now, self._zone)
+    def reading_link(self, member_id: int, lesson_id: int) -> str:
+        return self._links.for_member(lesson_id, member_id)

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.deps import CurrentAdmin, EntityId, SessionDep, SettingsDep
 from app.lessons import service
+from app.lessons.links import ReadingLinks
 from app.lessons.render import markdown_to_html
 from app.lessons.schemas import LessonIn, LessonOut
 
@@ -45,14 +46,23 @@ def list_lessons(_admin: CurrentAdmin, session: SessionDep,
 
 @page_router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
 def lesson_page(lesson_id: EntityId, request: Request, session: SessionDep,
-                settings: SettingsDep) -> HTMLResponse:
-    """The lesson as a mobile web page (Markdown rendered, raw HTML escaped)."""
-    today = datetime.now(settings.zone).date()
-    lesson = service.get_published_lesson(session, lesson_id, today)
+                settings: SettingsDep,
+                r: str | None = Query(None, max_length=500,
+                                      description="the member's signed reading token")
+                ) -> HTMLResponse:
+    """The lesson as a mobile web page; a member's link counts the reading."""
+    page = service.open_page(session, lesson_id, r, ReadingLinks.from_settings(settings),
+                             datetime.now(UTC), settings.zone)
     return templates.TemplateResponse(
         request, "lessons/page.html",
-        {"lesson": lesson, "body_html": markdown_to_html(lesson.body)},
-        headers={"Cache-Control": "public, max-age=300",
-                 "Content-Security-Policy": "default-src 'none'; img-src https: http: data:; "
-                                            "style-src 'unsafe-inline'"},
+        {"lesson": page.lesson, "body_html": markdown_to_html(page.lesson.body),
+         "counted": page.counted, "points": page.points},
+        headers={
+            # A member's page must reach us each time (it counts the reading) and
+            # must not sit in a shared cache; the token must not leak in a Referer.
+            "Cache-Control": "private, no-store" if r else "public, max-age=300",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; img-src https: http: data:; "
+                                       "style-src 'unsafe-inline'",
+        },
     )

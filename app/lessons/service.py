@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from app.dialect import insert_or_ignore
 from app.errors import NotFound
+from app.lessons.links import ReadingLinks
 from app.models.lesson import Lesson, LessonRead
+from app.models.member import Member
 from app.points.rules import Activity
 from app.points.service import award
 
@@ -33,7 +35,10 @@ __all__ = [
     "list_lessons",
     "mark_read",
     "open_lesson",
+    "open_page",
     "published_lessons",
+    "read_by",
+    "record_reading",
     "search_titles",
     "todays_lesson",
 ]
@@ -109,7 +114,12 @@ def create_lesson(
 
 def mark_read(session: Session, member_id: int, lesson_id: int, now: datetime,
               zone: ZoneInfo) -> int:
-    """Count a reading once per (member, lesson); return the points it earned (0 on a re-read)."""
+    """Count a reading once per (member, lesson); return the points it earned (0 on a re-read).
+
+    Callers count a reading only when the lesson is actually opened: the page
+    behind a member's link (:func:`open_page`) or the mini-program's explicit
+    ``POST …/read``, never when a lesson is merely offered.
+    """
     first = session.execute(
         insert_or_ignore(session, LessonRead)
         .values(member_id=member_id, lesson_id=lesson_id, read_at=now)
@@ -150,16 +160,16 @@ def search_titles(session: Session, words: str, today: date,
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """A lesson as opened by a member: its ``课程`` number and the points the reading earned."""
+    """A lesson as shown to a member: its ``课程`` number and whether they have read it."""
 
     lesson: Lesson
     number: int
-    points: int
+    read: bool
 
 
 def open_lesson(session: Session, member_id: int, lesson_id: int | None, now: datetime,
                 zone: ZoneInfo) -> Reading:
-    """Open a published lesson (today's when ``lesson_id`` is None) and count the reading."""
+    """A published lesson (today's when ``lesson_id`` is None); showing it counts nothing."""
     today = now.astimezone(zone).date()
     if lesson_id is None:
         lesson = todays_lesson(session, today)
@@ -167,5 +177,40 @@ def open_lesson(session: Session, member_id: int, lesson_id: int | None, now: da
             raise NotFound("no lesson has been published yet")
     else:
         lesson = get_published_lesson(session, lesson_id, today)
-    points = mark_read(session, member_id, lesson.id, now, zone)
-    return Reading(lesson, lesson_number(session, lesson), points)
+    return Reading(lesson, lesson_number(session, lesson), read_by(session, member_id, lesson.id))
+
+
+def record_reading(session: Session, member_id: int, lesson_id: int, now: datetime,
+                   zone: ZoneInfo) -> int:
+    """The member opened a published lesson: count it (once); the points it earned."""
+    lesson = get_published_lesson(session, lesson_id, now.astimezone(zone).date())
+    return mark_read(session, member_id, lesson.id, now, zone)
+
+def read_by(session: Session, member_id: int, lesson_id: int) -> bool:
+    """Whether the member's reading of this lesson has been counted."""
+    return session.scalar(select(LessonRead.id).where(
+        LessonRead.member_id == member_id, LessonRead.lesson_id == lesson_id)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A lesson page as served: the lesson, and the points the visit earned its reader."""
+
+    lesson: Lesson
+    points: int
+    counted: bool  # the link named a member and the reading is recorded
+
+
+def open_page(session: Session, lesson_id: int, token: str | None, links: ReadingLinks,
+              now: datetime, zone: ZoneInfo) -> Page:
+    """``/lessons/{id}``: the lesson, counting the reading of the member the link names.
+
+    A link without a valid token (forwarded to a friend, opened after it
+    expired, typed by hand) still shows the lesson; it just counts for nobody.
+    """
+    lesson = get_published_lesson(session, lesson_id, now.astimezone(zone).date())
+    member_id = links.member(lesson_id, token) if token else None
+    # A member who erased their data (注销) keeps old links in the chat history.
+    if member_id is None or session.get(Member, member_id) is None:
+        return Page(lesson, 0, counted=False)
+    return Page(lesson, mark_read(session, member_id, lesson_id, now, zone), counted=True)

@@ -22,7 +22,8 @@ INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, dai
 ON CONFLICT (openid) DO UPDATE SET {change}
 RETURNING {returning}
 """
-_ROW = "VALUES (:openid, :now, :now, :yes, :no)"
+# New members get the daily lesson push (opt-out, see the 20261205 migration).
+_ROW = "VALUES (:openid, :now, :now, :yes, :yes)"
 # Only some messages open the 48-hour customer-service window; the others must
 # still return the row, hence the no-op update.
 _CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
@@ -51,20 +52,20 @@ def touch_member_if(
     only): the callback's claim, so that a new delivery costs one round trip.
     """
     # PostgreSQL takes the datetime as it is (see RawSQL.time).
-    params = {**guard_params, "openid": openid, "now": now, "yes": True, "no": False}
+    params = {**guard_params, "openid": openid, "now": now, "yes": True}
     row = sql.one(_touch_after_guard(guard, opens_window), params)
     return None if row is None else member_from_row(sql, openid, row)
 
 
 @lru_cache(maxsize=8)
 def _touch_after_guard(guard: str, opens_window: bool) -> str:
-    rows = "SELECT :openid, :now, :now, :yes, :no WHERE EXISTS (SELECT 1 FROM guard)"
+    rows = "SELECT :openid, :now, :now, :yes, :yes WHERE EXISTS (SELECT 1 FROM guard)"
     return f"WITH guard AS ({guard}) " + _UPSERT.format(
         rows=rows, change=_CHANGE[opens_window], returning=MEMBER_COLUMNS)
 
 
 def _params(sql: RawSQL, openid: str, now: datetime) -> dict[str, Any]:
-    return {"openid": openid, "now": sql.time(now), "yes": True, "no": False}
+    return {"openid": openid, "now": sql.time(now), "yes": True}
 
 
 def member_from_row(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:

@@ -19,6 +19,7 @@ from app.miniprogram.learning_schemas import (
     PointsLineOut,
     PointsOut,
     QuestionOut,
+    ReadingOut,
     ScoreOut,
     VerdictOut,
     WrongAnswerOut,
@@ -42,7 +43,7 @@ def _detail(reading: lessons.Reading) -> LessonDetail:
     lesson = reading.lesson
     return LessonDetail(**_item(lesson, reading.number).model_dump(), body=lesson.body,
                         body_html=markdown_to_html(lesson.body), link=lesson.link,
-                        points_awarded=reading.points)
+                        read=reading.read)
 
 
 def _question(question: QuizQuestion) -> QuestionOut:
@@ -66,7 +67,7 @@ def lesson_list(member: CurrentMember, session: SessionDep,
 @router.get("/lessons/today", response_model=LessonDetail, responses=errors_answered(404))
 def lesson_today(member: CurrentMember, session: SessionDep,
                  settings: SettingsDep) -> LessonDetail:
-    """Today's lesson (the chat's ``学习``); opening it counts as read."""
+    """Today's lesson (the chat's ``学习``); showing it counts nothing (see ``…/read``)."""
     return _detail(lessons.open_lesson(session, member.id, None, datetime.now(UTC),
                                        settings.zone))
 
@@ -74,9 +75,19 @@ def lesson_today(member: CurrentMember, session: SessionDep,
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)
 def lesson_detail(lesson_id: EntityId, member: CurrentMember, session: SessionDep,
                   settings: SettingsDep) -> LessonDetail:
-    """One published lesson; opening it counts as read."""
+    """One published lesson; fetching it counts nothing (see ``…/read``)."""
     return _detail(lessons.open_lesson(session, member.id, lesson_id, datetime.now(UTC),
                                        settings.zone))
+
+
+@router.post("/lessons/{lesson_id}/read", response_model=ReadingOut,
+             responses=errors_answered(404))
+def read_lesson(lesson_id: EntityId, member: CurrentMember, session: SessionDep,
+                settings: SettingsDep) -> ReadingOut:
+    """The member opened the lesson's page: count the reading once and award its point."""
+    points = lessons.record_reading(session, member.id, lesson_id, datetime.now(UTC),
+                                    settings.zone)
+    return ReadingOut(lesson_id=lesson_id, points_awarded=points)
 
 
 @router.post("/quiz/attempts", response_model=QuestionOut, status_code=201,

@@ -21,6 +21,11 @@ class LessonDetail(LessonItem):
     body: str = Field(description="Markdown")
     body_html: str = Field(description="the body rendered, raw HTML escaped")
     link: str | None
+    read: bool = Field(description="the member's reading is counted (POST …/read)")
+
+
+class ReadingOut(BaseModel):
+    lesson_id: int
     points_awarded: int = Field(description="points this reading earned (0 when read before)")
 
 

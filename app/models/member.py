@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -22,7 +22,8 @@ class Member(Base):
     first_seen_at: Mapped[datetime]
     last_interaction_at: Mapped[datetime]
     subscribed: Mapped[bool] = mapped_column(default=True)
-    daily_push: Mapped[bool] = mapped_column(default=False)
+    # Opt-out (``退订``): see the 20261205 migration for why.
+    daily_push: Mapped[bool] = mapped_column(default=True, server_default=true())
     name: Mapped[str | None] = mapped_column(String(32))
     phone: Mapped[str | None] = mapped_column(String(20))
     branch: Mapped[str | None] = mapped_column(String(64))

@@ -4,6 +4,11 @@ The platform allows customer-service messages only within 48 hours of the
 member's last message, and about 5 of them per such window (45047 after
 that). Outside the window only a template message gets through, and only
 when a template is configured and the message has template fields.
+
+The daily lesson never takes the template channel: the platform allows
+template messages only as service notices that follow from something the
+member did (a sign-up's reminder), not as a content push. Outside the window
+it cannot be sent at all, so it is not queued (:func:`plan_daily_lesson`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Reach:
     subscribed: bool
     last_interaction_at: datetime
     custom_sent_in_window: int
+    daily_push: bool = False  # the member wants the daily lesson (``订阅``/``退订``)
 
     def window_closes_at(self) -> datetime:
         return self.last_interaction_at + CUSTOM_WINDOW
@@ -68,3 +74,17 @@ def fallback(closed: str, *, template_id: str | None, has_template_data: bool) -
     if not has_template_data:
         return Plan(None, f"{closed} and this message has no template fields")
     return Plan(Channel.TEMPLATE, f"{closed}; template message")
+
+
+def plan_daily_lesson(reach: Reach, now: datetime) -> Plan:
+    """The channel for today's lesson push: customer-service or nothing (see above)."""
+    if not reach.subscribed:
+        return Plan(None, "the member does not follow the account")
+    if not reach.daily_push:
+        return Plan(None, "the member opted out of the daily lesson (退订)")
+    if not reach.window_open(now):
+        return Plan(None, "48-hour window closed; the daily lesson goes only as a "
+                          "customer-service message")
+    if reach.custom_sent_in_window >= CUSTOM_BUDGET:
+        return Plan(None, f"customer-service budget of this window used ({CUSTOM_BUDGET} sent)")
+    return Plan(Channel.CUSTOM, "48-hour window open; customer-service message")

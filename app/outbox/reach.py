@@ -36,12 +36,14 @@ def load_recipients(session: Session, member_ids: Collection[int]) -> dict[int, 
         .group_by(OutboxMessage.member_id)
     ).all())
     rows = session.execute(
-        select(Member.id, Member.openid, Member.subscribed, Member.last_interaction_at)
+        select(Member.id, Member.openid, Member.subscribed, Member.last_interaction_at,
+               Member.daily_push)
         .where(Member.id.in_(ids))
     )
     return {
         member_id: Recipient(member_id, openid,
                              Reach(subscribed=subscribed, last_interaction_at=last,
-                                   custom_sent_in_window=used.get(member_id, 0)))
-        for member_id, openid, subscribed, last in rows
+                                   custom_sent_in_window=used.get(member_id, 0),
+                                   daily_push=daily_push))
+        for member_id, openid, subscribed, last, daily_push in rows
     }

@@ -281,21 +281,40 @@ def quit_attempt(session: Session, member_id: int, attempt_id: int,
 
 
 def wrong_answers(session: Session, member_id: int, limit: int = 5) -> Sequence[WrongAnswer]:
-    """The member's latest wrong answers, newest first, in the bank's own option order."""
+    """The member's latest wrong answers, newest first, exactly as the member saw them.
+
+    Options, the right answer and the member's answer are given in the shuffled
+    order and letters of the attempt the question was asked in: a review in the
+    bank's own order would call the member's ``A`` a ``C``.
+    """
     rows = session.execute(
-        select(QuizAnswer, BankQuestion).join(BankQuestion,
-                                              BankQuestion.id == QuizAnswer.question_id)
+        select(QuizAnswer, BankQuestion, QuizAttempt)
+        .join(BankQuestion, BankQuestion.id == QuizAnswer.question_id)
+        .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
         .where(QuizAnswer.member_id == member_id, QuizAnswer.correct.is_(False))
         .order_by(QuizAnswer.answered_at.desc(), QuizAnswer.id.desc()).limit(limit)
     ).all()
-    wrong = []
-    for stored, row in rows:
-        question = to_question(row)
-        wrong.append(WrongAnswer(stem=question.stem, options=question.options,
-                                 expected=question.display_answer, given=stored.given,
-                                 explanation=question.explanation,
-                                 answered_at=stored.answered_at))
-    return wrong
+    return [_as_seen(stored, to_question(row), _shuffle(attempt, stored.position))
+            for stored, row, attempt in rows]
+
+
+def _as_seen(stored: QuizAnswer, question: quizzes.Question,
+             shuffle: quizzes.OptionShuffle | None) -> WrongAnswer:
+    options, expected, given = question.options, question.display_answer, stored.given
+    if shuffle is not None and question.type.is_choice:
+        options = shuffle.present(question)
+        expected = shuffle.to_presented(question.answer)
+        given = _presented(shuffle, given)
+    return WrongAnswer(stem=question.stem, options=options, expected=expected, given=given,
+                       explanation=question.explanation, answered_at=stored.answered_at)
+
+
+def _presented(shuffle: quizzes.OptionShuffle, given: str) -> str:
+    """The stored answer (bank letters) in the letters shown; "" for an unanswered one."""
+    try:
+        return shuffle.to_presented(given)
+    except ValueError:  # not letters of this question: show it as it was stored
+        return given
 
 
 def check_answer_rate(session: Session, member_id: int, now: datetime) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Reachability(BaseModel):
@@ -19,3 +19,7 @@ class Reachability(BaseModel):
     customer_service_used: int
     customer_service_left: int
     template_configured: bool
+    daily_push: bool = Field(description="the member wants the daily lesson (订阅/退订)")
+    daily_push_reachable: bool = Field(
+        description="today's lesson would be sent now (customer-service only)")
+    daily_push_reason: str

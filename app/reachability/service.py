@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.outbox.planner import CUSTOM_BUDGET, plan
+from app.outbox.planner import CUSTOM_BUDGET, plan, plan_daily_lesson
 from app.outbox.reach import load_recipients
 from app.reachability.schemas import Reachability
 
@@ -21,6 +21,7 @@ def reachability(session: Session, member_id: int, now: datetime,
     # Asked for a message that has template fields, as reminders do.
     chosen = plan(reach, now, template_id=template_id, has_template_data=True)
     window_open = reach.window_open(now)
+    daily = plan_daily_lesson(reach, now)
     return Reachability(
         member_id=member_id,
         reachable=chosen.channel is not None,
@@ -33,4 +34,7 @@ def reachability(session: Session, member_id: int, now: datetime,
         customer_service_left=(max(CUSTOM_BUDGET - reach.custom_sent_in_window, 0)
                                if window_open else 0),
         template_configured=bool(template_id),
+        daily_push=reach.daily_push,
+        daily_push_reachable=daily.channel is not None,
+        daily_push_reason=daily.reason,
     )

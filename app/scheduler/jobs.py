@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.lessons.links import ReadingLinks
 from app.lessons.service import todays_lesson
-from app.models import InboundMessage, Member, OutboxMessage
+from app.models import InboundMessage, Lesson, Member, OutboxMessage
+from app.outbox.planner import CUSTOM_WINDOW, plan_daily_lesson
+from app.outbox.reach import load_recipients
 from app.outbox.service import SENT, UNSENDABLE, WITHDRAWN, enqueue
 from app.ratelimit import counter as ratelimit
-from app.wechat.api import template_value
 from bots import texts
 
 log = logging.getLogger("hongxin.scheduler")
@@ -27,6 +29,8 @@ INBOUND_RETENTION = timedelta(days=2)
 # Finished outbox rows are kept a while for `hongxin outbox` and the budget count
 # (which needs only the last 48 hours).
 OUTBOX_RETENTION = timedelta(days=30)
+# Keeps each IN list of the daily push well under SQLite's bound-parameter limit.
+_RECIPIENTS_PER_QUERY = 500
 
 HousekeepingHook = Callable[[Session, datetime], int]
 """Deletes or closes something stale at ``now``; returns how many rows it touched."""
@@ -65,31 +69,45 @@ def daily_lesson_key(today: date, member_id: int) -> str:
     return f"daily-lesson:{today.isoformat()}:{member_id}"
 
 
-def queue_daily_lesson(session: Session, today: date, now: datetime) -> int:
-    """Queue today's lesson for every member who sent 订阅; returns how many rows are new."""
+def queue_daily_lesson(session: Session, today: date, now: datetime, *,
+                       links: ReadingLinks) -> int:
+    """Queue today's lesson for every member it can reach now; returns how many rows are new.
+
+    Members who sent 退订 get nothing. The lesson goes only as a customer-service
+    message (see :func:`app.outbox.planner.plan_daily_lesson`), so members
+    whose 48-hour window is closed, or whose budget is used, are skipped here
+    rather than queued to fail: the day's lesson stays one ``学习`` away.
+    """
     lesson = todays_lesson(session, today)
     if lesson is None:
         log.info("no lesson for %s; nothing pushed", today.isoformat())
         return 0
-    payload: dict[str, Any] = {
-        "text": texts.daily_lesson_push(lesson.title, lesson.summary, lesson.link),
-        "template_data": {
-            "thing1": template_value(lesson.title),
-            "time2": today.strftime("%Y年%m月%d日"),
-            "thing3": template_value(lesson.summary or lesson.title),
-        },
-    }
-    if lesson.link:
-        payload["url"] = lesson.link
-        payload["articles"] = [{"title": lesson.title, "description": lesson.summary,
-                                "url": lesson.link, "picurl": ""}]
-    members = session.scalars(
-        select(Member.id).where(Member.daily_push.is_(True), Member.subscribed.is_(True))
+    wanting = session.scalars(
+        select(Member.id).where(Member.daily_push.is_(True), Member.subscribed.is_(True),
+                                Member.last_interaction_at > now - CUSTOM_WINDOW)
+        .order_by(Member.id)
     ).all()
-    queued = sum(
-        enqueue(session, dedup_key=daily_lesson_key(today, member_id), kind="daily_lesson",
-                member_id=member_id, payload=payload, due_at=now, now=now)
-        for member_id in members
-    )
-    log.info("daily lesson %d queued for %d members", lesson.id, queued)
+    queued = skipped = 0
+    for start in range(0, len(wanting), _RECIPIENTS_PER_QUERY):
+        recipients = load_recipients(session, wanting[start:start + _RECIPIENTS_PER_QUERY])
+        for member_id, recipient in recipients.items():
+            if plan_daily_lesson(recipient.reach, now).channel is None:
+                skipped += 1
+                continue
+            queued += enqueue(session, dedup_key=daily_lesson_key(today, member_id),
+                              kind="daily_lesson", member_id=member_id,
+                              payload=_daily_lesson_payload(lesson, links, member_id),
+                              due_at=now, now=now)
+    log.info("daily lesson %d queued for %d members; %d skipped (budget used)",
+             lesson.id, queued, skipped)
     return queued
+
+
+def _daily_lesson_payload(lesson: Lesson, links: ReadingLinks, member_id: int) -> dict[str, Any]:
+    # No template_data: the template channel is not for content pushes.
+    link = links.for_member(lesson.id, member_id)
+    return {
+        "text": texts.daily_lesson_push(lesson.title, lesson.summary, link),
+        "articles": [{"title": lesson.title, "description": texts.lesson_description(
+            lesson.summary), "url": link, "picurl": lesson.cover_url or ""}],
+    }

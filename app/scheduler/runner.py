@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.db import Database
+from app.lessons.links import ReadingLinks
 from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.scheduler import jobs
 from app.settings import Settings
@@ -71,7 +72,8 @@ class Jobs:
     async def daily_lesson(self) -> None:
         now = datetime.now(UTC)
         today = now.astimezone(self.settings.zone).date()
-        await self.database.run(partial(jobs.queue_daily_lesson, today=today, now=now))
+        await self.database.run(partial(jobs.queue_daily_lesson, today=today, now=now,
+                                        links=ReadingLinks.from_settings(self.settings)))
         await self.dispatch()
 
     async def housekeeping(self) -> None:

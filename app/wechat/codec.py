@@ -17,6 +17,7 @@ import xmltodict
 from wechatpy import parse_message
 
 from bots import Incoming, Reply, TextReply
+from bots.engine import MESSAGE_KINDS
 
 # XML 1.0 allows tab, LF and CR only among the C0 controls; also drop the
 # noncharacters U+FFFE/U+FFFF and lone surrogates that some clients emit.
@@ -97,7 +98,12 @@ def parse_envelope(xml: str) -> Envelope:
         )
         return Envelope(incoming, account, dedup_key, event in WINDOW_OPENING_EVENTS)
     msg_id = _text(data, "MsgId")
-    if not msg_id.isdigit():
+    if kind not in MESSAGE_KINDS:
+        # A type we do not know may not carry a MsgId; its retries still share these fields.
+        key = f"msg:{msg_id}" if msg_id.isascii() and msg_id.isdigit() else (
+            f"other:{openid}:{created}:{kind[:32]}")
+        return Envelope(Incoming(openid, kind, sent_at), account, key, True)
+    if not (msg_id.isascii() and msg_id.isdigit()):
         raise MalformedMessage("MsgId is missing or not a number")
     text = _text(data, "Content") if kind == "text" else ""
     return Envelope(Incoming(openid, kind, sent_at, text=text), account, f"msg:{msg_id}", True)

@@ -26,7 +26,7 @@ from app.conversations.turn import (
 from app.observability import CALLBACK_SECONDS, CALLBACKS, CALLBACKS_REFUSED, member_ref
 from app.wechat import codec
 from app.wechat.crypto import DecryptionFailed, MessageCrypto
-from app.wechat.signature import signature_matches
+from app.wechat.signature import parse_timestamp, signature_matches
 from bots import Reply
 
 log = logging.getLogger("hongxin.callback")
@@ -136,11 +136,12 @@ class CallbackGateway:
 
     def _check_signature(self, params: Mapping[str, str]) -> tuple[str, str]:
         timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
-        if not timestamp.isdigit() or not nonce or len(nonce) > 64:
+        seconds = parse_timestamp(timestamp)
+        if seconds is None or not nonce or len(nonce) > 64:
             raise self._refuse(403, "missing_parameters")
         if not signature_matches((self._config.token, timestamp, nonce), params.get("signature")):
             raise self._refuse(403, "bad_signature")
-        if abs(self._clock() - int(timestamp)) > self._config.replay_window_seconds:
+        if abs(self._clock() - seconds) > self._config.replay_window_seconds:
             raise self._refuse(403, "stale_timestamp")
         return timestamp, nonce
 

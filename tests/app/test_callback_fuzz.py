@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.main import create_app
+from app.wechat.signature import sign
 from tests.app.conftest import make_settings
-from tests.support.wechat import SAMPLES, Platform, message_xml
+from tests.support.wechat import SAMPLES, TOKEN, Platform, message_xml
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -74,3 +75,28 @@ def test_random_signature_parameters_are_refused(fuzz_client: TestClient,
     body = message_xml("text").encode()
     assert fuzz_client.post("/wechat", params=params, content=body).status_code in (400, 403)
     assert fuzz_client.get("/wechat", params=params).status_code == 403
+
+
+ABSURD_TIMESTAMPS = st.one_of(
+    st.integers(min_value=10**11).map(str),  # huge: 300 digits overflowed a float
+    st.integers(max_value=-1).map(str),
+    st.just(""),
+    st.text(max_size=40),  # non-digits, including digits of other scripts ("²", "٣")
+    st.sampled_from(["9" * 300, "9" * 5000, "²", "١٢٣", "1e9", " 1", "+1", "0x10"]),
+)
+ABSURD_NONCES = st.one_of(st.just(""), st.text(max_size=200),
+                          st.sampled_from(["0" * 65, "\u3000", "😀" * 20]))
+
+
+@FUZZ
+@given(timestamp=ABSURD_TIMESTAMPS, nonce=ABSURD_NONCES)
+def test_correctly_signed_absurd_timestamps_and_nonces_get_4xx(
+    fuzz_client: TestClient, timestamp: str, nonce: str
+) -> None:
+    """The signature holds, so only the timestamp's and nonce's own checks can refuse them."""
+    params = {"timestamp": timestamp, "nonce": nonce,
+              "signature": sign(TOKEN, timestamp, nonce), "echostr": "42"}
+    posted = fuzz_client.post("/wechat", params=params, content=message_xml("text").encode())
+    assert 400 <= posted.status_code < 500, (posted.status_code, posted.text)
+    checked = fuzz_client.get("/wechat", params=params)
+    assert 400 <= checked.status_code < 500, (checked.status_code, checked.text)

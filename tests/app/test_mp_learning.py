@@ -119,6 +119,15 @@ def test_lessons_for_the_mini_program(mp: TestClient, database: Database) -> Non
     assert [(item["id"], item["number"]) for item in listing] == [(lesson_id, 1)]
     today = mp.get("/api/mp/lessons/today").json()
     assert today["id"] == lesson_id and "<strong>加粗</strong>" in today["body_html"]
-    assert today["points_awarded"] == 1
-    assert mp.get(f"/api/mp/lessons/{lesson_id}").json()["points_awarded"] == 0
+    # Fetching (a home-page card, a prefetch) counts nothing; the explicit read does, once.
+    assert today["read"] is False
+    assert mp.get(f"/api/mp/lessons/{lesson_id}").json()["read"] is False
+    assert mp.get("/api/mp/points").json()["total"] == 0
+    first = mp.post(f"/api/mp/lessons/{lesson_id}/read")
+    assert first.status_code == 200, first.text
+    assert first.json() == {"lesson_id": lesson_id, "points_awarded": 1}
+    assert mp.post(f"/api/mp/lessons/{lesson_id}/read").json()["points_awarded"] == 0
+    assert mp.get(f"/api/mp/lessons/{lesson_id}").json()["read"] is True
+    assert mp.get("/api/mp/points").json()["total"] == 1
     assert mp.get("/api/mp/lessons/424242").status_code == 404
+    assert mp.post("/api/mp/lessons/424242/read").status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -174,7 +175,21 @@ def test_no_active_bank(chat: TestClient, platform: Platform) -> None:
     assert Member_(chat, platform).say("答题") == "题库尚未启用，暂时无法答题。"
 
 
-def test_todays_lesson_counts_once_with_a_point(
+def news_url(news: str) -> str:
+    found = re.search(r"<Url><!\[CDATA\[(.*?)\]\]></Url>", news)
+    assert found, news[:300]
+    return found.group(1)
+
+
+def reads_and_points(database: Database, openid: str = OPENID) -> tuple[int, int]:
+    with database.unit_of_work() as session:
+        member_id = session.scalars(select(Member.id).where(Member.openid == openid)).one()
+        reads = session.scalar(select(func.count()).select_from(LessonRead)
+                               .where(LessonRead.member_id == member_id)) or 0
+        return reads, total(session, member_id)
+
+
+def test_lesson_counts_once_when_its_page_is_opened_not_when_offered(
     chat: TestClient, platform: Platform, database: Database
 ) -> None:
     today = datetime.now(SHANGHAI).date()
@@ -186,15 +201,46 @@ def test_todays_lesson_counts_once_with_a_point(
         lesson_id = lesson.id
     member = Member_(chat, platform)
     news = member.raw("学习")
-    assert "<MsgType><![CDATA[news]]></MsgType>" in news
-    assert f"/lessons/{lesson_id}]]></Url>" in news and "今日一课" in news
+    assert "<MsgType><![CDATA[news]]></MsgType>" in news and "今日一课" in news
+    link = urlsplit(news_url(news))
+    assert link.path == f"/lessons/{lesson_id}" and OPENID not in link.query
     member.raw("微党课")
     assert "1. 今日一课" in member.say("课程") and "明日一课" not in member.say("课程")
-    member.raw("课程 1")
+    # The same member's link to the same page (the token's timestamp may differ).
+    numbered = urlsplit(news_url(member.raw("课程 1")))
+    assert numbered.path == link.path and numbered.query.startswith("r=")
+    assert reads_and_points(database) == (0, 0)  # offered three times, opened never
+
+    # Someone else's or a forged link shows the lesson and counts for nobody.
+    forged = chat.get(f"/lessons/{lesson_id}", params={"r": link.query[2:-3] + "xyz"})
+    assert forged.status_code == 200 and "今日一课" in forged.text
+    assert "已记录本次学习" not in forged.text
+    assert reads_and_points(database) == (0, 0)
+
+    page = chat.get(f"{link.path}?{link.query}")
+    assert page.status_code == 200 and "正文" in page.text
+    assert "已记录本次学习，获得 1 积分" in page.text
+    assert page.headers["cache-control"] == "private, no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    again = chat.get(f"{link.path}?{link.query}")
+    assert "已记录本次学习。" in again.text  # counted before: no second point
+    assert reads_and_points(database) == (1, 1)
+
+
+def test_a_members_link_counts_only_for_its_own_lesson(
+    chat: TestClient, platform: Platform, database: Database
+) -> None:
     with database.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(LessonRead)) == 1
-        member_id = session.scalars(select(Member.id).where(Member.openid == OPENID)).one()
-        assert total(session, member_id) == 1
+        first, second = (create_lesson(session, title=title, summary="", body="",
+                                       publish_date=date(2026, 1, day), now=datetime.now(UTC)).id
+                         for day, title in ((1, "第一课"), (2, "第二课")))
+    member = Member_(chat, platform)
+    link = urlsplit(news_url(member.raw("课程 1")))
+    assert link.path == f"/lessons/{first}"
+    chat.get(f"/lessons/{second}?{link.query}")
+    assert reads_and_points(database) == (0, 0)
+    chat.get(f"/lessons/{first}?{link.query}")
+    assert reads_and_points(database) == (1, 1)
 
 
 def test_rotation_rule(database: Database) -> None:

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.cli import main
 from app.db import Database
 from app.fakewechat import DEV_APPS
+from app.lessons.links import ReadingLinks
 from app.models import InboundMessage, OutboxMessage
 from app.outbox.service import enqueue
 from app.scheduler import jobs
@@ -53,29 +55,46 @@ def test_housekeeping_drops_old_claims_and_runs_hooks(database: Database,
     assert count(database, InboundMessage) == 1
 
 
-def test_daily_lesson_is_queued_once_for_subscribers(database: Database) -> None:
+LINKS = ReadingLinks("https://hx.example", "test-link-key")
+
+
+def test_daily_lesson_is_queued_once_for_members_it_can_reach(database: Database) -> None:
     from app.models import Lesson
 
     today = date(2026, 11, 22)
 
-    def setup(session: Session) -> None:
+    def setup(session: Session) -> dict[str, int]:
         session.add(Lesson(title="学习党章", summary="第一章 党员", link="https://example.com/1",
                            publish_date=today, created_at=NOW, body="", tags=[]))
-        create_member(session, daily_push=True)
-        create_member(session, daily_push=True)
-        create_member(session, daily_push=False)
-        create_member(session, daily_push=True, subscribed=False)
+        recent = NOW - timedelta(hours=47)
+        members = {
+            "wants": create_member(session, daily_push=True, last_interaction_at=recent),
+            "also": create_member(session, daily_push=True, last_interaction_at=NOW),
+            "opted_out": create_member(session, daily_push=False, last_interaction_at=NOW),
+            "unfollowed": create_member(session, daily_push=True, subscribed=False,
+                                        last_interaction_at=NOW),
+            # The platform refuses customer-service messages after 48 hours: not queued.
+            "silent": create_member(session, daily_push=True,
+                                    last_interaction_at=NOW - timedelta(hours=49)),
+        }
+        return {name: member.id for name, member in members.items()}
 
-    database.run_sync(setup)
-    assert database.run_sync(lambda s: jobs.queue_daily_lesson(s, today, NOW)) == 2
+    ids = database.run_sync(setup)
+    queue = partial(jobs.queue_daily_lesson, today=today, now=NOW, links=LINKS)
+    assert database.run_sync(queue) == 2
     # Another process (or a catch-up run) on the same day adds nothing.
-    assert database.run_sync(lambda s: jobs.queue_daily_lesson(s, today, NOW)) == 0
+    assert database.run_sync(queue) == 0
     rows = database.run_sync(lambda s: list(s.scalars(select(OutboxMessage))))
     assert {r.kind for r in rows} == {"daily_lesson"}
-    payload = rows[0].payload
-    assert payload["articles"][0]["url"] == "https://example.com/1"
-    assert "学习党章" in payload["text"]
-    assert all(len(v) <= 20 and "\n" not in v for v in payload["template_data"].values())
+    assert {r.member_id for r in rows} == {ids["wants"], ids["also"]}
+    for row in rows:
+        link = row.payload["articles"][0]["url"]
+        # Each member's own page link, so opening it counts their reading.
+        lesson_id = int(link.split("/lessons/")[1].split("?")[0])
+        assert LINKS.member(lesson_id, link.split("?r=")[1]) == row.member_id
+        assert "学习党章" in row.payload["text"] and link in row.payload["text"]
+        # Never a template message: the platform does not allow them for content pushes.
+        assert "template_data" not in row.payload
 
 
 def test_scheduler_jobs_and_triggers(database: Database) -> None:

@@ -192,3 +192,18 @@ def test_encrypted_request_without_configured_key_is_refused(database_url: str,
     with TestClient(create_app(settings)) as client:
         status, _ = post(client, *platform.encrypted(message_xml("text")))
         assert status == 403
+
+
+@pytest.mark.parametrize("with_msg_id", [True, False], ids=["with-MsgId", "without-MsgId"])
+def test_unknown_message_type_gets_success(client: TestClient, platform: Platform,
+                                           with_msg_id: bool) -> None:
+    """The contract: every type is accepted and an unknown one answered "success"."""
+    msg_id = "<MsgId>7712345</MsgId>" if with_msg_id else ""
+    xml = (f"<xml><ToUserName><![CDATA[gh_test_account]]></ToUserName>"
+           f"<FromUserName><![CDATA[o_member_1]]></FromUserName><CreateTime>1700000000"
+           f"</CreateTime><MsgType><![CDATA[hologram]]></MsgType>{msg_id}</xml>")
+    for _ in range(2):  # and its retry, too
+        assert post(client, *platform.plain(xml)) == (200, "success")
+    # A member's image is a known type: it still gets the hint.
+    status, reply = post(client, *platform.plain(message_xml("image")))
+    assert status == 200 and "帮助" in reply_content(reply)

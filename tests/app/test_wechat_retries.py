@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.conversations.turn import Conversations
 from app.db import Database
+from app.lessons.links import ReadingLinks
 from app.models import InboundMessage, Member, OutboxMessage
 from app.moderation.filter import WordFilter
 from app.wechat.gateway import CallbackGateway, GatewayConfig
@@ -51,7 +52,7 @@ def install(app: FastAPI, bot: Bot, budget: float = 4.5) -> None:
         GatewayConfig(token=TOKEN, app_id=APP_ID, aes_keys=settings.aes_keys,
                       replay_window_seconds=300, safe_only=False),
         Conversations(app.state.database, bot, WordFilter([]), zone=ZoneInfo("Asia/Shanghai"),
-                      public_url="http://127.0.0.1:8000"),
+                      links=ReadingLinks("http://127.0.0.1:8000", "test-key")),
         reply_budget_seconds=budget,
     )
 

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bots import Incoming, MemberView, Outcome, Services, build_bot
-from bots.ports import CancelOutcome, CheckinResult, EventSummary, MySignup, SignupResult
+from bots.ports import (
+    CancelOutcome,
+    CheckinResult,
+    EventSummary,
+    MySignup,
+    PushState,
+    SignupResult,
+)
 from tests.bots.learning_fakes import FakeLessons, FakePoints, FakeQuiz
 
 
@@ -20,6 +27,22 @@ class FakeProfiles:
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
         self.subscribed[member_id] = subscribed
+
+
+@dataclass
+class FakePush:
+    """The daily push flag; the window is open until ``open_until`` (None: closed)."""
+
+    enabled: dict[int, bool] = field(default_factory=dict)
+    open_until: datetime | None = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    def state(self, member_id: int, now: datetime) -> PushState:
+        on = self.enabled.get(member_id, True)
+        return PushState(on, self.open_until if on else None)
+
+    def set_enabled(self, member_id: int, enabled: bool, now: datetime) -> PushState:
+        self.enabled[member_id] = enabled
+        return self.state(member_id, now)
 
 
 @dataclass
@@ -123,7 +146,8 @@ def fake_services(**overrides: object) -> Services:
     """A Services bundle of fresh fakes; tests pass the fakes they want to inspect."""
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
-                                 "quiz": FakeQuiz(), "points": FakePoints(), **overrides}
+                                 "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
+                                 **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -138,6 +162,7 @@ class Conversation:
     lessons: FakeLessons = field(default_factory=FakeLessons)
     quiz: FakeQuiz = field(default_factory=FakeQuiz)
     points: FakePoints = field(default_factory=FakePoints)
+    push: FakePush = field(default_factory=FakePush)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -153,9 +178,11 @@ class Conversation:
 
     def _handle(self, incoming: Incoming) -> Outcome:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
-                                 lessons=self.lessons, quiz=self.quiz, points=self.points)
+                                 lessons=self.lessons, quiz=self.quiz, points=self.points,
+                                 push=self.push)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
-        self.member = MemberView(**{**_fields(self.member), "conversation": outcome.conversation})
+        self.member = MemberView(**{**_fields(self.member), "conversation": outcome.conversation,
+                                    "daily_push": self.push.enabled.get(self.member.id, True)})
         return outcome
 
 

@@ -29,7 +29,6 @@ QUESTIONS = (
 @dataclass
 class FakeLessons:
     lessons: list[LessonCard] = field(default_factory=list)
-    reads: set[tuple[int, int]] = field(default_factory=set)
 
     def add(self, title: str) -> LessonCard:
         number = len(self.lessons) + 1
@@ -50,11 +49,8 @@ class FakeLessons:
     def search(self, words: str, now: datetime, limit: int) -> list[LessonCard]:
         return [lesson for lesson in self.lessons if words in lesson.title][:limit]
 
-    def mark_read(self, member_id: int, lesson_id: int, now: datetime) -> int:
-        if (member_id, lesson_id) in self.reads:
-            return 0
-        self.reads.add((member_id, lesson_id))
-        return 1
+    def reading_link(self, member_id: int, lesson_id: int) -> str:
+        return f"https://hx.example/lessons/{lesson_id}?reader={member_id}"
 
 
 @dataclass

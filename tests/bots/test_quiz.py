@@ -94,17 +94,19 @@ def test_fill_answer_that_looks_like_a_command_word_is_still_an_answer() -> None
     assert text_of(chat, "支部建在连上").startswith("回答正确")
 
 
-def test_todays_lesson_is_a_news_reply_and_counts_once() -> None:
+def test_todays_lesson_is_a_news_reply_linking_to_the_members_page() -> None:
     chat = Conversation()
     assert text_of(chat, "学习") == "暂时还没有微党课，敬请期待。"
     lesson = chat.lessons.add("第一课")
     reply = chat.send("微党课").reply
     assert isinstance(reply, NewsReply)
     article = reply.articles[0]
-    assert article.title == "第一课" and article.url == lesson.url
-    assert "1 积分" in article.description
+    assert article.title == "第一课"
+    # The link names the member: opening it, not this reply, counts the reading.
+    assert article.url == chat.lessons.reading_link(chat.member.id, lesson.id)
+    assert "打开即计入学习积分" in article.description
     again = chat.event("click", "LESSON_TODAY").reply
-    assert isinstance(again, NewsReply) and "积分" not in again.articles[0].description
+    assert isinstance(again, NewsReply) and again.articles[0].url == article.url
 
 
 def test_lesson_list_and_number() -> None:
