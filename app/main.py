@@ -22,6 +22,7 @@ from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
+from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
@@ -122,4 +123,5 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(lessons_page_router)
     app.include_router(points_router)
     app.include_router(contests_router)
+    app.include_router(orgs_router)
     return app

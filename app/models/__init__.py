@@ -7,6 +7,7 @@ from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonRead
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
+from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
@@ -25,11 +26,13 @@ __all__ = [
     "LessonRead",
     "Member",
     "MiniProgramSession",
+    "Org",
     "OutboxMessage",
     "PointsEntry",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",
     "RateLimitCounter",
+    "RosterEntry",
     "Signup",
 ]
