@@ -215,6 +215,16 @@ def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
     return import_file(settings.database_url, Path(args.file), args.name)
 
 
+def _roster_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app import migrations
+    from app.roster.cli import import_file
+
+    migrations.upgrade(settings.database_url)
+    return import_file(settings.database_url, Path(args.file))
+
+
 def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
@@ -235,6 +245,15 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
           f"{'added' if result.bank_added else 'already there'}"
           f"{', activated' if result.bank_activated else ''}, {events_added} events added")
     return 0
+
+
+def _add_roster_commands(commands: Any) -> None:
+    # Any: argparse's subparsers action type is private.
+    roster = commands.add_parser("roster", help="the roster (花名册)")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    roster_import = roster_commands.add_parser("import", help="import a roster file (XLSX, CSV)")
+    roster_import.add_argument("file")
+    roster_import.set_defaults(run=_roster_import)
 
 
 def _add_event_commands(commands: Any) -> None:
@@ -289,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     quiz_import.add_argument("--name", help="bank name (default: the file name)")
     quiz_import.set_defaults(run=_quiz_import)
 
+    _add_roster_commands(commands)
     worker = commands.add_parser("worker", help="run the scheduled jobs without HTTP")
     worker.set_defaults(run=_worker)
 

@@ -26,6 +26,7 @@ from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
+from app.roster.router import router as roster_router
 from app.settings import Settings, get_settings
 from app.wechat.api import WeChatAPI
 from app.wechat.gateway import CallbackGateway, GatewayConfig
@@ -124,4 +125,5 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(points_router)
     app.include_router(contests_router)
     app.include_router(orgs_router)
+    app.include_router(roster_router)
     return app
