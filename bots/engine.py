@@ -19,10 +19,20 @@ from datetime import datetime
 from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
-from bots.ports import EventSignups, Lessons, MemberProfiles, Points, QuizPlay, WordFilter
+from bots.ports import (
+    EventSignups,
+    Lessons,
+    MemberProfiles,
+    Points,
+    QuizPlay,
+    Roster,
+    WordFilter,
+)
 
 # Members type full-width spaces on Chinese keyboards as often as ASCII ones.
 _SPACES = " \t\r\n\u3000"
+# ... and put a colon or comma after a command word: ``姓名：张三``, ``电话:138…``.
+_AFTER_COMMAND = _SPACES + ":：,，、"
 
 
 @dataclass(slots=True)
@@ -35,6 +45,7 @@ class Services:
     lessons: Lessons
     quiz: QuizPlay
     points: Points
+    roster: Roster
 
 
 @dataclass(slots=True)
@@ -122,7 +133,7 @@ class Bot:
             if turn.incoming.kind != "text":
                 return None
             found = pattern.fullmatch(turn.text)
-            return found.group(1).strip(_SPACES) if found else None
+            return found.group(1).strip(_AFTER_COMMAND) if found else None
 
         self.commands.append(Rule(f"command:{word}", matches, handler))
 

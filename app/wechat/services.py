@@ -16,6 +16,7 @@ from app.members.repository import MemberProfiles
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
+from app.roster.port import RosterPort
 from bots import Services
 from bots.ports import WordFilter
 
@@ -27,4 +28,5 @@ def conversation_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     events=EventSignupsPort(session, zone),
                     lessons=LessonsPort(session, zone, public_url),
                     quiz=QuizPlayPort(session, zone),
-                    points=PointsPort(session, zone))
+                    points=PointsPort(session, zone),
+                    roster=RosterPort(session))
