@@ -1,4 +1,4 @@
-"""organisations and the roster
+"""organisations, the roster, and per-member points totals
 
 Revision ID: 5e1c0a7b9d21
 Revises: 76b72059c6a4
@@ -63,9 +63,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('roster_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roster_entries_org_id'), ['org_id'], unique=False)
+    op.create_table(
+        'points_totals',
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('total', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['member_id'], ['members.id'],
+                                name=op.f('fk_points_totals_member_id_members'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('member_id', name=op.f('pk_points_totals')),
+    )
+    with op.batch_alter_table('points_totals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_totals_total'), ['total'], unique=False)
+    op.execute("INSERT INTO points_totals (member_id, total) "
+               "SELECT member_id, SUM(delta) FROM points_entries GROUP BY member_id")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('points_totals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_totals_total'))
+    op.drop_table('points_totals')
     with op.batch_alter_table('roster_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roster_entries_org_id'))
     op.drop_table('roster_entries')

@@ -30,3 +30,14 @@ class PointsEntry(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
+
+
+class PointsTotal(Base):
+    """A member's ledger summed, kept by every ledger insert, so ranks and boards read
+    one row per member instead of summing the whole ledger per request."""
+
+    __tablename__ = "points_totals"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    total: Mapped[int] = mapped_column(index=True)
