@@ -232,6 +232,7 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from app.db import Database
     from app.demo.service import load_demo
     from app.events.demo import load_demo_events
+    from app.roster.demo import load_demo_roster
 
     migrations.upgrade(settings.database_url)
     database = Database(settings.database_url)
@@ -239,11 +240,13 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
         with database.unit_of_work() as session:
             result = load_demo(session, datetime.now(UTC), settings.zone)
             events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
+            people_added = load_demo_roster(session, datetime.now(UTC))
     finally:
         database.close()
     print(f"demo data: {result.lessons_added} lessons added, quiz bank "
           f"{'added' if result.bank_added else 'already there'}"
-          f"{', activated' if result.bank_activated else ''}, {events_added} events added")
+          f"{', activated' if result.bank_activated else ''}, {events_added} events added, "
+          f"{people_added} roster people added")
     return 0
 
 
