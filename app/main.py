@@ -19,6 +19,7 @@ from app.health.router import router as health_router
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.miniprogram.learning import router as mp_learning_router
+from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(mp_events_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
+    app.include_router(mp_profile_router)
     app.include_router(quiz_banks_router)
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)
