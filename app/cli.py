@@ -276,6 +276,14 @@ def _quiz_delete(args: argparse.Namespace, settings: Settings) -> int:
 
     migrations.upgrade(settings.database_url)
     return delete(settings.database_url, args.bank_id)
+def _roster_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from app import migrations
+    from app.roster.cli import import_file
+
+    migrations.upgrade(settings.database_url)
+    return import_file(settings.database_url, Path(args.file))
 
 
 def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
@@ -285,6 +293,7 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from app.db import Database
     from app.demo.service import load_demo
     from app.events.demo import load_demo_events
+    from app.roster.demo import load_demo_roster
 
     migrations.upgrade(settings.database_url)
     database = Database(settings.database_url)
@@ -292,11 +301,13 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
         with database.unit_of_work() as session:
             result = load_demo(session, datetime.now(UTC), settings.zone)
             events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
+            people_added = load_demo_roster(session, datetime.now(UTC))
     finally:
         database.close()
     print(f"demo data: {result.lessons_added} lessons added, quiz bank "
           f"{'added' if result.bank_added else 'already there'}"
-          f"{', activated' if result.bank_activated else ''}, {events_added} events added")
+          f"{', activated' if result.bank_activated else ''}, {events_added} events added, "
+          f"{people_added} roster people added")
     return 0
 
 
@@ -318,6 +329,13 @@ def _add_quiz_commands(commands: Any) -> None:
         command = quiz_commands.add_parser(verb, help=text)
         command.add_argument("bank_id", type=int, metavar="ID")
         command.set_defaults(run=run)
+def _add_roster_commands(commands: Any) -> None:
+    # Any: argparse's subparsers action type is private.
+    roster = commands.add_parser("roster", help="the roster (花名册)")
+    roster_commands = roster.add_subparsers(dest="roster_command", required=True)
+    roster_import = roster_commands.add_parser("import", help="import a roster file (XLSX, CSV)")
+    roster_import.add_argument("file")
+    roster_import.set_defaults(run=_roster_import)
 
 
 def _add_event_commands(commands: Any) -> None:
@@ -376,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_quiz_commands(commands)
 
+    _add_roster_commands(commands)
     worker = commands.add_parser("worker", help="run the scheduled jobs without HTTP")
     worker.set_defaults(run=_worker)
 

@@ -24,12 +24,15 @@ from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.limits import RequestGuard
 from app.miniprogram.learning import router as mp_learning_router
+from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
+from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
+from app.roster.router import router as roster_router
 from app.scheduler.runner import build_scheduler
 from app.settings import Settings, get_settings
 from app.wechat.clients import OUTBOUND_TIMEOUT, wechat_client
@@ -112,9 +115,12 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(mp_events_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
+    app.include_router(mp_profile_router)
     app.include_router(quiz_banks_router)
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)
     app.include_router(points_router)
     app.include_router(contests_router)
+    app.include_router(orgs_router)
+    app.include_router(roster_router)
     return app

@@ -5,7 +5,7 @@ service feeds it :class:`Incoming` messages with a :class:`Services` bundle
 that implements the ports in :mod:`bots.ports`.
 """
 
-from bots import events, lessons, points, profile, push, quiz, welcome
+from bots import binding, events, lessons, points, profile, push, quiz, welcome
 from bots.engine import Bot, Outcome, Services, Turn, conversation_changed
 from bots.messages import Article, Incoming, MemberView, NewsReply, Reply, TextReply
 
@@ -30,6 +30,7 @@ def build_bot() -> Bot:
     # First: a subscribe carrying a check-in scene must not reach welcome's plain subscribe.
     events.register(bot)
     welcome.register(bot)
+    binding.register(bot)
     profile.register(bot)
     lessons.register(bot)
     quiz.register(bot)

@@ -26,6 +26,7 @@ from bots.ports import (
     MemberProfiles,
     Points,
     QuizPlay,
+    Roster,
     WordFilter,
 )
 
@@ -35,6 +36,8 @@ _SPACES = " \t\r\n\u3000"
 # one sent by a tool) is acknowledged silently, as the contract asks, rather
 # than answered with a hint the member did not ask for.
 MESSAGE_KINDS = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
+# ... and put a colon or comma after a command word: ``姓名：张三``, ``电话:138…``.
+_AFTER_COMMAND = _SPACES + ":：,，、"
 
 
 @dataclass(slots=True)
@@ -48,6 +51,7 @@ class Services:
     quiz: QuizPlay
     points: Points
     push: DailyPush
+    roster: Roster
 
 
 @dataclass(slots=True)
@@ -143,7 +147,7 @@ class Bot:
             if turn.incoming.kind != "text":
                 return None
             found = pattern.fullmatch(turn.text)
-            return found.group(1).strip(_SPACES) if found else None
+            return found.group(1).strip(_AFTER_COMMAND) if found else None
 
         self.commands.append(Rule(f"command:{word}", matches, handler))
 

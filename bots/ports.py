@@ -238,3 +238,39 @@ class PointsSummary:
 
 class Points(Protocol):
     def summary(self, member_id: int, now: datetime) -> PointsSummary: ...
+
+
+# --------------------------------------------------------------------------- the roster
+
+
+@dataclass(frozen=True, slots=True)
+class RosterCard:
+    """The roster entry a member is bound to; ``org`` is the full name (``机关党委/第一党支部``)."""
+
+    name: str
+    phone: str
+    org: str
+    status: str
+
+
+BindOutcome = Literal["bound", "already_bound", "taken", "no_match", "rate_limited"]
+# ``no_match``: no entry has both this name and this phone; the same answer for a
+# wrong name and a wrong phone, so guessing reveals nobody. ``taken``: the entry
+# is bound to another member. ``already_bound``: this member is bound (``card``).
+
+
+@dataclass(frozen=True, slots=True)
+class BindResult:
+    outcome: BindOutcome
+    card: RosterCard | None = None
+
+
+class Roster(Protocol):
+    def binding(self, member_id: int) -> RosterCard | None:
+        """The entry the member is bound to, or None."""
+
+    def bind(self, member_id: int, name: str, phone: str, now: datetime) -> BindResult:
+        """Bind the member to the entry with this name and phone; attempts are rate-limited."""
+
+    def erase(self, member_id: int, now: datetime) -> None:
+        """Forget the member's personal data and binding; anonymous totals stay."""

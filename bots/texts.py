@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bots.ports import (
+    BindResult,
     CancelOutcome,
     CheckinResult,
     EventSummary,
@@ -25,6 +26,8 @@ HELP = """可以发送以下关键词：
 我的报名 —— 我报名的活动
 积分 —— 我的红色积分
 订阅 / 退订 —— 订阅或退订每日微党课推送（默认已订阅）
+绑定 姓名 手机号 —— 绑定党员花名册，例如：绑定 张三 13800000000
+我的信息 —— 查看绑定的个人信息；注销 —— 删除个人信息
 姓名 张三 / 电话 13800000000 / 支部 第一党支部 —— 登记个人信息
 帮助 —— 显示本说明"""
 
@@ -301,3 +304,68 @@ MENU_QUIZ = "知识答题"
 MENU_MORE = "我的"
 MENU_EVENTS = "活动报名"
 MENU_POINTS = "红色积分"
+
+
+# --------------------------------------------------------------------------- the roster
+
+BIND_USAGE = "请发送“绑定 姓名 手机号”，例如：绑定 张三 13800000000"
+BIND_NO_MATCH = ("没有找到与该姓名和手机号一致的花名册记录，绑定未成功。请核对后重试；"
+                 "如仍不成功，请联系您所在党支部的书记或组织委员，或联系管理员核对花名册。")
+BIND_TOO_FAST = "绑定尝试过于频繁，请一小时后再试；如需帮助，请联系所在党支部的书记或组织委员。"
+PRIVACY_NOTICE = ("【个人信息说明】我们保存您的姓名、手机号、所在组织、政治面貌以及学习、答题、"
+                  "活动和积分记录，仅用于党组织管理；只有本组织的管理员和活动组织者可以查看。"
+                  "发送“我的信息”查看，发送“注销”可删除您的个人信息。")
+UNBOUND_INFO_HINT = "尚未绑定党员花名册。党员请发送“绑定 姓名 手机号”完成绑定。"
+ERASE_ASK = ("注销将删除您的姓名、手机号、花名册绑定和会话记录，且无法恢复；"
+             "您的积分与活动记录将仅以匿名方式计入统计。\n"
+             "确认请在 10 分钟内回复“确认注销”，回复其他内容则取消。")
+ERASE_DONE = "已注销：您的个人信息已删除。如需重新使用，请发送“帮助”。"
+ERASE_CANCELLED = "已取消注销，您的信息未作改动。"
+ERASE_NOT_ASKED = "请先发送“注销”，再按提示确认。"
+
+
+def mask_phone(phone: str) -> str:
+    """``138****0001``: enough for the member to recognise, too little to misuse."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+
+
+def bound(name: str, org: str) -> str:
+    return f"绑定成功！{name}，您已绑定到“{org}”。"
+
+
+def bind_taken(org: str) -> str:
+    return (f"该花名册记录已绑定其他微信号，无法重复绑定。如需更换，请联系“{org}”的书记或"
+            "组织委员，或联系管理员解除原绑定。")
+
+
+def already_bound(name: str, org: str) -> str:
+    return f"您已绑定花名册：{name}（{org}）。如信息有误，请联系所在党支部的书记或组织委员。"
+
+
+def bind_result(result: BindResult) -> str:
+    card = result.card
+    if result.outcome == "bound" and card is not None:
+        return f"{bound(card.name, card.org)}\n\n{PRIVACY_NOTICE}"
+    if result.outcome == "already_bound" and card is not None:
+        return already_bound(card.name, card.org)
+    if result.outcome == "taken" and card is not None:
+        return bind_taken(card.org)
+    if result.outcome == "rate_limited":
+        return BIND_TOO_FAST
+    return BIND_NO_MATCH
+
+
+def from_roster(field: str, org: str) -> str:
+    """Bound members' name, phone and org come from the roster, not from chat."""
+    return (f"您已绑定花名册（{org}），{field}以花名册为准，无需登记。"
+            "如有变动，请联系所在党支部的书记或组织委员。")
+
+
+def my_info(name: str | None, phone: str | None, org: str | None, status: str | None,
+            points: int) -> str:
+    lines = ["我的信息：", f"姓名：{name or '未登记'}",
+             f"手机号：{mask_phone(phone) if phone else '未登记'}"]
+    if org is not None:
+        lines += [f"所在组织：{org}", f"政治面貌：{status}"]
+    lines.append(f"红色积分：{points} 分")
+    return "\n".join(lines)

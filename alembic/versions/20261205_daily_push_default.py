@@ -9,7 +9,7 @@ default, not a choice this migration would override. The downgrade drops the
 default only: it cannot tell which members said 退订 since.
 
 Revision ID: 5d1c0a7e9b42
-Revises: 76b72059c6a4
+Revises: 5d1c9e7a2b40
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '5d1c0a7e9b42'
-down_revision: str | None = '76b72059c6a4'
+down_revision: str | None = '5d1c9e7a2b40'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """quiz bank import state and content hash
 
 Revision ID: 5d1c9e7a2b40
-Revises: 76b72059c6a4
+Revises: 5e1c0a7d9b42
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '5d1c9e7a2b40'
-down_revision: str | None = '76b72059c6a4'
+down_revision: str | None = '5e1c0a7d9b42'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """tokens: last use, server-side console sessions, events assigned by token id
 
 Revision ID: 5e1c0a7d9b42
-Revises: 76b72059c6a4
+Revises: 3c1f0b7a9d52
 Create Date: 2026-12-05 09:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models.base
 
 revision: str = '5e1c0a7d9b42'
-down_revision: str | None = '76b72059c6a4'
+down_revision: str | None = '3c1f0b7a9d52'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,10 +29,13 @@ def list_contests(_admin: CurrentAdmin, session: SessionDep) -> list[ContestOut]
 
 @router.get("/{contest_id}/results", response_model=list[ContestResultOut])
 def contest_results(contest_id: EntityId, _admin: CurrentAdmin, session: SessionDep,
-                    branch: str | None = Query(None, max_length=64)) -> list[ContestResultOut]:
-    """Each member's best attempt, best first; ``branch`` narrows it to one 支部."""
+                    org_id: int | None = Query(None, ge=1, le=2**63 - 1,
+                                               description="only members bound to this org "
+                                                           "or below")
+                    ) -> list[ContestResultOut]:
+    """Each member's best attempt, best first; ``org_id`` narrows it to an org's subtree."""
     return [ContestResultOut(**asdict(row))
-            for row in service.results(session, contest_id, branch=branch)]
+            for row in service.results(session, contest_id, org_id=org_id)]
 
 
 @router.get("/{contest_id}/results.xlsx")

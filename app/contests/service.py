@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import exports
 from app.errors import InvalidInput, NotFound
 from app.models.member import Member
+from app.models.org import Org, RosterEntry
 from app.models.quiz import Contest, QuizAttempt, QuizBank
+from app.orgs.service import full_names, get_org
 
 __all__ = ["ContestResult", "create_contest", "get_contest", "list_contests", "results",
            "results_xlsx"]
@@ -72,21 +74,29 @@ class ContestResult:
     finished_at: datetime | None
 
 
-def results(session: Session, contest_id: int, *, branch: str | None = None) -> list[ContestResult]:
-    """Each member's best attempt in the contest, best first; optionally one branch only."""
+def results(session: Session, contest_id: int, *,
+            org_id: int | None = None) -> list[ContestResult]:
+    """Each member's best attempt in the contest, best first; optionally the members bound
+    to one org's subtree. ``branch`` is a bound member's roster org (full name)."""
     get_contest(session, contest_id)
-    query = (select(QuizAttempt, Member.name, Member.branch)
+    query = (select(QuizAttempt, func.coalesce(RosterEntry.name, Member.name),
+                    RosterEntry.org_id)
              .join(Member, Member.id == QuizAttempt.member_id)
+             .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
              .where(QuizAttempt.contest_id == contest_id, QuizAttempt.answered > 0))
-    if branch is not None:
-        query = query.where(Member.branch == branch)
+    if org_id is not None:
+        subtree = get_org(session, org_id).path
+        query = query.where(RosterEntry.org_id.in_(
+            select(Org.id).where(Org.path.startswith(subtree, autoescape=True))))
+    org_names = full_names(session)
     best: dict[int, tuple[QuizAttempt, str | None, str | None]] = {}
     tried: dict[int, int] = {}
-    for attempt, name, member_branch in session.execute(query):
+    for attempt, shown_name, member_org in session.execute(query):
         tried[attempt.member_id] = tried.get(attempt.member_id, 0) + 1
         held = best.get(attempt.member_id)
         if held is None or _key(attempt) < _key(held[0]):
-            best[attempt.member_id] = (attempt, name, member_branch)
+            best[attempt.member_id] = (attempt, shown_name, org_names.get(member_org)
+                                       if member_org is not None else None)
     ordered = sorted(best.values(), key=lambda item: (_key(item[0]), item[0].member_id))
     board: list[ContestResult] = []
     for position, (attempt, name, member_branch) in enumerate(ordered, start=1):

@@ -18,6 +18,7 @@ from app.members.repository import MemberProfiles
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
+from app.roster.port import RosterPort
 from bots import Services
 from bots.ports import WordFilter
 
@@ -30,4 +31,5 @@ def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     lessons=LessonsPort(session, zone, links),
                     quiz=QuizPlayPort(session, zone),
                     points=PointsPort(session, zone),
-                    push=DailyPushPort(session, zone))
+                    push=DailyPushPort(session, zone),
+                    roster=RosterPort(session))

@@ -7,6 +7,7 @@ from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonRead
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
+from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import PointsBalance, PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
@@ -26,6 +27,7 @@ __all__ = [
     "LessonRead",
     "Member",
     "MiniProgramSession",
+    "Org",
     "OutboxMessage",
     "PointsBalance",
     "PointsEntry",
@@ -33,5 +35,6 @@ __all__ = [
     "QuizAttempt",
     "QuizBank",
     "RateLimitCounter",
+    "RosterEntry",
     "Signup",
 ]

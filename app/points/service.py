@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
+from app.models.org import Org, RosterEntry
 from app.models.points import PointsBalance, PointsEntry
+from app.orgs.service import full_names, get_org
 from app.points.rules import RULES, Activity
 
 
@@ -172,47 +174,80 @@ class Standing:
     rank: int
     member_id: int
     name: str | None
-    branch: str | None
+    org_id: int | None
+    org: str | None
     total: int
 
 
 @dataclass(frozen=True, slots=True)
-class BranchStanding:
+class OrgStanding:
     rank: int
-    branch: str
+    org_id: int
+    name: str
+    org: str
     members: int
     total: int
     average: float
 
 
-def leaderboard(session: Session, *, branch: str | None = None,
+def _subtree(session: Session, org_id: int) -> ColumnElement[bool]:
+    path = get_org(session, org_id).path
+    return RosterEntry.org_id.in_(select(Org.id).where(Org.path.startswith(path,
+                                                                           autoescape=True)))
+
+
+def leaderboard(session: Session, *, org_id: int | None = None,
                 limit: int = 50) -> list[Standing]:
-    """Members by total points, highest first (competition ranking: 1, 2, 2, 4)."""
-    query = (select(Member.id, Member.name, Member.branch, PointsBalance.total)
-             .join(PointsBalance, PointsBalance.member_id == Member.id)
+    """Members by total points, highest first (competition ranking: 1, 2, 2, 4).
+
+    Overall, every member with points; with ``org_id``, only the members bound
+    to the roster in that org's subtree.
+    """
+    query = (select(Member.id, func.coalesce(RosterEntry.name, Member.name),
+                    RosterEntry.org_id, PointsBalance.total)
+             .join(Member, Member.id == PointsBalance.member_id)
+             .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
              .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
-    if branch is not None:
-        query = query.where(Member.branch == branch)
+    if org_id is not None:
+        query = query.where(_subtree(session, org_id))
+    names = full_names(session)
     standings: list[Standing] = []
-    for position, (member_id, name, member_branch, points) in enumerate(session.execute(query)):
+    for position, (member_id, name, member_org, points) in enumerate(session.execute(query)):
         same = standings and standings[-1].total == points
         place = standings[-1].rank if same else position + 1
-        standings.append(Standing(place, member_id, name, member_branch, int(points)))
+        standings.append(Standing(place, member_id, name, member_org,
+                                  names.get(member_org) if member_org else None, int(points)))
     return standings
 
 
-def branch_leaderboard(session: Session, *, limit: int = 50) -> list[BranchStanding]:
-    """Branches (支部) by total points of their members; members without a branch are left out."""
-    total = func.sum(PointsBalance.total).label("total")
-    members = func.count(PointsBalance.member_id).label("members")
-    query = (select(Member.branch, members, total)
-             .join(PointsBalance, PointsBalance.member_id == Member.id)
-             .where(Member.branch.is_not(None))
-             .group_by(Member.branch).order_by(total.desc(), Member.branch).limit(limit))
-    board: list[BranchStanding] = []
-    for position, (branch, count, points) in enumerate(session.execute(query)):
+def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str = "branch",
+                    limit: int = 50) -> list[OrgStanding]:
+    """Orgs by the points of the bound members of their subtree, in one query.
+
+    The children of ``parent_id``, or else every org of ``kind`` (党支部 by
+    default). Members count by their roster org, never by the free-text 支部
+    they typed; unbound followers count nowhere.
+    """
+    target, below = aliased(Org), aliased(Org)
+    total = func.coalesce(func.sum(PointsBalance.total), 0).label("total")
+    members = func.count(RosterEntry.member_id).label("members")
+    query = (select(target.id, target.name, members, total)
+             .outerjoin(below, below.path.startswith(target.path))
+             .outerjoin(RosterEntry, and_(RosterEntry.org_id == below.id,
+                                          RosterEntry.member_id.is_not(None)))
+             .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
+             .where(target.parent_id == parent_id if parent_id is not None
+                    else target.kind == kind)
+             .group_by(target.id, target.name)
+             .order_by(total.desc(), target.name, target.id).limit(limit))
+    if parent_id is not None:
+        get_org(session, parent_id)
+    names = full_names(session)
+    board: list[OrgStanding] = []
+    for position, (org_id, name, count, points) in enumerate(session.execute(query)):
         same = board and board[-1].total == points
         place = board[-1].rank if same else position + 1
-        board.append(BranchStanding(place, str(branch), int(count), int(points),
-                                    round(int(points) / int(count), 2)))
+        average = round(int(points) / int(count), 2) if count else 0.0
+        board.append(OrgStanding(place, org_id, name, names.get(org_id, name), int(count),
+                                 int(points), average))
     return board

@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from app.contests.service import create_contest, results
 from app.db import Database
 from app.main import create_app
-from app.models import Member
+from app.models import Member, RosterEntry
+from app.orgs.service import create_org
 from app.quiz_banks.service import activate_bank, import_bank
 from app.quiz_play import service as play
 from bots.ports import QuizQuestion
@@ -73,8 +74,14 @@ def test_contest_draws_from_its_bank_and_keeps_the_best_attempt(
                                  starts_at=START, ends_at=START + timedelta(days=1),
                                  question_count=4, seconds_per_question=None, max_attempts=2,
                                  now=START)
-        alice = create_member(session, name="甲", branch="一支部").id
-        bob = create_member(session, name="乙", branch="二支部").id
+        alice = create_member(session, name="甲", branch="二支部").id
+        bob = create_member(session, name="乙", branch="一支部").id
+        root = create_org(session, "机关党委", START)
+        second = create_org(session, "二支部", START, parent_id=root.id)
+        # Bound by the roster to 二支部, whatever 乙 typed as 支部 in chat.
+        session.add(RosterEntry(name="乙", phone="13800000002", org_id=second.id,
+                                status="正式党员", member_id=bob, created_at=START,
+                                updated_at=START))
         contest_id = contest.id
     asked = play_through(database, alice, START + timedelta(minutes=1), wrong=2)
     assert asked.stem.startswith("竞赛") and asked.total == 4 and asked.contest == "党史知识竞赛"
@@ -88,7 +95,9 @@ def test_contest_draws_from_its_bank_and_keeps_the_best_attempt(
         assert [(r.rank, r.name, r.attempts) for r in board] == [(1, "甲", 2), (2, "乙", 1)]
         assert (board[0].correct, board[0].seconds) == (4, 20.0)
         assert (board[1].correct, board[1].seconds) == (4, 36.0)
-        assert [r.name for r in results(session, contest_id, branch="二支部")] == ["乙"]
+        assert [r.name for r in results(session, contest_id, org_id=second.id)] == ["乙"]
+        assert [r.name for r in results(session, contest_id, org_id=root.id)] == ["乙"]
+        assert [r.branch for r in board] == [None, "机关党委/二支部"]
         # After the window, 答题 is the everyday quiz again.
         after = play.start(session, alice, START + timedelta(days=2))
         assert not isinstance(after, str) and after.stem.startswith("日常")
@@ -133,7 +142,8 @@ def test_contest_admin_api_and_xlsx(
     sheet = admin.get(f"/api/admin/contests/{contest_id}/results.xlsx", headers=AUTH)
     assert sheet.status_code == 200
     rows = list(load_workbook(io.BytesIO(sheet.content)).worksheets[0].values)
-    assert rows[0][0] == "支部竞赛" and rows[2][:4] == (1, "丙", "三支部", 3)
+    # 丙 is not on the roster: the typed 支部 is no org.
+    assert rows[0][0] == "支部竞赛" and rows[2][:4] == (1, "丙", None, 3)
     bad = admin.post("/api/admin/contests", headers=AUTH,
                      json={**body, "ends_at": body["starts_at"], "question_count": 50})
     assert bad.status_code == 422

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import cli
 from app.db import Database
 from app.demo.content import LESSONS
-from app.models import BankQuestion, Lesson, QuizBank
+from app.models import BankQuestion, Lesson, Org, QuizBank, RosterEntry
 
 
 def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPatch,
@@ -18,6 +18,7 @@ def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPa
     assert cli.main(["demo-data"]) == 0
     out = capsys.readouterr().out
     assert f"{len(LESSONS)} lessons added" in out and "0 lessons added" in out
+    assert "15 roster people added" in out and "0 roster people added" in out
     database = Database(database_url)
     try:
         with database.unit_of_work() as session:
@@ -25,5 +26,10 @@ def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPa
             banks = session.scalars(select(QuizBank)).all()
             assert len(banks) == 1 and banks[0].is_active and banks[0].question_count == 30
             assert session.scalar(select(func.count()).select_from(BankQuestion)) == 30
+            orgs = session.scalars(select(Org).order_by(Org.path)).all()
+            assert [org.name for org in orgs if org.parent_id is None] == ["红心示范党委"]
+            assert len(orgs) == 4
+            phones = session.scalars(select(RosterEntry.phone)).all()
+            assert len(phones) == 15 and all(p.startswith("13800000") for p in phones)
     finally:
         database.close()

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 from bots import Incoming, MemberView, Outcome, Services, build_bot
 from bots.ports import (
+    BindResult,
     CancelOutcome,
     CheckinResult,
     EventSummary,
     MySignup,
     PushState,
+    RosterCard,
     SignupResult,
 )
 from tests.bots.learning_fakes import FakeLessons, FakePoints, FakeQuiz
@@ -54,6 +56,44 @@ class FakeWords:
 
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeRoster:
+    """Entries by phone, bindings by member id, and a count of attempts per member."""
+
+    entries: dict[str, RosterCard] = field(default_factory=dict)
+    bound: dict[int, str] = field(default_factory=dict)  # member id -> phone
+    attempts: dict[int, int] = field(default_factory=dict)
+    erased: list[int] = field(default_factory=list)
+    max_attempts: int = 5
+
+    def add(self, name: str, phone: str, org: str = "机关党委/第一党支部",
+            status: str = "正式党员") -> None:
+        self.entries[phone] = RosterCard(name, phone, org, status)
+
+    def binding(self, member_id: int) -> RosterCard | None:
+        phone = self.bound.get(member_id)
+        return self.entries[phone] if phone is not None else None
+
+    def bind(self, member_id: int, name: str, phone: str, now: datetime) -> BindResult:
+        mine = self.binding(member_id)
+        if mine is not None:
+            return BindResult("already_bound", mine)
+        self.attempts[member_id] = self.attempts.get(member_id, 0) + 1
+        if self.attempts[member_id] > self.max_attempts:
+            return BindResult("rate_limited")
+        entry = self.entries.get(phone)
+        if entry is None or entry.name != name:
+            return BindResult("no_match")
+        if phone in self.bound.values():
+            return BindResult("taken", entry)
+        self.bound[member_id] = phone
+        return BindResult("bound", entry)
+
+    def erase(self, member_id: int, now: datetime) -> None:
+        self.bound.pop(member_id, None)
+        self.erased.append(member_id)
 
 
 @dataclass
@@ -147,7 +187,7 @@ def fake_services(**overrides: object) -> Services:
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
-                                 **overrides}
+                                 "roster": FakeRoster(), **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -163,6 +203,7 @@ class Conversation:
     quiz: FakeQuiz = field(default_factory=FakeQuiz)
     points: FakePoints = field(default_factory=FakePoints)
     push: FakePush = field(default_factory=FakePush)
+    roster: FakeRoster = field(default_factory=FakeRoster)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -179,9 +220,13 @@ class Conversation:
     def _handle(self, incoming: Incoming) -> Outcome:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
-                                 push=self.push)
+                                 push=self.push, roster=self.roster)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
-        self.member = MemberView(**{**_fields(self.member), "conversation": outcome.conversation,
+        # As the next turn's member upsert would return them.
+        stored = {name: value for (member_id, name), value in self.profiles.fields.items()
+                  if member_id == self.member.id}
+        self.member = MemberView(**{**_fields(self.member), **stored,
+                                    "conversation": outcome.conversation,
                                     "daily_push": self.push.enabled.get(self.member.id, True)})
         return outcome
 

@@ -1,0 +1,184 @@
+"""Importing and reading the roster (花名册).
+
+An import is all or nothing: the file is read and checked whole, every org
+path resolved against the tree, and only then are orgs created and entries
+written. An entry is known by its phone number, so importing a corrected file
+again updates people instead of adding them twice; people missing from a
+later file stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.models.org import Org, RosterEntry
+from app.orgs.service import create_org, full_names, get_org
+from app.roster.export import roster_xlsx
+from app.roster.reading import CHINESE, Problem, RosterRow, read_roster
+
+
+class RosterRejected(InvalidInput):
+    """A roster file with problems; ``errors`` holds every one as {row, column, message}."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    rows: int
+    created: int
+    updated: int
+    orgs_created: int
+
+
+def import_roster(session: Session, data: bytes, filename: str, now: datetime) -> ImportSummary:
+    """Check the file whole, then create missing orgs and upsert entries by phone."""
+    rows, problems = read_roster(data, filename)
+    tree = _Tree(session)
+    problems += [problem for row in rows for problem in tree.check(row)]
+    if problems:
+        raise RosterRejected(f"花名册有 {len(problems)} 处问题，未导入任何人员",
+                             errors=[problem.as_dict() for problem in problems])
+    existing = {entry.phone: entry for entry in session.scalars(
+        select(RosterEntry).where(RosterEntry.phone.in_([row.phone for row in rows])))}
+    created = 0
+    for row in rows:
+        org_id = tree.ensure(row.org_path, now)
+        entry = existing.get(row.phone)
+        if entry is None:
+            entry = RosterEntry(phone=row.phone, created_at=now, member_id=None)
+            session.add(entry)
+            created += 1
+        entry.name, entry.org_id, entry.status = row.name, org_id, row.status
+        entry.joined_on, entry.duty, entry.updated_at = row.joined_on, row.duty, now
+    session.flush()
+    return ImportSummary(len(rows), created, len(rows) - created, tree.created)
+
+
+class _Tree:
+    """The org tree as an import sees it: paths of names resolved to ids, new ones made.
+
+    A path starts at a root. An unknown root while roots exist is refused, so a
+    typo in the top level (``机关党委`` vs ``机关党委会``) cannot start a second tree;
+    the first import into an empty tree may create one root. Below a known root,
+    missing orgs are created.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._ids: dict[tuple[str, ...], int] = {}
+        orgs = {org.id: org for org in session.scalars(select(Org))}
+        for org in orgs.values():
+            names = tuple(orgs[int(part)].name for part in org.path.strip("/").split("/"))
+            self._ids[names] = org.id
+        self._roots = sorted(org.name for org in orgs.values() if org.parent_id is None)
+        self._new_root: str | None = None
+        self.created = 0
+
+    def check(self, row: RosterRow) -> list[Problem]:
+        root = row.org_path[0]
+        if root in self._roots or root == self._new_root:
+            return []
+        if not self._roots and self._new_root is None:
+            self._new_root = root
+            return []
+        known = self._roots or [self._new_root or ""]
+        message = (f"顶级组织“{root}”不存在；现有顶级组织：{'、'.join(known)}。"
+                   "组织请从顶级写起，例如：" f"{known[0]}/第一党支部")
+        inside = sorted("/".join(path) for path in self._ids if path[-1] == root)
+        if inside:
+            message += f"。是否应为“{inside[0]}”？"
+        return [Problem(row.row, CHINESE["org"], message)]
+
+    def ensure(self, path: tuple[str, ...], now: datetime) -> int:
+        parent_id: int | None = None
+        for depth in range(1, len(path) + 1):
+            prefix = path[:depth]
+            if prefix not in self._ids:
+                org = create_org(self._session, prefix[-1], now, parent_id=parent_id)
+                self._ids[prefix] = org.id
+                self.created += 1
+            parent_id = self._ids[prefix]
+        assert parent_id is not None
+        return parent_id
+
+
+@dataclass(frozen=True, slots=True)
+class RosterQuery:
+    org_id: int | None = None
+    search: str | None = None
+    bound: bool | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def _filters(session: Session, query: RosterQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.org_id is not None:
+        subtree = get_org(session, query.org_id).path
+        conditions.append(RosterEntry.org_id.in_(
+            select(Org.id).where(Org.path.startswith(subtree, autoescape=True))))
+    if query.search:
+        words = query.search.strip()
+        digits = "".join(ch for ch in words if ch.isdigit())
+        matches = [RosterEntry.name.contains(words, autoescape=True)]
+        if digits:
+            matches.append(RosterEntry.phone.contains(digits, autoescape=True))
+        conditions.append(or_(*matches))
+    if query.bound is not None:
+        conditions.append(RosterEntry.member_id.is_not(None) if query.bound
+                          else RosterEntry.member_id.is_(None))
+    return conditions
+
+
+def list_entries(session: Session, query: RosterQuery) -> tuple[int, Sequence[RosterEntry]]:
+    """(how many match, the page asked for), ordered by org then name."""
+    conditions = _filters(session, query)
+    total = session.scalar(select(func.count()).select_from(RosterEntry)
+                           .where(and_(True, *conditions))) or 0
+    statement = (select(RosterEntry).join(Org, Org.id == RosterEntry.org_id)
+                 .where(*conditions).order_by(Org.path, RosterEntry.name, RosterEntry.id)
+                 .offset(query.offset))
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    return int(total), session.scalars(statement).all()
+
+
+def unbind(session: Session, entry_id: int) -> RosterEntry:
+    """Undo the entry's binding so another member (or the same one again) may bind it."""
+    entry = session.get(RosterEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no roster entry {entry_id}")
+    if entry.member_id is None:
+        raise Conflict(f"“{entry.name}”尚未绑定微信")
+    session.execute(update(RosterEntry).where(RosterEntry.id == entry_id)
+                    .values(member_id=None, bound_at=None))
+    session.refresh(entry)
+    return entry
+
+
+def entry_views(session: Session, entries: Sequence[RosterEntry]) -> list[dict[str, object]]:
+    """Entries as the API shows them, each with its org's full name."""
+    names = full_names(session)
+    return [{"id": e.id, "name": e.name, "phone": e.phone, "org_id": e.org_id,
+             "org": names.get(e.org_id, ""), "status": e.status, "joined_on": e.joined_on,
+             "duty": e.duty, "bound": e.member_id is not None, "member_id": e.member_id}
+            for e in entries]
+
+
+def export_xlsx(session: Session, query: RosterQuery) -> bytes:
+    _total, entries = list_entries(session, query)
+    return roster_xlsx(entries, full_names(session))
+
+
+def roster_page(session: Session, query: RosterQuery) -> dict[str, object]:
+    total, entries = list_entries(session, query)
+    return {"total": total, "items": entry_views(session, entries)}
+
+
+def unbind_view(session: Session, entry_id: int) -> dict[str, object]:
+    return entry_views(session, [unbind(session, entry_id)])[0]
