@@ -214,6 +214,7 @@ def door(database: Database) -> dict[str, int | str]:
 
     def work(session: Session) -> dict[str, int | str]:
         now = datetime.now(UTC)
+        alice = create_token(session, Role.ORGANIZER, "alice")
         today = create_event(session, title="今天的主题党日", organizer="alice", capacity=5,
                              starts_at=now + timedelta(minutes=30))
         ids: dict[str, int | str] = {"today": today.id}
@@ -230,7 +231,7 @@ def door(database: Database) -> dict[str, int | str]:
         for number, name in enumerate(("张三", "李四", "王五"), start=1):
             member = create_member(session, name=name, phone=f"1380013800{number}")
             sign_up(session, member.id, today.id, now, ZONE)
-        ids["alice"] = create_token(session, Role.ORGANIZER, "alice")
+        ids["alice"] = alice
         return ids
 
     return database.run_sync(work)

@@ -138,6 +138,7 @@ def door(tmp_path: Path) -> Iterator[tuple[str, dict[str, object]]]:
 
     def work(session: Session) -> dict[str, object]:
         now = datetime.now(UTC)
+        token = create_token(session, Role.ORGANIZER, "alice")
         event = create_event(session, title="主题党日：重温入党誓词", organizer="alice",
                              capacity=30, starts_at=now + timedelta(minutes=30),
                              location="三楼会议室")
@@ -150,7 +151,7 @@ def door(tmp_path: Path) -> Iterator[tuple[str, dict[str, object]]]:
             member = create_member(session, name=f"党员{number:02d}",
                                    phone=f"138 0013 80{number:02d}", branch="第一党支部")
             sign_up(session, member.id, event.id, now, ZONE)
-        return {"event": event.id, "token": create_token(session, Role.ORGANIZER, "alice")}
+        return {"event": event.id, "token": token}
 
     try:
         yield url, database.run_sync(work)
