@@ -131,35 +131,3 @@ def test_reversing_twice_adds_one_correction(database: Database, ledger: dict[st
             PointsEntry.reverses_id == entry.id)) == 1
         assert rank(session, ledger["乙"])[0] == 3
         assert rank(session, ledger["乙"])[1] == 4
-
-
-def test_upgrading_fills_the_balances_from_an_existing_ledger(
-    database: Database, database_url: str, ledger: dict[str, int]
-) -> None:
-    """Ledgers written before the running totals existed rank the same after the upgrade."""
-    from app import migrations
-
-    migrations.downgrade(database_url, "76b72059c6a4")
-    migrations.upgrade(database_url)
-    with database.unit_of_work() as session:
-        assert [rank(session, ledger[name]) for name in "甲乙丙丁"] == [
-            (9, 1, 3), (6, 2, 3), (6, 2, 3), (0, 0, 3)]
-
-
-def test_totals_follow_awards_and_corrections_in_the_same_transaction(
-    database: Database, ledger: dict[str, int]
-) -> None:
-    from sqlalchemy import select
-
-    from app.models import PointsEntry
-
-    with database.unit_of_work() as session:
-        award(session, ledger["丁"], Activity.EVENT_CHECKIN, "event:7", NOW, ZONE)
-        award(session, ledger["丁"], Activity.EVENT_CHECKIN, "event:7", NOW, ZONE)  # a repeat
-        assert rank(session, ledger["丁"]) == (3, 4, 4)
-        line = session.scalars(select(PointsEntry).where(
-            PointsEntry.member_id == ledger["甲"])).first()
-        assert line is not None
-        reverse(session, line.id, "误记", NOW)
-        reverse(session, line.id, "误记", NOW)  # a repeat
-        assert rank(session, ledger["甲"]) == (6, 1, 4)
