@@ -4,9 +4,10 @@ from app.models.access_token import AccessTokenRow
 from app.models.base import Base
 from app.models.callback import InboundMessage
 from app.models.event import Event, Signup
-from app.models.lesson import Lesson, LessonRead
+from app.models.lesson import Lesson, LessonCover, LessonRead, LessonScheduleDay, LessonSeries
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
+from app.models.moderation import SensitiveWord, SensitiveWordsRevision
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import PointsBalance, PointsEntry
@@ -24,7 +25,10 @@ __all__ = [
     "Event",
     "InboundMessage",
     "Lesson",
+    "LessonCover",
     "LessonRead",
+    "LessonScheduleDay",
+    "LessonSeries",
     "Member",
     "MiniProgramSession",
     "Org",
@@ -36,5 +40,7 @@ __all__ = [
     "QuizBank",
     "RateLimitCounter",
     "RosterEntry",
+    "SensitiveWord",
+    "SensitiveWordsRevision",
     "Signup",
 ]
