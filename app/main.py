@@ -26,7 +26,6 @@ from app.limits import RequestGuard
 from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
-from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.router import router as points_router
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
             ),
-            Conversations(database, build_bot(), WordFilter.from_file(),
+            Conversations(database, build_bot(),
                           zone=ZoneInfo(settings.timezone),
                           links=ReadingLinks(settings.public_url, link_key(settings))),
         )
