@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from app.console.errors import install_error_pages
 from app.console.router import router as console_router
+from app.console.words import router as console_words_router
 from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(health_router)
     app.include_router(reachability_router)
     app.include_router(events_router)
+    # Before the console's own routes: /console/events/new must not be read as an event id.
+    app.include_router(console_words_router)
     app.include_router(console_router)
     app.include_router(mp_events_router)
     app.include_router(mp_router)

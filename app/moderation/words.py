@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.dialect import insert_or_ignore
+from app.dialect import insert_on_conflict, insert_or_ignore
 from app.models import SensitiveWord, SensitiveWordsRevision
 from app.moderation.filter import WordFilter, fold
 
@@ -89,8 +89,10 @@ class Added:
 
 
 def _touch(session: Session, now: datetime) -> None:
-    session.execute(update(SensitiveWordsRevision).where(SensitiveWordsRevision.id == 1)
-                    .values(revision=secrets.token_hex(16), changed_at=now))
+    values = {"revision": secrets.token_hex(16), "changed_at": now}
+    session.execute(insert_on_conflict(session, SensitiveWordsRevision)
+                    .values(id=1, **values)
+                    .on_conflict_do_update(index_elements=["id"], set_=values))
 
 
 def add_words(session: Session, text: str, by: str, now: datetime) -> Added:
