@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.console.errors import install_error_pages
+from app.console.lessons import router as console_lessons_router
 from app.console.router import router as console_router
 from app.console.words import router as console_words_router
 from app.contests.router import router as contests_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(events_router)
     # Before the console's own routes: /console/events/new must not be read as an event id.
     app.include_router(console_words_router)
+    app.include_router(console_lessons_router)
     app.include_router(console_router)
     app.include_router(mp_events_router)
     app.include_router(mp_router)

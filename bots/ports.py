@@ -122,7 +122,8 @@ class EventSignups(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LessonCard:
-    """A lesson as a chat reply shows it; ``number`` is its place in the ``课程`` list."""
+    """A lesson as a chat reply shows it; ``number`` is its place in the ``课程`` list,
+    ``series`` the name of its 专题 ("" for none)."""
 
     id: int
     number: int
@@ -130,6 +131,7 @@ class LessonCard:
     summary: str
     url: str
     cover_url: str = ""
+    series: str = ""
 
 
 class Lessons(Protocol):

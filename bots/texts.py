@@ -18,7 +18,7 @@ WELCOME = "欢迎关注红心！这里是党员学习与活动服务号。"
 
 HELP = """可以发送以下关键词：
 学习 / 微党课 —— 今日微党课
-课程 —— 课程列表，发送“课程 N”打开第 N 课
+课程 —— 课程列表（按专题分组），发送“课程 N”打开第 N 课
 答题 —— 开始党建知识答题
 错题 —— 查看最近答错的题
 活动 —— 近期活动
@@ -171,6 +171,15 @@ LESSON_NUMBER_INVALID = "请发送“课程 N”打开第 N 课，N 为课程列
 LESSON_LIST_HEAD = "课程列表（发送“课程 N”打开第 N 课）："
 LESSON_LIST_MORE = "……仅显示最近 {shown} 课，共 {count} 课。"
 LESSONS_FOUND = "找到这些相关课程，发送“课程 N”阅读："
+LESSONS_WITHOUT_SERIES = "其他课程"
+
+
+def lesson_series_heading(name: str) -> str:
+    return f"《{name}》"
+
+
+def lesson_series_head(name: str) -> str:
+    return f"专题《{name}》（发送“课程 N”打开第 N 课）："
 
 
 def lesson_not_found(number: int) -> str:
