@@ -248,3 +248,14 @@ def test_docs_and_metrics_are_open_in_development(client: TestClient) -> None:
         assert client.get(path).status_code == 200, path
 
 
+
+
+def test_token_create_works_on_a_database_that_does_not_exist_yet(
+        tmp_path: object, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's first command may be `hongxin token create`, before any `serve`."""
+    monkeypatch.setenv("HONGXIN_DATABASE_URL", f"sqlite:///{tmp_path}/new.db")
+    assert cli.main(["token", "create", "--role", "admin", "--name", "第一位管理员"]) == 0
+    assert capsys.readouterr().out.startswith("hx_")
+    assert cli.main(["token", "list"]) == 0
+    assert "第一位管理员" in capsys.readouterr().out
