@@ -54,11 +54,15 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.tokens import Role, create_token
     from app.db import Database
+    from app.errors import NotFound
 
     database = Database(settings.database_url)
     try:
         with database.unit_of_work() as session:
-            token = create_token(session, Role(args.role), args.name)
+            token = create_token(session, Role(args.role), args.name, args.org)
+    except NotFound:
+        print(f"hongxin: no org with id {args.org} (see GET /api/admin/orgs)", file=sys.stderr)
+        return 1
     finally:
         database.close()
     print(token)
@@ -72,17 +76,19 @@ def _token_list(_args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.database_url)
     try:
         with database.unit_of_work() as session:
-            rows = [(t.id, t.role, t.name, t.created_at, t.last_used_at, t.revoked_at)
-                    for t in list_tokens(session)]
+            rows = [(t.id, t.role, t.name, t.org_id, t.created_at, t.last_used_at,
+                     t.revoked_at) for t in list_tokens(session)]
     finally:
         database.close()
 
     def shown(moment: Any) -> str:
         return moment.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
-    print("id\trole\tname\tcreated\tlast used\trevoked")
-    for token_id, role, name, created, used, revoked in rows:
-        print(f"{token_id}\t{role}\t{name}\t{shown(created)}\t{shown(used)}\t{shown(revoked)}")
+    print("id\trole\tname\torg\tcreated\tlast used\trevoked")
+    for token_id, role, name, org_id, created, used, revoked in rows:
+        org = "-" if org_id is None else org_id
+        print(f"{token_id}\t{role}\t{name}\t{org}\t{shown(created)}\t{shown(used)}\t"
+              f"{shown(revoked)}")
     return 0
 
 
@@ -358,8 +364,11 @@ def _add_token_commands(commands: Any) -> None:
     create = token_commands.add_parser("create", help="create a token and print it")
     create.add_argument("--role", choices=["admin", "organizer"], required=True)
     create.add_argument("--name", required=True)
+    create.add_argument("--org", type=int, metavar="ORG_ID",
+                        help="scope the token to this org and its sub-orgs")
     create.set_defaults(run=_token_create)
-    token_commands.add_parser("list", help="every token: id, role, name, created, last used, "
+    token_commands.add_parser("list", help="every token: id, role, name, org, created, "
+                              "last used, "
                               "revoked (never the token itself)").set_defaults(run=_token_list)
     revoke = token_commands.add_parser("revoke", help="revoke a token at once, console "
                                        "sessions included")
