@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
+from app.console.assets import PREFIX as CONSOLE_STATIC_PREFIX
+from app.console.assets import static_app as console_static_app
 from app.console.errors import install_error_pages
 from app.console.lessons import router as console_lessons_router
 from app.console.router import router as console_router
@@ -116,6 +118,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(console_words_router)
     app.include_router(console_lessons_router)
     app.include_router(console_router)
+    app.mount(CONSOLE_STATIC_PREFIX, console_static_app(), name="console-static")
     app.include_router(mp_events_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)

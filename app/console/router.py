@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from app.console import pages
+from app.console.assets import static_url
 from app.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -35,11 +36,15 @@ from app.settings import Settings
 router = APIRouter(prefix="/console", tags=["console"])
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.filters["tel"] = pages.tel_href
+templates.env.globals["static"] = static_url
 
-# No scripts at all; inline styles only; nobody may frame the pages (clickjacking).
+# Scripts only from our own files (htmx, ECharts and ours under /console/static), never
+# inline; requests only back to us; nobody may frame the pages (clickjacking).
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; "
+                               "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     # Pages list names and phones: keep them out of shared caches and the back-forward cache.

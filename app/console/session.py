@@ -43,6 +43,7 @@ LOGIN_COOKIE = "hongxin_console_login"
 LOGIN_MAX_AGE_SECONDS = 3600
 MAX_AGE_SECONDS = 12 * 3600
 LOGIN_PATH = "/console/login"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 class LoginRequired(AppError):
@@ -154,7 +155,8 @@ ConsoleUserDep = Annotated[ConsoleUser, Depends(current_user)]
 async def checked_form(request: Request, user: ConsoleUserDep) -> dict[str, str]:
     """The posted form, once its CSRF token matches the session's."""
     form = await request.form()
-    sent = form.get("csrf")
+    # A plain form carries the token in a hidden field; htmx sends it as a header.
+    sent = form.get("csrf") or request.headers.get(CSRF_HEADER)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), user.csrf.encode()):
         raise Forbidden("the form is stale or did not come from this console; reload the page")
     return {key: value for key, value in form.items() if isinstance(value, str)}

@@ -251,8 +251,14 @@ def test_the_console_on_a_desktop(chromium_path: str, door: tuple[str, dict[str,
                          log_path=tmp_path / "serve.log") as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport=DESKTOP, locale="zh-CN").new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" else None)
         try:
             _sign_in(page, base, str(world["token"]))
+            # htmx came from the package's own files and ran under the page's policy.
+            assert page.evaluate("typeof htmx.ajax") == "function"
+            assert problems == []
             assert page.locator("#upcoming .card").count() == 3
             assert page.locator("#past .card").count() == 1
             page.screenshot(path=str(ARTIFACTS / "desktop-events.png"), full_page=True)
