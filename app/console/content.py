@@ -11,12 +11,6 @@ from app.console.pages import ConsoleRefusal
 from app.console.router import PAGE_HEADERS, templates
 from app.console.session import ConsoleUser
 
-# Cover previews and QR codes are images served by this service (or inlined as data:).
-CONTENT_HEADERS = {
-    **PAGE_HEADERS,
-    "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"] + "; img-src 'self' data:",
-}
-
 
 class AdminOnly(ConsoleRefusal):
     """A page or action for admins, opened by an organizer."""
@@ -41,5 +35,5 @@ def is_htmx(request: Request) -> bool:
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
          ) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(CONTENT_HEADERS)
+    response.headers.update(PAGE_HEADERS)
     return response

@@ -14,7 +14,7 @@ from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep
 from app.moderation import words
 
-router = APIRouter(prefix="/console/words", tags=["console"])
+router = APIRouter(prefix="/console/sensitive-words", tags=["console"])
 
 MAX_PASTE = 20_000
 MAX_TEST_TEXT = 2_000
@@ -78,4 +78,4 @@ def remove(word_id: EntityId, session: SessionDep, user: ConsoleUserDep,
            _form: CheckedForm) -> Response:
     """Take one word off the list."""
     remove_listed(session, user, word_id)
-    return RedirectResponse("/console/words", status_code=303)
+    return RedirectResponse("/console/sensitive-words", status_code=303)

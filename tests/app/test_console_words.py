@@ -42,61 +42,62 @@ def test_an_added_word_is_refused_in_chat_at_once_and_a_removed_one_accepted(
         client: TestClient, platform: Platform) -> None:
     assert _branch_reply(client, platform, "乌龙茶支部") == "已登记支部：乌龙茶支部"
     sign_in(client, ADMIN)
-    page = client.get("/console/words").text
-    added = client.post("/console/words", data={"csrf": csrf_of(page),
+    page = client.get("/console/sensitive-words").text
+    added = client.post("/console/sensitive-words", data={"csrf": csrf_of(page),
                                                 "words": "乌龙茶\n红 茶，ＸＹＺ、乌龙茶"})
     assert added.status_code == 200
     assert "已添加 3 个：乌龙茶、红茶、xyz" in added.text
     assert _branch_reply(client, platform, "乌龙茶二支部") == texts.SENSITIVE_REFUSED
     assert _branch_reply(client, platform, "xYz支部") == texts.SENSITIVE_REFUSED
 
-    again = client.post("/console/words", data={"csrf": csrf_of(page), "words": "红茶"})
+    again = client.post("/console/sensitive-words", data={"csrf": csrf_of(page), "words": "红茶"})
     assert "已在词库中：红茶" in again.text
 
     word_id = re.search(r'<tr id="word-(\d+)">\s*<td data-label="敏感词">乌龙茶<', again.text)
     assert word_id
-    removed = client.post(f"/console/words/{word_id.group(1)}/delete",
+    removed = client.post(f"/console/sensitive-words/{word_id.group(1)}/delete",
                           data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert removed.status_code == 303
-    assert ">乌龙茶<" not in client.get("/console/words").text
+    assert ">乌龙茶<" not in client.get("/console/sensitive-words").text
     assert _branch_reply(client, platform, "乌龙茶三支部") == "已登记支部：乌龙茶三支部"
 
 
 def test_the_test_box_shows_matches_and_stores_nothing(client: TestClient) -> None:
     sign_in(client, ADMIN)
-    page = client.get("/console/words").text
-    client.post("/console/words", data={"csrf": csrf_of(page), "words": "赌博,博彩"})
-    shown = client.post("/console/words/test",
+    page = client.get("/console/sensitive-words").text
+    client.post("/console/sensitive-words", data={"csrf": csrf_of(page), "words": "赌博,博彩"})
+    shown = client.post("/console/sensitive-words/test",
                         data={"csrf": csrf_of(page), "text": "线上 博彩 与赌 博"})
     assert "命中 2 个敏感词" in shown.text and "<mark>博彩</mark>" in shown.text
     assert "<html" in shown.text
-    fragment = client.post("/console/words/test", headers={"HX-Request": "true"},
+    fragment = client.post("/console/sensitive-words/test", headers={"HX-Request": "true"},
                            data={"csrf": csrf_of(page), "text": "今天学习党章"})
     assert "没有命中任何敏感词" in fragment.text and "<html" not in fragment.text
-    assert "今天学习党章" not in client.get("/console/words").text
+    assert "今天学习党章" not in client.get("/console/sensitive-words").text
 
 
 def test_forms_need_the_csrf_token_and_errors_are_chinese(client: TestClient) -> None:
     sign_in(client, ADMIN)
-    forged = client.post("/console/words", data={"csrf": "forged", "words": "乌龙茶"})
+    forged = client.post("/console/sensitive-words", data={"csrf": "forged", "words": "乌龙茶"})
     assert forged.status_code == 403 and "页面已过期" in forged.text
-    page = client.get("/console/words").text
+    page = client.get("/console/sensitive-words").text
     assert "乌龙茶" not in page
-    empty = client.post("/console/words", data={"csrf": csrf_of(page), "words": "  "})
+    empty = client.post("/console/sensitive-words", data={"csrf": csrf_of(page), "words": "  "})
     assert empty.status_code == 422 and "请至少填写一个词" in empty.text
-    long_word = client.post("/console/words", data={"csrf": csrf_of(page), "words": "长" * 51})
+    long_word = client.post("/console/sensitive-words",
+                            data={"csrf": csrf_of(page), "words": "长" * 51})
     assert "超过 50 个字，未添加" in long_word.text
 
 
 def test_organizers_may_not_edit_the_list(client: TestClient, database: Database) -> None:
     token = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "alice"))
     sign_in(client, token)
-    response = client.get("/console/words")
+    response = client.get("/console/sensitive-words")
     assert response.status_code == 403 and "只有管理员可以管理敏感词库" in response.text
     csrf = csrf_of(client.get("/console").text)
-    refused = client.post("/console/words", data={"csrf": csrf, "words": "乌龙茶"})
+    refused = client.post("/console/sensitive-words", data={"csrf": csrf, "words": "乌龙茶"})
     assert refused.status_code == 403
-    assert "乌龙茶" not in client.get("/console/words").text
+    assert "乌龙茶" not in client.get("/console/sensitive-words").text
 
 
 def _console_client(base: str) -> httpx.Client:
@@ -108,8 +109,8 @@ def _console_client(base: str) -> httpx.Client:
 
 
 def _matches_in(client: httpx.Client, text: str) -> str:
-    csrf = csrf_of(client.get("/console/words").text)
-    return client.post("/console/words/test", data={"csrf": csrf, "text": text},
+    csrf = csrf_of(client.get("/console/sensitive-words").text)
+    return client.post("/console/sensitive-words/test", data={"csrf": csrf, "text": text},
                        headers={"HX-Request": "true"}).text
 
 
