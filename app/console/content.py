@@ -10,6 +10,10 @@ from fastapi.responses import HTMLResponse
 from app.console.pages import ConsoleRefusal
 from app.console.router import PAGE_HEADERS, templates
 from app.console.session import ConsoleUser
+from bots.texts import mask_phone
+
+# A printed sheet shows phones masked, as the chat does.
+templates.env.filters["mask_phone"] = mask_phone
 
 
 class AdminOnly(ConsoleRefusal):
