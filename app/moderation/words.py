@@ -36,9 +36,14 @@ _built: tuple[str, WordFilter] | None = None
 _building = threading.Lock()
 
 
+# Built once: a Core statement on the connection skips the ORM's per-call work, and
+# this runs before every check.
+_REVISION = (select(SensitiveWordsRevision.__table__.c.revision)
+             .where(SensitiveWordsRevision.__table__.c.id == 1))
+
+
 def _revision(session: Session) -> str:
-    return session.scalar(select(SensitiveWordsRevision.revision)
-                          .where(SensitiveWordsRevision.id == 1)) or ""
+    return session.connection().execute(_REVISION).scalar() or ""
 
 
 def current_filter(session: Session) -> WordFilter:
