@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.console.assets import PREFIX as CONSOLE_STATIC_PREFIX
 from app.console.assets import static_app as console_static_app
 from app.console.errors import install_error_pages
-from app.console.router import router as console_router
+from app.console.routes import router as console_router
 from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database

@@ -1,0 +1,12 @@
+"""Every console page, gathered for the app: each area keeps its own router module."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.console import link_router, roles_router
+from app.console import router as events_router
+
+router = APIRouter()
+for area in (link_router, events_router, roles_router):
+    router.include_router(area.router)
