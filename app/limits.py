@@ -32,7 +32,8 @@ from app.errors import AppError, error_body
 
 ADMIN_PREFIX = "/api/admin/"
 # Routes that take files: quiz banks, the roster, meeting minutes with photos.
-UPLOAD_PATHS = re.compile(r"^/api/admin/(quiz-banks|roster|events/\d+/minutes)/?$")
+UPLOAD_PATHS = re.compile(r"^/api/admin/(quiz-banks|roster|events/\d+/minutes)/?$"
+                          r"|^/console/quiz-banks/?$")
 # Routes that enforce a smaller limit of their own and must stay as fast as they are.
 OWN_LIMIT_PATHS = frozenset({"/wechat"})
 
