@@ -31,9 +31,10 @@ from app.auth.requests import PRINCIPAL_STATE, authenticate_request
 from app.errors import AppError, error_body
 
 ADMIN_PREFIX = "/api/admin/"
-# Routes that take files: quiz banks, the roster, meeting minutes with photos, lesson covers.
+# Routes that take files: quiz banks (API and console), the roster, meeting minutes with
+# photos, lesson covers.
 UPLOAD_PATHS = re.compile(r"^(/api/admin/(quiz-banks|roster|events/\d+/minutes)"
-                          r"|/console/lessons/\d+/cover)/?$")
+                          r"|/console/quiz-banks|/console/lessons/\d+/cover)/?$")
 # Routes that enforce a smaller limit of their own and must stay as fast as they are.
 OWN_LIMIT_PATHS = frozenset({"/wechat"})
 

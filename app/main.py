@@ -13,10 +13,7 @@ from fastapi import FastAPI
 from app.console.assets import PREFIX as CONSOLE_STATIC_PREFIX
 from app.console.assets import static_app as console_static_app
 from app.console.errors import install_error_pages
-from app.console.events_pages import router as console_events_router
-from app.console.lessons import router as console_lessons_router
-from app.console.router import router as console_router
-from app.console.words import router as console_words_router
+from app.console.routes import router as console_router
 from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
@@ -115,10 +112,6 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(health_router)
     app.include_router(reachability_router)
     app.include_router(events_router)
-    # Before the console's own routes: /console/events/new must not be read as an event id.
-    app.include_router(console_words_router)
-    app.include_router(console_lessons_router)
-    app.include_router(console_events_router)
     app.include_router(console_router)
     app.mount(CONSOLE_STATIC_PREFIX, console_static_app(), name="console-static")
     app.include_router(mp_events_router)

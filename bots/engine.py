@@ -20,6 +20,7 @@ from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
 from bots.ports import (
+    ConsoleAccess,
     DailyPush,
     EventSignups,
     Lessons,
@@ -52,6 +53,7 @@ class Services:
     points: Points
     push: DailyPush
     roster: Roster
+    console: ConsoleAccess
 
 
 @dataclass(slots=True)

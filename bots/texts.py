@@ -8,6 +8,7 @@ from bots.ports import (
     BindResult,
     CancelOutcome,
     CheckinResult,
+    ConsoleLink,
     EventSummary,
     MySignup,
     PushState,
@@ -349,6 +350,26 @@ def bind_taken(org: str) -> str:
 
 def already_bound(name: str, org: str) -> str:
     return f"您已绑定花名册：{name}（{org}）。如信息有误，请联系所在党支部的书记或组织委员。"
+
+
+CONSOLE_NOT_BOUND = ("“后台”是党组织管理员和活动组织者登录管理后台用的。"
+                     "请先发送“绑定 姓名 手机号”绑定党员花名册；"
+                     "需要后台权限的，请联系党组织管理员在后台为您分配角色。")
+CONSOLE_NO_ROLE = ("您还没有管理后台的权限。如需使用，"
+                   "请联系党组织管理员在后台“后台角色”页为您分配角色。")
+CONSOLE_ROLES = {"admin": "管理员", "organizer": "组织者"}
+
+
+def console_link(link: ConsoleLink) -> str:
+    if link.outcome == "not_bound":
+        return CONSOLE_NOT_BOUND
+    if link.outcome == "no_role":
+        return CONSOLE_NO_ROLE
+    role = CONSOLE_ROLES.get(link.role, link.role)
+    where = link.org or "全部组织"
+    return (f"管理后台登录链接（{link.valid_minutes} 分钟内有效，只能使用一次）：\n{link.url}\n"
+            f"身份：{role}（{where}）\n"
+            "请勿转发：拿到链接的人可以用您的身份登录。")
 
 
 def bind_result(result: BindResult) -> str:

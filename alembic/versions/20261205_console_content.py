@@ -5,7 +5,7 @@ the console reaches every process at once; it starts with the words the file
 shipped with.
 
 Revision ID: 7c3e5a1f0b64
-Revises: 6a2f4c1e8b37
+Revises: 7b3e5d2f9c18
 Create Date: 2026-12-05 12:20:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import app.models.base
 
 revision: str = '7c3e5a1f0b64'
-down_revision: str | None = '6a2f4c1e8b37'
+down_revision: str | None = '7b3e5d2f9c18'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

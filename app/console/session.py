@@ -31,6 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal, hash_token, principal_for_hash
+from app.console.refusals import ConsoleForbidden
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, Forbidden
 from app.models import ConsoleSession
@@ -76,8 +77,12 @@ def _principal(session: Session, settings: Settings, token_hash: str, now: datet
 
 def sign_in(session: Session, settings: Settings, token: str) -> tuple[str, Principal] | None:
     """A cookie value for a new session of a valid token, or None."""
-    now = datetime.now(UTC)
-    token_hash = hash_token(token.strip())
+    return open_session(session, settings, hash_token(token.strip()), datetime.now(UTC))
+
+
+def open_session(session: Session, settings: Settings, token_hash: str, now: datetime
+                 ) -> tuple[str, Principal] | None:
+    """A cookie value for a new session of the live token with this digest, or None."""
     principal = _principal(session, settings, token_hash, now)
     if principal is None:
         return None
@@ -163,3 +168,14 @@ async def checked_form(request: Request, user: ConsoleUserDep) -> dict[str, str]
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def console_admin(user: ConsoleUserDep) -> ConsoleUser:
+    """The signed-in user, when an admin; others get a Chinese refusal."""
+    if not user.principal.is_admin:
+        raise ConsoleForbidden("这个页面只有管理员可以使用。如需使用，请联系党组织管理员。",
+                               "/console")
+    return user
+
+
+ConsoleAdminDep = Annotated[ConsoleUser, Depends(console_admin)]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app.console.port import ConsoleAccessPort
 from app.events.signups import EventSignupsPort
 from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
@@ -31,4 +32,5 @@ def bot_services(session: Session, sql: RawSQL, *, zone: ZoneInfo, links: Readin
                     quiz=QuizPlayPort(session, zone),
                     points=PointsPort(session, zone),
                     push=DailyPushPort(session, zone),
-                    roster=RosterPort(session))
+                    roster=RosterPort(session),
+                    console=ConsoleAccessPort(session, links.public_url))

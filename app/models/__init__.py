@@ -3,6 +3,7 @@
 from app.models.access_token import AccessTokenRow
 from app.models.base import Base
 from app.models.callback import InboundMessage
+from app.models.console import ConsoleRole, ConsoleSignInLink
 from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonCover, LessonRead, LessonScheduleDay, LessonSeries
 from app.models.member import Member
@@ -20,7 +21,9 @@ __all__ = [
     "ApiToken",
     "BankQuestion",
     "Base",
+    "ConsoleRole",
     "ConsoleSession",
+    "ConsoleSignInLink",
     "Contest",
     "Event",
     "InboundMessage",

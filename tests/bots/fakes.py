@@ -10,6 +10,7 @@ from bots.ports import (
     BindResult,
     CancelOutcome,
     CheckinResult,
+    ConsoleLink,
     EventSummary,
     MySignup,
     PushState,
@@ -182,12 +183,31 @@ class FakeEvents:
         return CheckinResult("checked_in", view, 3)
 
 
+@dataclass
+class FakeConsole:
+    """Roles by member id (``admin``/``organizer`` and the org's name); links handed out."""
+
+    roles: dict[int, tuple[str, str]] = field(default_factory=dict)
+    bound: set[int] = field(default_factory=set)
+    issued: list[str] = field(default_factory=list)
+
+    def sign_in_link(self, member_id: int, now: datetime) -> ConsoleLink:
+        if member_id not in self.bound:
+            return ConsoleLink("not_bound")
+        if member_id not in self.roles:
+            return ConsoleLink("no_role")
+        url = f"https://example.org/console/login/link/code{len(self.issued) + 1}"
+        self.issued.append(url)
+        role, org = self.roles[member_id]
+        return ConsoleLink("issued", url, role, org, 5)
+
+
 def fake_services(**overrides: object) -> Services:
     """A Services bundle of fresh fakes; tests pass the fakes they want to inspect."""
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
-                                 "roster": FakeRoster(), **overrides}
+                                 "roster": FakeRoster(), "console": FakeConsole(), **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -204,6 +224,7 @@ class Conversation:
     points: FakePoints = field(default_factory=FakePoints)
     push: FakePush = field(default_factory=FakePush)
     roster: FakeRoster = field(default_factory=FakeRoster)
+    console: FakeConsole = field(default_factory=FakeConsole)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -220,7 +241,7 @@ class Conversation:
     def _handle(self, incoming: Incoming) -> Outcome:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
-                                 push=self.push, roster=self.roster)
+                                 push=self.push, roster=self.roster, console=self.console)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
         # As the next turn's member upsert would return them.
         stored = {name: value for (member_id, name), value in self.profiles.fields.items()
