@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +129,15 @@ class Visit:
         self.context.close()
 
 
+def _image_loaded(page: Page, selector: str) -> None:
+    """Wait until the image has loaded. Polled from here: Playwright's wait_for_function
+    evaluates its predicate in a way the page's policy (no eval) may refuse."""
+    deadline = time.monotonic() + 15
+    while not page.evaluate("(s) => document.querySelector(s)?.naturalWidth > 0", selector):
+        assert time.monotonic() < deadline, f"{selector} did not load"
+        time.sleep(0.1)
+
+
 def _axe_problems(page: Page) -> list[str]:
     if not AXE.exists():  # npm was not run: nothing to check with
         return []
@@ -186,7 +196,7 @@ def test_lessons_write_preview_cover_series_schedule(admin: Visit, tmp_path: Pat
     page.set_input_files("#cover-file", str(cover))
     page.click("#cover-form button[type=submit]")
     page.wait_for_load_state()
-    page.wait_for_function("document.querySelector('img.cover')?.naturalWidth > 0")
+    _image_loaded(page, "img.cover")
     admin.check("lesson-edit")
 
     # A title of spaces passes the browser's check and is refused in Chinese, text kept.
@@ -246,7 +256,7 @@ def test_events_create_edit_door_walk_in_and_sheet(admin: Visit,
 
     door_event = server[1]["event"]
     page = admin.open(f"/console/events/{door_event}/door")
-    page.wait_for_function("document.getElementById('qrcode').naturalWidth > 0")
+    _image_loaded(page, "#qrcode")
     walk_in = f"现场{'甲' if size == 'phone' else '乙'}"
     page.fill("#name", walk_in)
     page.fill("#phone", "13900139001" if size == "phone" else "13900139002")
@@ -297,7 +307,7 @@ def test_organizer_sees_door_pages_and_chinese_refusals(
         page = visit.open(f"/console/events/{world['event']}")
         assert page.locator("#event-actions a", has_text="编辑活动").count() == 0
         page.click("text=签到二维码与现场登记")
-        page.wait_for_function("document.getElementById('qrcode').naturalWidth > 0")
+        _image_loaded(page, "#qrcode")
         visit.check("organizer-door")
         page = visit.open("/console/sensitive-words")
         assert "只有管理员可以管理敏感词库" in page.inner_text("#error")
