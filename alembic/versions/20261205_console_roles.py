@@ -1,4 +1,5 @@
-"""console roles held by roster entries; one-time sign-in links from WeChat
+"""console roles held by roster entries; one-time sign-in links from WeChat; quiz answers
+indexed by question for the console's per-question statistics
 
 Revision ID: 7b3e5d2f9c18
 Revises: 6a2f4c1e8b37
@@ -16,6 +17,8 @@ revision: str = '7b3e5d2f9c18'
 down_revision: str | None = '6a2f4c1e8b37'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+_INDEXED = [('quiz_answers', 'question_id')]
 
 
 def upgrade() -> None:
@@ -45,9 +48,13 @@ def upgrade() -> None:
     with op.batch_alter_table('console_sign_in_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_console_sign_in_links_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_console_sign_in_links_token_id'), ['token_id'], unique=False)
+    for table, column in _INDEXED:
+        op.create_index(op.f(f'ix_{table}_{column}'), table, [column], unique=False)
 
 
 def downgrade() -> None:
+    for table, column in reversed(_INDEXED):
+        op.drop_index(op.f(f'ix_{table}_{column}'), table_name=table)
     with op.batch_alter_table('console_sign_in_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_console_sign_in_links_token_id'))
         batch_op.drop_index(batch_op.f('ix_console_sign_in_links_expires_at'))

@@ -204,33 +204,42 @@ class Figures:
         return Figure("points", "积分构成", ("类别", "积分", "记录数", "人数"), rows)
 
     def branches(self) -> Figure:
-        """Every 党支部 in scope, ranked by points per bound member in the period."""
+        """Every 党支部 in scope, ranked by points per bound member in the period.
+
+        Each measure is grouped by member in the database (one pass over the
+        period's rows) and added up per branch here: joining the ledger to the
+        org tree instead let SQLite's planner walk the tree once per ledger line.
+        """
         branch, below = aliased(Org), aliased(Org)
-        in_branch = (select(branch.id.label("branch_id"), RosterEntry.member_id)
-                     .join(below, below.path.startswith(branch.path))
-                     .join(RosterEntry, RosterEntry.org_id == below.id)
-                     .where(branch.kind == "branch", branch.id.in_(self.scope.org_ids()),
-                            RosterEntry.member_id.is_not(None))
-                     .subquery())
-        members = {int(branch_id): int(count) for branch_id, count in self.session.execute(
-            select(in_branch.c.branch_id, func.count()).group_by(in_branch.c.branch_id))}
+        branches_of: dict[int, list[int]] = {}
+        for member_id, branch_id in self.session.execute(
+                select(RosterEntry.member_id, branch.id)
+                .join(below, below.id == RosterEntry.org_id)
+                .join(branch, below.path.startswith(branch.path))
+                .where(branch.kind == "branch", branch.id.in_(self.scope.org_ids()),
+                       RosterEntry.member_id.is_not(None))):
+            if member_id is not None:
+                branches_of.setdefault(member_id, []).append(branch_id)
         names = {org_id: org_full_name(self.session, org_id) for org_id in self.session.scalars(
             select(Org.id).where(Org.kind == "branch", self.scope.orgs()))}
 
-        def per_branch(measure: Any, table: Any, member_column: Any, when: Any) -> dict[int, int]:
-            found = self.session.execute(
-                select(in_branch.c.branch_id, measure)
-                .join(table, member_column == in_branch.c.member_id)
-                .where(when).group_by(in_branch.c.branch_id)).all()
-            return {branch_id: int(value or 0) for branch_id, value in found}
+        def per_branch(member_column: Any, measure: Any, when: Any) -> dict[int, int]:
+            totals: dict[int, int] = {}
+            for member_id, value in self.session.execute(
+                    select(member_column, measure).where(when).group_by(member_column)):
+                for branch_id in branches_of.get(int(member_id), ()):
+                    totals[branch_id] = totals.get(branch_id, 0) + int(value or 0)
+            return totals
 
-        points = per_branch(func.sum(PointsEntry.delta), PointsEntry, PointsEntry.member_id,
+        members = per_branch(RosterEntry.member_id, func.count(),
+                             RosterEntry.member_id.is_not(None))
+        points = per_branch(PointsEntry.member_id, func.sum(PointsEntry.delta),
                             _within(PointsEntry.created_at, self.period))
-        reads = per_branch(func.count(), LessonRead, LessonRead.member_id,
+        reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
-        takers = per_branch(func.count(distinct(QuizAnswer.member_id)), QuizAnswer,
-                            QuizAnswer.member_id, _within(QuizAnswer.answered_at, self.period))
-        present = per_branch(func.count(), Signup, Signup.member_id,
+        takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
+                            _within(QuizAnswer.answered_at, self.period))
+        present = per_branch(Signup.member_id, func.count(),
                              _within(Signup.checked_in_at, self.period))
         table = sorted(
             ((names[org_id], members.get(org_id, 0), reads.get(org_id, 0),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal, Role, create_token, find_token, revoke_token
@@ -25,6 +25,7 @@ from bots.texts import mask_phone
 
 ROLE_LABELS = {Role.ADMIN.value: "管理员", Role.ORGANIZER.value: "组织者"}
 CANDIDATES_SHOWN = 20
+PHONE_DIGITS_SEARCHED = 3
 BACK = "/console/roles"
 
 
@@ -80,8 +81,10 @@ def candidates(session: Session, scope: OrgScope, search: str) -> list[Candidate
     if not words:
         return []
     digits = "".join(ch for ch in words if ch.isdigit())
-    matches = (RosterEntry.phone.contains(digits, autoescape=True) if digits
-               else RosterEntry.name.contains(words, autoescape=True))
+    matches = RosterEntry.name.contains(words, autoescape=True)
+    # A digit or two belongs to a name (“B1”); three or more are a piece of a phone number.
+    if len(digits) >= PHONE_DIGITS_SEARCHED:
+        matches = or_(matches, RosterEntry.phone.contains(digits, autoescape=True))
     entries = session.scalars(
         select(RosterEntry).join(Org, Org.id == RosterEntry.org_id)
         .where(matches, scope.holds_org(RosterEntry.org_id))

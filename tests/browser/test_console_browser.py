@@ -11,8 +11,6 @@ visibly, and fail in CI.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,16 +40,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@
       yAxis: horizontal ? Object.assign({}, category, { inverse: true }) : value,
       series: spec.series.map(function (series) {
         return { type: spec.kind, name: series.name, data: series.data,
-                 smooth: spec.kind === "line", barMaxWidth: 28 };
+                 barMaxWidth: 28 };
       })
     };
   }
