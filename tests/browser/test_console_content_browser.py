@@ -5,7 +5,7 @@ schedule), events (create, edit, the check-in QR code from the fake platform,
 walk-ins, the A4 sign-in sheet) and the sensitive-word list, against
 `hongxin serve` on a fresh SQLite database. Every page must fit the phone's
 width, raise no console error under the Content-Security-Policy, and pass
-axe-core's serious and critical WCAG 2 A/AA checks. Screenshots go to
+axe-core's serious and critical checks (the helper of test_console_pages). Screenshots go to
 ``tests/browser/screenshots/``.
 """
 
@@ -29,13 +29,8 @@ from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.events.signups import sign_up
 from app.fakewechat import FakeWeChatServer
-from tests.browser.test_console_browser import (
-    ARTIFACTS,
-    CHROMIUM_ARGS,
-    DESKTOP,
-    PHONE,
-    chromium_path,
-)
+from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
+from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
 from tests.support.factories import create_event, create_member
 from tests.support.servers import hongxin_process
 
@@ -44,12 +39,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["chromium_path"]  # the fixture, shared with the console's first browser tests
+__all__ = ["axe_path"]  # the fixture, shared with the console's page tests
 
 ADMIN = "content-admin-token-0123456789abcdef"
 ZONE = ZoneInfo("Asia/Shanghai")
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-SIZES = {"phone": PHONE, "desktop": DESKTOP}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
+def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -99,6 +92,8 @@ class Visit:
     def __init__(self, browser: Browser, base: str, size: str, token: str) -> None:
         self.base, self.size = base, size
         self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+        # Before the page's own scripts and outside its policy (see test_console_pages).
+        self.context.add_init_script(path=str(AXE))
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", self._console)
@@ -123,7 +118,7 @@ class Visit:
         page.screenshot(path=str(ARTIFACTS / f"content-{self.size}-{name}.png"), full_page=True)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), name
         assert self.errors == [], (name, self.errors)
-        assert _axe_problems(page) == [], name
+        assert accessibility_problems(page) == [], name
 
     def close(self) -> None:
         self.context.close()
@@ -136,19 +131,6 @@ def _image_loaded(page: Page, selector: str) -> None:
     while not page.evaluate("(s) => document.querySelector(s)?.naturalWidth > 0", selector):
         assert time.monotonic() < deadline, f"{selector} did not load"
         time.sleep(0.1)
-
-
-def _axe_problems(page: Page) -> list[str]:
-    if not AXE.exists():  # npm was not run: nothing to check with
-        return []
-    # Evaluated over the DevTools protocol, so the page's script policy does not apply.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = page.evaluate("""async () => {
-        const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']});
-        return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
-            .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '));
-    }""")
-    return list(found)
 
 
 @pytest.fixture(params=["phone", "desktop"])
