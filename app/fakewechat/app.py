@@ -34,9 +34,10 @@ Each call is recorded (tokens and secrets masked) and logged as one line on the
 * ``POST /_fake/members`` ``{openid, subscribed?, window_open?, custom_quota?,
   subscribe_quota?}`` – per-member behaviour (43004 / 45015 / 45047 / 43101);
   ``GET /_fake/members`` lists them.
-* ``POST /_fake/people`` ``{unionid, openids=[], js_codes=[]}`` – these
+* ``POST /_fake/people`` ``{unionid, openids=[], js_codes=[], mp_openid?}`` – these
   official-account openids (``user/info``) and login codes (``jscode2session``)
-  are one person: they answer ``unionid``. Unlinked ones get a unionid of their own.
+  are one person: they answer ``unionid`` (and the codes ``mp_openid``, when given,
+  rather than :func:`fake_openid` of each). Unlinked ones get a unionid of their own.
 * ``POST /_fake/reset`` – forget calls, faults, tokens, members, links, menu and QR codes.
 """
 
@@ -63,7 +64,6 @@ from app.fakewechat.state import (
     CallRecord,
     FakeWeChatState,
     Member,
-    fake_openid,
     fake_unionid,
 )
 
@@ -274,7 +274,7 @@ def jscode2session(state: FakeWeChatState, call: Call) -> Answer:
         return _error(40163)
     state.used_codes.add(code)
     return {
-        "openid": fake_openid(code),
+        "openid": state.code_openid(code),
         "session_key": f"fake-session-key-{fake_unionid(code)[1:17]}",
         "unionid": state.code_unionid(code),
     }
@@ -470,6 +470,7 @@ class PersonIn(BaseModel):
     unionid: str = Field(min_length=1, max_length=64)
     openids: list[str] = Field(default_factory=list)
     js_codes: list[str] = Field(default_factory=list)
+    mp_openid: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 def create_fake_app(state: FakeWeChatState | None = None) -> FastAPI:
@@ -544,7 +545,7 @@ def create_fake_app(state: FakeWeChatState | None = None) -> FastAPI:
     @fake.post("/_fake/people")
     def link_person(person: PersonIn) -> dict[str, Any]:
         """Make official-account openids and login codes one person with ``unionid``."""
-        st.link_person(person.unionid, person.openids, person.js_codes)
+        st.link_person(person.unionid, person.openids, person.js_codes, person.mp_openid)
         return person.model_dump()
 
     @fake.post("/_fake/reset")

@@ -179,6 +179,7 @@ class FakeWeChatState:
     # One person's unionid, as linked by tests: by official-account openid and by js_code.
     account_unionids: dict[str, str] = field(default_factory=dict)
     code_unionids: dict[str, str] = field(default_factory=dict)
+    code_openids: dict[str, str] = field(default_factory=dict)  # one mini-program openid
     _next_id: int = 0
 
     def next_id(self) -> int:
@@ -198,6 +199,7 @@ class FakeWeChatState:
         self.sent_templates.clear()
         self.account_unionids.clear()
         self.code_unionids.clear()
+        self.code_openids.clear()
 
     # ------------------------------------------------------------------ members
 
@@ -207,12 +209,19 @@ class FakeWeChatState:
     def set_member(self, member: Member) -> None:
         self.members[member.openid] = member
 
-    def link_person(self, unionid: str, openids: list[str], js_codes: list[str]) -> None:
-        """Make these official-account openids and login codes one person's."""
+    def link_person(self, unionid: str, openids: list[str], js_codes: list[str],
+                    mp_openid: str | None = None) -> None:
+        """Make these official-account openids and login codes one person's; with
+        ``mp_openid`` every one of the codes logs in as that mini-program openid."""
         for openid in openids:
             self.account_unionids[openid] = unionid
         for code in js_codes:
             self.code_unionids[code] = unionid
+            if mp_openid is not None:
+                self.code_openids[code] = mp_openid
+
+    def code_openid(self, js_code: str) -> str:
+        return self.code_openids.get(js_code) or fake_openid(js_code)
 
     def account_unionid(self, openid: str) -> str:
         return self.account_unionids.get(openid) or fake_account_unionid(openid)

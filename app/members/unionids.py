@@ -58,8 +58,8 @@ def members_to_look_up(session: Session, now: datetime, limit: int) -> list[tupl
                or_(Member.unionid_checked_at.is_(None),
                    Member.unionid_checked_at < now - RECHECK_AFTER))
         .order_by(Member.id).limit(limit)
-    ).tuples().all()
-    return list(rows)
+    ).all()
+    return [(member_id, openid) for member_id, openid in rows]
 
 
 def mark_checked(session: Session, member_ids: Sequence[int], now: datetime) -> None:

@@ -36,7 +36,7 @@ def held(session: Session, member_id: int) -> dict[str, int]:
     rows = session.execute(
         select(SubscribeCredit.template_id, SubscribeCredit.remaining)
         .where(SubscribeCredit.member_id == member_id).order_by(SubscribeCredit.template_id)
-    ).tuples().all()
+    ).all()
     return dict(rows)
 
 
