@@ -45,7 +45,7 @@ def load_recipients(session: Session, member_ids: Collection[int], *,
         credits = dict(session.execute(
             select(SubscribeCredit.member_id, SubscribeCredit.remaining)
             .where(SubscribeCredit.member_id.in_(ids),
-                   SubscribeCredit.template_id == subscribe_template_id)))
+                   SubscribeCredit.template_id == subscribe_template_id)).all())
     rows = session.execute(
         select(Member.id, Member.openid, Member.subscribed, Member.last_interaction_at,
                Member.daily_push, Member.mp_openid)
