@@ -66,7 +66,9 @@ def member_for_openid(session: Session, openid: str, now: datetime) -> Member:
         if found.mp_openid is None and found.merged_into_id is None:
             found.mp_openid = openid  # a member from before mini-program openids were kept
             session.flush()
-    member = live_member(session, found.id, share=True)
+    # No lock: the login writes only its session row, which a merge moves or
+    # member_for_token follows; open_session's link locks what it changes.
+    member = live_member(session, found.id)
     assert member is not None  # members are never deleted
     return member
 

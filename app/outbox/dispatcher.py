@@ -10,9 +10,12 @@ One :meth:`Dispatcher.run_once` is one batch:
    RETURNING`` is atomic by itself. The claim sets ``claimed_by`` and
    ``lease_until`` and counts the attempt.
 2. **plan** each row (:mod:`app.outbox.planner`) from the member's 48-hour
-   window and the customer-service messages already sent in it;
+   window, the customer-service messages already sent in it and the
+   member's subscribe-message credits;
 3. **send** concurrently (bounded, rate-limited) through :class:`WeChatAPI`,
    which refreshes a refused token once and retries transient errors briefly;
+   a subscribe message first spends one credit in its own unit of work
+   (:mod:`app.outbox.credits`) and gives it back if the send fails on the way;
 4. **mark** each row as soon as its call returns, only if this dispatcher
    still holds it: sent; pending again with an exponential backoff (errcode
    -1, 45009, timeouts, 5xx, a refused token); failed with the reason (43004,

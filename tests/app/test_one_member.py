@@ -349,3 +349,26 @@ async def one_race(hongxin: Hongxin, fake: FakeControl) -> None:
     arrange(hongxin.database, check)
     profile = (await hongxin.mp("GET", "/api/mp/profile", token)).json()
     assert profile["points"] == 3
+
+
+async def test_erasing_the_survivor_forgets_both_openids(
+        hongxin: Hongxin, fake: FakeControl) -> None:
+    someone = person(fake)
+    await hongxin.say(someone.openid, "姓名 张三")
+    token = await hongxin.login(someone.codes[0])
+    await hongxin.learn_unionids()
+    follower_id = hongxin.member(openid=someone.openid).id
+    await hongxin.say(someone.openid, "注销")
+    await hongxin.say(someone.openid, "确认注销")
+
+    assert (await hongxin.mp("GET", "/api/mp/profile", token)).status_code == 401
+    fresh = await hongxin.login(someone.codes[1])
+    profile = (await hongxin.mp("GET", "/api/mp/profile", fresh)).json()
+    assert profile["name"] is None and profile["points"] == 0
+
+    def holders(session: Session) -> list[int]:
+        return list(session.scalars(select(Member.id).where(
+            (Member.openid == someone.mp_openid) | (Member.mp_openid == someone.mp_openid)
+            | (Member.unionid == someone.unionid))))
+
+    assert follower_id not in arrange(hongxin.database, holders)
