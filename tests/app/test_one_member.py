@@ -372,3 +372,25 @@ async def test_erasing_the_survivor_forgets_both_openids(
             | (Member.unionid == someone.unionid))))
 
     assert follower_id not in arrange(hongxin.database, holders)
+
+
+async def test_the_job_is_bounded_and_asks_each_follower_once_a_week(
+        hongxin: Hongxin, fake: FakeControl) -> None:
+    someone = person(fake)
+    await hongxin.say(someone.openid, "帮助")
+    await hongxin.say("not a valid openid", "帮助")  # the platform refuses it: 40003
+    fake.member("oGone000000000000000000000000", subscribed=False)
+    await hongxin.say("oGone000000000000000000000000", "帮助")
+
+    await hongxin.learn_unionids()
+    # The batch is refused for the bad openid; each is then asked on its own.
+    assert fake.calls(USER_INFO_BATCH)[0]["errcode"] == 40003
+    assert len(fake.calls("/cgi-bin/user/info")) == 3
+    assert hongxin.member(openid=someone.openid).unionid == someone.unionid
+    for openid in ("not a valid openid", "oGone000000000000000000000000"):
+        member = hongxin.member(openid=openid)
+        assert member.unionid is None and member.unionid_checked_at is not None
+
+    fake.clear_calls()
+    await hongxin.learn_unionids()
+    assert fake.calls() == []

@@ -27,6 +27,7 @@ from app.models import Member, OutboxMessage, SubscribeCredit
 from app.models.member import MINI_PROGRAM
 from app.outbox import credits
 from app.outbox.dispatcher import DispatchConfig, Dispatcher
+from app.outbox.planner import Channel, Reach, plan
 from app.outbox.service import enqueue
 from app.wechat.api import RetryPolicy, WeChatAPI
 from app.wechat.token_store import DatabaseTokenStore
@@ -223,3 +224,36 @@ async def test_a_send_that_fails_on_the_way_keeps_its_credit(
     await sender.drain()
     assert tally(database, member_id) == {"sent": 1, "credits": 0}
     assert len(fake.delivered(SUBSCRIBE)) == 1
+
+
+# --------------------------------------------------------------------------- the rules
+
+NOW = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("follows", "hours_ago", "template", "app", "credit", "configured",
+                          "channel", "reason"), [
+    (True, 1, None, True, 3, True, Channel.CUSTOM, "window open"),
+    (True, 72, "oa-tmpl", True, 3, True, Channel.TEMPLATE, "template message"),
+    (True, 72, None, True, 3, True, Channel.SUBSCRIBE, "3 credits left"),
+    (False, 1, "oa-tmpl", True, 1, True, Channel.SUBSCRIBE, "does not follow"),
+    (False, 1, "oa-tmpl", True, 0, True, None, "no subscribe-message credits left"),
+    (False, 1, "oa-tmpl", False, 0, True, None, "has not used the mini-program"),
+    (False, 1, "oa-tmpl", True, 2, False, None, "HONGXIN_MP_REMINDER_TEMPLATE_ID is not set"),
+])
+def test_the_planner_explains_each_case(follows: bool, hours_ago: float, template: str | None,
+                                        app: bool, credit: int, configured: bool,
+                                        channel: Channel | None, reason: str) -> None:
+    reach = Reach(follows, NOW - timedelta(hours=hours_ago), 0, mini_program=app,
+                  subscribe_credits=credit)
+    chosen = plan(reach, NOW, template_id=template,
+                  subscribe_template_id=MP_TEMPLATE if configured else None)
+    assert chosen.channel is channel
+    assert reason in chosen.reason
+
+
+def test_content_without_template_fields_never_takes_a_credit() -> None:
+    reach = Reach(False, NOW, 0, mini_program=True, subscribe_credits=5)
+    chosen = plan(reach, NOW, template_id=None, subscribe_template_id=MP_TEMPLATE,
+                  has_template_data=False)
+    assert chosen.channel is None and "no template fields" in chosen.reason
