@@ -26,6 +26,9 @@ follower), and whichever side learns it second merges the two members:
     passed to the waitlist;
   - lesson reads: one per lesson; quiz attempts and answers, outbox rows and
     subscribe-message credits simply move;
+  - the member row: name, phone, branch and dialog state fill the survivor's
+    gaps; the survivor keeps its own follow state, 48-hour window and
+    daily-push choice, which only the official account knows;
   - roster binding: a member has at most one entry. When both are bound to
     different entries, the **earlier binding stays** and the later entry is
     released (unbound), for an admin to look at: two people cannot both be
