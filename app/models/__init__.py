@@ -12,6 +12,7 @@ from app.models.outbox import OutboxMessage
 from app.models.points import PointsBalance, PointsEntry
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
+from app.models.subscription import SubscribeCredit
 from app.models.token import ApiToken, ConsoleSession
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "RateLimitCounter",
     "RosterEntry",
     "Signup",
+    "SubscribeCredit",
 ]
