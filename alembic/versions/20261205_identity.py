@@ -6,7 +6,7 @@ sessions: those are marked ``origin = 'miniprogram'`` and their openid copied
 to ``mp_openid``.
 
 Revision ID: 7a3d9c41e2b8
-Revises: 5e1c0a7b9d21
+Revises: 6a2f4c1e8b37
 Create Date: 2026-12-05 12:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import app.models.base
 
 revision: str = '7a3d9c41e2b8'
-down_revision: str | None = '5e1c0a7b9d21'
+down_revision: str | None = '6a2f4c1e8b37'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
