@@ -29,6 +29,8 @@ from app.wechat.clients import standalone_wechat_client
 log = logging.getLogger("hongxin.scheduler")
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+# Attendance turns final this long after a meeting ends at the latest.
+MEETINGS_INTERVAL = timedelta(minutes=10)
 # A process that starts (or was down) shortly after the daily push time still pushes.
 DAILY_LESSON_CATCH_UP = timedelta(hours=3)
 # One tick sends at most this many batches, so the next tick is not starved.
@@ -76,6 +78,13 @@ class Jobs:
                                         links=ReadingLinks.from_settings(self.settings)))
         await self.dispatch()
 
+    async def meetings(self) -> None:
+        """Close the attendance of ended meetings; remind 书记 of meetings still missing."""
+        done = await self.database.run(partial(jobs.meetings, now=datetime.now(UTC),
+                                               zone=self.settings.zone))
+        if any(done.values()):
+            log.info("meetings: %s", done)
+
     async def housekeeping(self) -> None:
         done = await self.database.run(partial(jobs.housekeeping, now=datetime.now(UTC)))
         if any(done.values()):
@@ -121,6 +130,8 @@ def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> S
     last_fire = trigger.get_next_fire_time(None, now - DAILY_LESSON_CATCH_UP)
     if last_fire is not None and last_fire <= now:
         add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
+    add_job(work.meetings, IntervalTrigger(seconds=MEETINGS_INTERVAL.total_seconds()),
+            id="meetings", next_run_time=now, **common)
     add_job(work.housekeeping,
             IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
             id="housekeeping", next_run_time=now, **common)
