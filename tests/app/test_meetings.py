@@ -206,7 +206,7 @@ def test_check_in_by_qr_code_or_organizer_and_attendance_after_the_end(
     sheet = load_workbook(io.BytesIO(party.client.get(f"{organizer}.xlsx",
                                                       headers=AUTH).content)).active
     assert sheet is not None
-    rows = [row for row in sheet.iter_rows(values_only=True)]
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][3] == "出勤" and {row[3] for row in rows[2:]} == {"出席", "请假"}
 
 

@@ -21,7 +21,8 @@ from tests.support.wechat import Platform, message_xml
 
 ADMIN = "meetings-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
-BRANCH, GROUP, SECOND = "机关党委/第一党支部", "机关党委/第一党支部/第一党小组", "机关党委/第二党支部"
+BRANCH, SECOND = "机关党委/第一党支部", "机关党委/第二党支部"
+GROUP = f"{BRANCH}/第一党小组"
 # (name, phone, org, status, joined_on, duty, openid that binds in the chat or None)
 PEOPLE = (
     ("张书记", "13900000001", BRANCH, "正式党员", "", "书记", "o_secretary"),
