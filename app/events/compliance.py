@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from app.events.kinds import LABELS
@@ -54,6 +54,7 @@ class Period:
     label: str  # 2026年3月, 2026年第一季度
     starts_on: date
     ends_on: date  # exclusive
+    months: tuple[int, ...]  # the months (1–12) it spans
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
         return (datetime.combine(self.starts_on, datetime.min.time(), zone),
@@ -65,14 +66,15 @@ _QUARTERS = "一二三四"
 
 def month(year: int, number: int) -> Period:
     ends = date(year + 1, 1, 1) if number == 12 else date(year, number + 1, 1)
-    return Period(f"{year}-{number:02d}", f"{year}年{number}月", date(year, number, 1), ends)
+    return Period(f"{year}-{number:02d}", f"{year}年{number}月", date(year, number, 1), ends,
+                  (number,))
 
 
 def quarter(year: int, number: int) -> Period:
     first = 3 * (number - 1) + 1
     ends = date(year + 1, 1, 1) if number == 4 else date(year, first + 3, 1)
     return Period(f"{year}Q{number}", f"{year}年第{_QUARTERS[number - 1]}季度",
-                  date(year, first, 1), ends)
+                  date(year, first, 1), ends, (first, first + 1, first + 2))
 
 
 def period_of(day: date, frequency: Frequency) -> Period:
@@ -118,44 +120,58 @@ def _status(held: int, scheduled: int, period: Period, today: date) -> Status:
     return "due" if period.starts_on <= today else "upcoming"
 
 
-def _meetings(session: Session, org_ids: list[int], kinds: set[str], start: datetime,
-              end: datetime) -> list[tuple[int, str, datetime]]:
-    if not org_ids:
-        return []
+Tally = dict[tuple[int, str, int], tuple[int, int]]
+"""(org id, meeting kind, month 1–12) → (held, scheduled)."""
+
+
+def _tally(session: Session, orgs: Select[int], year: int, now: datetime,
+           zone: ZoneInfo) -> Tally:
+    """Count the year's meetings per org, kind and local month, in the database.
+
+    The month comes from comparisons with the twelve local month starts, so the
+    database hands back a few counts instead of every meeting's time.
+    """
+    starts = [month(year, number).bounds(zone)[0] for number in range(1, 13)]
+    year_end = month(year, 12).bounds(zone)[1]
+    month_number = case(*[(Event.starts_at < starts[n], n) for n in range(1, 12)], else_=12)
+    held = case((Event.starts_at <= now, 1), else_=0)
     rows = session.execute(
-        select(Event.org_id, Event.kind, Event.starts_at)
-        .where(Event.org_id.in_(org_ids), Event.kind.in_(kinds), Event.status != "cancelled",
-               Event.starts_at >= start, Event.starts_at < end))
-    return [(int(org_id), kind, starts_at) for org_id, kind, starts_at in rows
-            if org_id is not None]
+        select(Event.org_id, Event.kind, month_number, held, func.count())
+        .where(Event.org_id.in_(orgs), Event.kind.in_(_all_kinds()),
+               Event.status != "cancelled", Event.starts_at >= starts[0],
+               Event.starts_at < year_end)
+        .group_by(Event.org_id, Event.kind, month_number, held))
+    tally: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for org_id, kind, number, was_held, count in rows:
+        tally[(int(org_id), kind, int(number))][0 if was_held else 1] += int(count)
+    return {key: (held_count, scheduled) for key, (held_count, scheduled) in tally.items()}
+
+
+def _counts(tally: Tally, org_id: int, kind: str, period: Period) -> tuple[int, int]:
+    held = scheduled = 0
+    for number in period.months:
+        found = tally.get((org_id, kind, number))
+        if found:
+            held, scheduled = held + found[0], scheduled + found[1]
+    return held, scheduled
 
 
 def calendar(session: Session, scope: OrgScope, org_id: int, year: int, now: datetime,
              zone: ZoneInfo) -> list[OrgCompliance]:
     """The calendar of ``year`` for every org of ``org_id``'s subtree that has requirements."""
     root = require_org_in_scope(session, scope, org_id)
-    orgs = session.execute(
-        select(Org.id, Org.name, Org.kind, Org.path)
-        .where(Org.path.startswith(root.path, autoescape=True),
-               Org.kind.in_(list(REQUIREMENTS)))
-        .order_by(Org.path)).all()
-    start = datetime.combine(date(year, 1, 1), datetime.min.time(), zone)
-    end = datetime.combine(date(year + 1, 1, 1), datetime.min.time(), zone)
-    kinds = {kind for needs in REQUIREMENTS.values() for kind, _ in needs}
-    # (org, kind, period key) -> [held, scheduled]
-    tally: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    frequency = {kind: often for needs in REQUIREMENTS.values() for kind, often in needs}
-    for found_org, kind, starts_at in _meetings(session, [o.id for o in orgs], kinds, start,
-                                                end):
-        key = period_of(starts_at.astimezone(zone).date(), frequency[kind]).key
-        tally[(found_org, kind, key)][0 if starts_at <= now else 1] += 1
+    judged = (Org.path.startswith(root.path, autoescape=True), Org.kind.in_(list(REQUIREMENTS)))
+    orgs = session.execute(select(Org.id, Org.name, Org.kind).where(*judged)
+                           .order_by(Org.path)).all()
+    tally = _tally(session, select(Org.id).where(*judged), year, now, zone)
     today = now.astimezone(zone).date()
+    calendars = {often: periods(year, often) for often in ("month", "quarter")}
     result = []
     for org in orgs:
         items = []
         for kind, often in REQUIREMENTS[org.kind]:
-            for period in periods(year, often):
-                held, scheduled = tally.get((org.id, kind, period.key), (0, 0))
+            for period in calendars[often]:
+                held, scheduled = _counts(tally, org.id, kind, period)
                 items.append(Requirement(kind, LABELS[kind], period.key, period.label, held,
                                          scheduled, _status(held, scheduled, period, today)))
         result.append(OrgCompliance(
@@ -191,18 +207,13 @@ def remind_secretaries(session: Session, now: datetime, zone: ZoneInfo) -> int:
               if kind is not None and member_id is not None and SECRETARY_DUTY[kind] == duty]
     if not chosen:
         return 0
-    earliest = min(period.bounds(zone)[0] for period in closing.values())
-    latest = max(period.bounds(zone)[1] for period in closing.values())
-    held = {(org_id, kind, period_of(starts_at.astimezone(zone).date(),
-                                     _frequency(kind)).key)
-            for org_id, kind, starts_at in _meetings(
-                session, sorted({org_id for org_id, *_ in chosen}),
-                set(_all_kinds()), earliest, latest)}
+    tally = _tally(session, select(Org.id).where(Org.id.in_({org for org, *_ in chosen})),
+                   today.year, now, zone)
     queued = 0
     for org_id, name, org_kind, member_id in chosen:
         for kind, often in REQUIREMENTS[org_kind]:
             closes_now = closing.get(often)
-            if closes_now is None or (org_id, kind, closes_now.key) in held:
+            if closes_now is None or any(_counts(tally, org_id, kind, closes_now)):
                 continue
             closes = local_time(closes_now.bounds(zone)[1] - timedelta(minutes=1), zone)
             queued += enqueue(
@@ -218,7 +229,3 @@ def remind_secretaries(session: Session, now: datetime, zone: ZoneInfo) -> int:
 
 def _all_kinds() -> list[str]:
     return [kind for needs in REQUIREMENTS.values() for kind, _ in needs]
-
-
-def _frequency(kind: str) -> Frequency:
-    return next(often for needs in REQUIREMENTS.values() for k, often in needs if k == kind)
