@@ -24,7 +24,7 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
 
 # The kinds of message Hongxin sends; the payload conventions are in the README.
 KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled",
-         "daily_lesson")
+         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder")
 
 
 def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
