@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from app.events import meetings, timing
-from app.events.kinds import LABELS, is_meeting
+from app.events.kinds import LABELS, MEETING_KINDS, is_meeting
 from app.events.meetings import ABSENT, EXPECTED, LEAVE, PRESENT
 from app.models import Attendance, Event, Meeting, Org, RosterEntry
 from bots.ports import LEAVE_REASON_MAX, CheckinResult, EventSummary, LeaveResult
@@ -192,6 +192,36 @@ def attendance(session: Session, event: Event, now: datetime) -> list[Attendance
     ]
     result.sort(key=lambda r: (order[r.status], r.name or "", r.member_id))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class MyMeeting:
+    event: Event
+    status: str
+    reason: str | None
+
+
+def my_meetings(session: Session, member_id: int, now: datetime) -> list[MyMeeting]:
+    """The meetings the member is expected at that have not ended, soonest first: those
+    with their attendance row, and those of their org and its parents they are expected
+    at since binding (their row comes with their check-in or 请假)."""
+    live = (Event.status != CANCELLED, Event.starts_at > now - timing.ASSUMED_DURATION)
+    found = {event.id: MyMeeting(event, status, reason) for event, status, reason in
+             session.execute(select(Event, Attendance.status, Attendance.reason)
+                             .join(Attendance, Attendance.event_id == Event.id)
+                             .where(Attendance.member_id == member_id, *live))}
+    entry = session.execute(select(Org.path, RosterEntry.duty)
+                            .join(Org, Org.id == RosterEntry.org_id)
+                            .where(RosterEntry.member_id == member_id)).first()
+    if entry is not None:
+        path, duty = entry
+        for event in session.scalars(
+                select(Event).join(Org, Org.id == Event.org_id)
+                .where(Event.kind.in_(MEETING_KINDS), literal(path).startswith(Org.path),
+                       *live)):
+            if event.id not in found and (event.kind != meetings.COMMITTEE or duty):
+                found[event.id] = MyMeeting(event, EXPECTED, None)
+    return sorted(found.values(), key=lambda item: (item.event.starts_at, item.event.id))
 
 
 class MeetingsPort:

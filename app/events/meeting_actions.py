@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.events.meeting_schemas import (
     LeaveOut,
     MeetingCheckinOut,
     MinutesOut,
+    MpMeetingOut,
     OrgComplianceOut,
     PhotoOut,
     RequirementOut,
@@ -97,14 +98,10 @@ def check_in(session: Session, event_id: int, member_id: int, principal: Princip
     message = texts.checkin_reply(result)
     if result.outcome not in ("checked_in", "already_checked_in"):
         raise Conflict(message)
-    row = session.get(Attendance, _attendance_id(session, event.id, member_id))
+    checked_in_at = session.scalar(select(Attendance.checked_in_at).where(
+        Attendance.event_id == event.id, Attendance.member_id == member_id))
     return MeetingCheckinOut(outcome=result.outcome, message=message,
-                             checked_in_at=row.checked_in_at if row else None)
-
-
-def _attendance_id(session: Session, event_id: int, member_id: int) -> int | None:
-    return session.scalar(select(Attendance.id).where(Attendance.event_id == event_id,
-                                                      Attendance.member_id == member_id))
+                             checked_in_at=checked_in_at)
 
 
 def request_leave(session: Session, member_id: int, event_id: int, reason: str,
@@ -120,6 +117,19 @@ def request_leave(session: Session, member_id: int, event_id: int, reason: str,
         raise InvalidInput("invalid input: reason",
                            errors=[{"field": "reason", "message": message}])
     raise Conflict(message)
+
+
+def my_meetings(session: Session, member_id: int, now: datetime,
+                zone: ZoneInfo) -> list[MpMeetingOut]:
+    return [MpMeetingOut(
+        id=item.event.id, kind=item.event.kind, kind_label=LABELS[item.event.kind],
+        title=item.event.title, location=item.event.location,
+        starts_at=item.event.starts_at.astimezone(UTC),
+        starts_at_local=item.event.starts_at.astimezone(zone).isoformat(timespec="minutes"),
+        my_status=item.status,
+        leave_reason=item.reason,
+        may_ask_for_leave=item.status in ("expected", "leave") and now < item.event.starts_at)
+        for item in attendance.my_meetings(session, member_id, now)]
 
 
 def _minutes_out(session: Session, event: Event) -> MinutesOut:

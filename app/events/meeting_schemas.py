@@ -96,3 +96,16 @@ class ComplianceOut(BaseModel):
     org_id: int
     year: int
     orgs: list[OrgComplianceOut]
+
+
+class MpMeetingOut(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    location: str
+    starts_at: datetime
+    starts_at_local: str
+    my_status: AttendanceStatus = Field(description="present, leave, or expected (not yet)")
+    leave_reason: str | None
+    may_ask_for_leave: bool

@@ -18,6 +18,7 @@ from app.events.meeting_schemas import (
     LeaveOut,
     MeetingCheckinOut,
     MinutesOut,
+    MpMeetingOut,
 )
 from app.events.minutes import Upload
 from app.events.router import download
@@ -114,3 +115,10 @@ def request_leave(event_id: EntityId, body: LeaveIn, member: CurrentMember,
     """请假 for a meeting the member is expected at, until it starts (409 with the reason)."""
     return actions.request_leave(session, member.id, event_id, body.reason, _now(),
                                  settings.zone)
+
+
+@mp_router.get("/meetings", response_model=list[MpMeetingOut])
+def my_meetings(member: CurrentMember, session: SessionDep,
+                settings: SettingsDep) -> list[MpMeetingOut]:
+    """The meetings the member is expected at that have not ended, with their status."""
+    return actions.my_meetings(session, member.id, _now(), settings.zone)

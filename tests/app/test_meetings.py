@@ -146,10 +146,14 @@ def test_leave_in_the_mini_program(party: Party) -> None:
     # Not bound yet: not expected at the branch's meeting.
     refused = party.client.post(url, headers=member, json={"reason": "出差"})
     assert refused.status_code == 409 and "不在" in refused.json()["message"]
+    assert party.client.get("/api/mp/meetings", headers=member).json() == []
     bound = party.client.post("/api/mp/binding", headers=member,
                               json={"name": "赵后绑", "phone": "13900000003"})
     assert bound.status_code == 200, bound.text
     # Bound after the meeting was created: expected now, and may ask for leave.
+    [mine] = party.client.get("/api/mp/meetings", headers=member).json()
+    assert (mine["id"], mine["my_status"], mine["may_ask_for_leave"]) == (
+        meeting["id"], "expected", True)
     empty = party.client.post(url, headers=member, json={"reason": "  "})
     assert empty.status_code == 422
     assert empty.json()["errors"][0]["field"] == "reason"
@@ -157,6 +161,10 @@ def test_leave_in_the_mini_program(party: Party) -> None:
     granted = party.client.post(url, headers=member, json={"reason": "出差"})
     assert granted.status_code == 200, granted.text
     assert granted.json()["outcome"] == "granted" and "请发送" not in granted.json()["message"]
+    [mine] = party.client.get("/api/mp/meetings", headers=member).json()
+    assert (mine["id"], mine["kind_label"], mine["my_status"], mine["leave_reason"]) == (
+        meeting["id"], "支部党员大会", "leave", "出差")
+    assert mine["may_ask_for_leave"] is True
     assert party.client.post("/api/mp/events/99999/leave", headers=member,
                              json={"reason": "x"}).status_code == 404
 
