@@ -166,6 +166,17 @@ def _year_of_meetings(session: Session, branches: list[Any], groups: list[Any],
     return len(rows)
 
 
+def _settle(database: Any) -> None:
+    """What autovacuum does soon after a bulk load: planner statistics and, on
+    PostgreSQL, the visibility map (without them it plans for a table of one row)."""
+    from sqlalchemy import text
+
+    with database.engine.connect() as connection:
+        settled = connection.execution_options(isolation_level="AUTOCOMMIT")
+        settled.execute(text("VACUUM ANALYZE" if settled.dialect.name == "postgresql"
+                             else "ANALYZE"))
+
+
 def calendar(database_url: str) -> dict[str, Any]:
     from app.db import Database
     from app.events.compliance import calendar as compliance_calendar
@@ -183,6 +194,7 @@ def calendar(database_url: str) -> dict[str, Any]:
                   for branch in branches for g in range(4)]
         meetings = _year_of_meetings(session, branches, groups, year, now)
         committee_id = committee.id
+    _settle(database)
     orgs = 1 + len(branches) + len(groups)
 
     cpu: list[float] = []
