@@ -16,6 +16,8 @@ from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
 from app.errors import install_error_handlers
+from app.events.meetings_router import mp_router as mp_meetings_router
+from app.events.meetings_router import router as meetings_router
 from app.events.mp_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
@@ -113,8 +115,10 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(health_router)
     app.include_router(reachability_router)
     app.include_router(events_router)
+    app.include_router(meetings_router)
     app.include_router(console_router)
     app.include_router(mp_events_router)
+    app.include_router(mp_meetings_router)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
     app.include_router(mp_profile_router)

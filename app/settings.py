@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Where uploaded photos (meeting minutes) are written; unset: kept in the database.
+    media_dir: str | None = None
     # /docs, /redoc and /openapi.json; unset: served in development only.
     public_docs: bool | None = None
     # When set, /metrics answers only to "Authorization: Bearer <this>"; unset: /metrics

@@ -19,6 +19,7 @@ from bench import (
     faults,
     grading,
     import_stall,
+    meetings,
     outbox,
     quiz_import,
     scaleout,
@@ -103,6 +104,12 @@ def main() -> None:
         extra += figures("Sign-ups under contention (10 seats) against uncontended",
                          signups.main(postgres_url=database("bench_signups"),
                                       with_postgres=server is not None))
+        extra += figures("Meetings: a notice to 10,000 bound members; the compliance calendar "
+                         "of a 党委 of 200 orgs over a year (SQLite)", meetings.main())
+        meetings_database = database("bench_meetings")
+        if meetings_database:
+            extra += figures("Meetings: the same on PostgreSQL",
+                             meetings.main(database_url=meetings_database))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "

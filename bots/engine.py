@@ -23,6 +23,7 @@ from bots.ports import (
     DailyPush,
     EventSignups,
     Lessons,
+    Meetings,
     MemberProfiles,
     Points,
     QuizPlay,
@@ -52,6 +53,7 @@ class Services:
     points: Points
     push: DailyPush
     roster: Roster
+    meetings: Meetings
 
 
 @dataclass(slots=True)

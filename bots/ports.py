@@ -65,14 +65,16 @@ class EventSummary:
 
 SignupOutcome = Literal[
     "confirmed", "waitlisted", "already_confirmed", "already_waitlisted",
-    "unknown", "cancelled", "started", "deadline_passed", "rate_limited",
+    "unknown", "cancelled", "started", "deadline_passed", "rate_limited", "meeting",
 ]
+# ``meeting``: a meeting of 组织生活, which its expected attendees need not sign up for.
 # ``rate_limited``: the member signed up or cancelled too often just now; nothing changed.
 CancelOutcome = Literal["cancelled", "not_signed_up", "unknown", "started", "rate_limited"]
 CheckinOutcome = Literal[
     "checked_in", "already_checked_in", "not_signed_up", "waitlisted", "unknown",
-    "cancelled", "too_early", "too_late",
+    "cancelled", "too_early", "too_late", "not_expected",
 ]
+# ``not_expected``: a meeting the member is not expected at (another org's).
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,32 @@ class EventSignups(Protocol):
         """The member's live sign-ups for events that have not started long ago."""
 
     def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult: ...
+
+
+# --------------------------------------------------------------------------- meetings
+
+LeaveOutcome = Literal[
+    "granted", "checked_in", "started", "cancelled", "not_expected", "not_meeting",
+    "unknown", "empty_reason", "reason_too_long",
+]
+# ``granted`` also when the member had asked before (the new reason replaces the old);
+# ``checked_in``: the member is already checked in, leave makes no sense any more.
+LEAVE_REASON_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveResult:
+    outcome: LeaveOutcome
+    event: EventSummary | None = None
+    kind_label: str = ""  # 支部党员大会, 党课 … (the meeting's kind as members read it)
+
+
+class Meetings(Protocol):
+    """Meetings of 组织生活 inside the turn's unit of work."""
+
+    def request_leave(self, member_id: int, event_id: int, reason: str,
+                      now: datetime) -> LeaveResult:
+        """请假 for a meeting the member is expected at, until it starts."""
 
 
 # ------------------------------------------------------------- lessons, quizzes, points

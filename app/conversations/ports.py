@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app.events.attendance import MeetingsPort
 from app.events.signups import EventSignupsPort
 from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
@@ -32,4 +33,5 @@ def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     quiz=QuizPlayPort(session, zone),
                     points=PointsPort(session, zone),
                     push=DailyPushPort(session, zone),
-                    roster=RosterPort(session))
+                    roster=RosterPort(session),
+                    meetings=MeetingsPort(session, zone))

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.auth.tokens import assignable_organizer
 from app.deps import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.events import notices, timing
+from app.events import meetings, notices, timing
+from app.events.kinds import is_meeting
 from app.events.schemas import EventCreate, EventOut, EventPatch
 from app.events.signups import (
     CANCELLED,
@@ -52,7 +53,7 @@ def _check_times(starts_at: datetime, deadline: datetime | None, now: datetime, 
 
 
 def create_event(session: Session, data: EventCreate, now: datetime,
-                 principal: Principal) -> Event:
+                 principal: Principal, zone: ZoneInfo) -> Event:
     _check_times(data.starts_at, data.signup_deadline, now, moving=True)
     event = Event(
         kind=data.kind, org_id=_org_for(session, data.org_id, principal),
@@ -63,8 +64,11 @@ def create_event(session: Session, data: EventCreate, now: datetime,
         status="scheduled", created_at=now, updated_at=now,
     )
     _assign(session, event, data.organizer)
+    meetings.require_org(event)
     session.add(event)
     session.flush()
+    if is_meeting(event.kind):
+        meetings.open_meeting(session, event, now, zone)
     return event
 
 
@@ -230,6 +234,7 @@ def update_event(session: Session, event_id: int, patch: EventPatch, now: dateti
         notices.reschedule_reminders(session, event, now, zone)
     if patch.capacity is not None:
         fill_free_seats(session, event, now, zone)
+    meetings.event_changed(session, event, now, zone, set(given))
     return event
 
 
@@ -243,6 +248,7 @@ def cancel_event(session: Session, event_id: int, now: datetime, zone: ZoneInfo,
     event.status, event.cancelled_at, event.updated_at = CANCELLED, now, now
     session.flush()
     notices.withdraw_event_reminders(session, event.id)
+    meetings.event_cancelled(session, event, now, zone)
     members = session.scalars(
         select(Signup.member_id).where(Signup.event_id == event.id, Signup.status != CANCELLED)
     )

@@ -62,6 +62,7 @@ from app.dialect import insert_on_conflict
 from app.events.notices import withdraw_reminder
 from app.events.signups import CANCELLED, CONFIRMED, cancel_signup, lock_event
 from app.models import (
+    Attendance,
     Event,
     LessonRead,
     MiniProgramSession,
@@ -327,6 +328,27 @@ def _merge_lesson_reads(session: Session, survivor: int, loser: int, now: dateti
     _move(LessonRead, "member_id")(session, survivor, loser, now, zone)
 
 
+# Which of two attendance rows of one person at one meeting says most about what they did.
+_ATTENDANCE_WEIGHT = {"present": 3, "leave": 2, "absent": 1, "expected": 0}
+
+
+def _merge_attendance(session: Session, survivor: int, loser: int, now: datetime,
+                      zone: ZoneInfo) -> None:
+    """One row per meeting: where both were expected, the row that says more stays."""
+    kept = aliased(Attendance)
+    pairs = session.execute(
+        select(Attendance, kept)
+        .join(kept, (kept.event_id == Attendance.event_id) & (kept.member_id == survivor))
+        .where(Attendance.member_id == loser)).all()
+    for theirs, ours in pairs:
+        if _ATTENDANCE_WEIGHT[theirs.status] > _ATTENDANCE_WEIGHT[ours.status]:
+            for field in ("status", "reason", "leave_at", "checked_in_at", "checked_in_by"):
+                setattr(ours, field, getattr(theirs, field))
+        session.delete(theirs)
+    session.flush()
+    _move(Attendance, "member_id")(session, survivor, loser, now, zone)
+
+
 def _merge_credits(session: Session, survivor: int, loser: int, now: datetime,
                    _zone: ZoneInfo) -> None:
     rows = session.execute(select(SubscribeCredit.template_id, SubscribeCredit.remaining)
@@ -366,6 +388,7 @@ MERGE_STEPS: dict[str, MergeStep] = {
     "outbox.member_id": _move(OutboxMessage, "member_id"),
     "mp_sessions.member_id": _move(MiniProgramSession, "member_id"),
     "subscribe_credits.member_id": _merge_credits,
+    "meeting_attendance.member_id": _merge_attendance,
     "roster_entries.member_id": _merge_roster_binding,
 }
 """How each column that refers to a member is merged, in order. Sign-ups go

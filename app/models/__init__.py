@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.callback import InboundMessage
 from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonRead
+from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
@@ -18,6 +19,7 @@ from app.models.token import ApiToken, ConsoleSession
 __all__ = [
     "AccessTokenRow",
     "ApiToken",
+    "Attendance",
     "BankQuestion",
     "Base",
     "ConsoleSession",
@@ -26,6 +28,8 @@ __all__ = [
     "InboundMessage",
     "Lesson",
     "LessonRead",
+    "Meeting",
+    "MeetingPhoto",
     "Member",
     "MiniProgramSession",
     "Org",

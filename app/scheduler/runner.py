@@ -32,6 +32,8 @@ log = logging.getLogger("hongxin.scheduler")
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
 # New followers' unionids are asked for this often (never inside a callback).
 UNIONID_INTERVAL = timedelta(minutes=1)
+# Attendance turns final this long after a meeting ends at the latest.
+MEETINGS_INTERVAL = timedelta(minutes=10)
 # A process that starts (or was down) shortly after the daily push time still pushes.
 DAILY_LESSON_CATCH_UP = timedelta(hours=3)
 # One tick sends at most this many batches, so the next tick is not starved.
@@ -90,6 +92,12 @@ class Jobs:
         if found.asked:
             log.info("unionids: asked %d, linked %d, none given for %d", found.asked,
                      found.linked, found.without_unionid)
+    async def meetings(self) -> None:
+        """Close the attendance of ended meetings; remind 书记 of meetings still missing."""
+        done = await self.database.run(partial(jobs.meetings, now=datetime.now(UTC),
+                                               zone=self.settings.zone))
+        if any(done.values()):
+            log.info("meetings: %s", done)
 
     async def housekeeping(self) -> None:
         done = await self.database.run(partial(jobs.housekeeping, now=datetime.now(UTC)))
@@ -139,6 +147,8 @@ def build_scheduler(settings: Settings, database: Database, api: WeChatAPI,
         add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
     add_job(work.learn_unionids, IntervalTrigger(seconds=UNIONID_INTERVAL.total_seconds()),
             id="unionids", next_run_time=now, **common)
+    add_job(work.meetings, IntervalTrigger(seconds=MEETINGS_INTERVAL.total_seconds()),
+            id="meetings", next_run_time=now, **common)
     add_job(work.housekeeping,
             IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
             id="housekeeping", next_run_time=now, **common)

@@ -42,6 +42,7 @@ CONTRACT_TURNS: list[str | tuple[str, str, str]] = [
     "答题", "A", "AC", "对", "错", "退出",  # answers while the quiz runs, then quit it
     "错题",
     "活动", "报名 {event}", "报名 {event}", "我的报名", "取消报名 {event}", "报名 {event}",
+    "请假", "请假 {event} 出差在外",  # an activity, not a meeting: still a clear answer
     "积分",
     "订阅", "退订", "订阅",
     "姓名 张三", "电话 13800000000", "支部 第一党支部",

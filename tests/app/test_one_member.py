@@ -33,6 +33,7 @@ from app.main import create_app
 from app.members.merge import MERGE_STEPS
 from app.members.unionids import learn_unionids
 from app.models import (
+    Attendance,
     Base,
     Event,
     Member,
@@ -271,6 +272,40 @@ async def test_an_earlier_roster_binding_wins_over_a_later_one(
 
     assert arrange(hongxin.database, bindings) == {early: follower_id, late: None}
     assert (await hongxin.mp("GET", "/api/mp/profile", token)).json()["org"] == "第二党支部"
+
+
+async def test_meeting_attendance_keeps_one_row_per_meeting_saying_the_most(
+        hongxin: Hongxin, fake: FakeControl) -> None:
+    someone = person(fake)
+    await hongxin.say(someone.openid, "帮助")
+    await hongxin.login(someone.codes[0])
+    follower_id = hongxin.member(openid=someone.openid).id
+    app_member_id = hongxin.member(openid=someone.mp_openid).id
+    now = datetime.now(UTC)
+
+    def expected_at_two_meetings(session: Session) -> tuple[int, int]:
+        both = create_event(session, kind="branch_assembly", title="支部党员大会")
+        app_only = create_event(session, kind="party_lecture", title="党课")
+        session.add_all([
+            Attendance(event_id=both.id, member_id=follower_id, status="expected",
+                       created_at=now),
+            Attendance(event_id=both.id, member_id=app_member_id, status="present",
+                       checked_in_at=now, checked_in_by="chat", created_at=now),
+            Attendance(event_id=app_only.id, member_id=app_member_id, status="leave",
+                       reason="出差", leave_at=now, created_at=now)])
+        session.flush()
+        return both.id, app_only.id
+
+    both, app_only = arrange(hongxin.database, expected_at_two_meetings)
+    await hongxin.learn_unionids()
+
+    def attendance(session: Session) -> list[tuple[int, int, str]]:
+        rows = session.execute(select(Attendance.event_id, Attendance.member_id,
+                                      Attendance.status).order_by(Attendance.event_id)).all()
+        return [tuple(row) for row in rows]
+
+    assert arrange(hongxin.database, attendance) == [(both, follower_id, "present"),
+                                                     (app_only, follower_id, "leave")]
 
 
 # --------------------------------------------------------------------------- at once

@@ -25,9 +25,13 @@ PROTECTED_PREFIXES = ("/api/admin", "/api/mp", "/console")
 PUBLIC = {("POST", "/api/mp/login"), ("GET", "/console/login"), ("POST", "/console/login")}
 # Organizers may read their own events' sign-up lists (and list their events); the rest of
 # /api/admin is for admins.
-ORGANIZER_READABLE = re.compile(r"^/api/admin/events(/\{[^}]+\}(/signups.*)?)?$")
-# … and check members in at their own events.
-ORGANIZER_WRITABLE = re.compile(r"^/api/admin/events/\{[^}]+\}/signups/\{[^}]+\}/checkin$")
+ORGANIZER_READABLE = re.compile(
+    r"^/api/admin/(events(/\{[^}]+\}(/signups.*|/attendance.*|/minutes.*)?)?"
+    r"|orgs/\{[^}]+\}/compliance)$")
+# … and check members in at their own events and meetings, and record a meeting's minutes.
+ORGANIZER_WRITABLE = re.compile(
+    r"^/api/admin/events/\{[^}]+\}/(signups/\{[^}]+\}/checkin|attendance/\{[^}]+\}/checkin"
+    r"|minutes)$")
 
 
 @pytest.fixture

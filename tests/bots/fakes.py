@@ -11,6 +11,7 @@ from bots.ports import (
     CancelOutcome,
     CheckinResult,
     EventSummary,
+    LeaveResult,
     MySignup,
     PushState,
     RosterCard,
@@ -29,6 +30,24 @@ class FakeProfiles:
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
         self.subscribed[member_id] = subscribed
+
+
+@dataclass
+class FakeMeetings:
+    """Meetings the member is expected at (``expected``); leave is granted once asked."""
+
+    expected: dict[int, EventSummary] = field(default_factory=dict)
+    leave: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def request_leave(self, member_id: int, event_id: int, reason: str,
+                      now: datetime) -> LeaveResult:
+        if not reason:
+            return LeaveResult("empty_reason")
+        event = self.expected.get(event_id)
+        if event is None:
+            return LeaveResult("unknown")
+        self.leave[(event_id, member_id)] = reason
+        return LeaveResult("granted", event, "支部党员大会")
 
 
 @dataclass
@@ -187,7 +206,8 @@ def fake_services(**overrides: object) -> Services:
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
-                                 "roster": FakeRoster(), **overrides}
+                                 "roster": FakeRoster(), "meetings": FakeMeetings(),
+                                 **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -204,6 +224,7 @@ class Conversation:
     points: FakePoints = field(default_factory=FakePoints)
     push: FakePush = field(default_factory=FakePush)
     roster: FakeRoster = field(default_factory=FakeRoster)
+    meetings: FakeMeetings = field(default_factory=FakeMeetings)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -220,7 +241,8 @@ class Conversation:
     def _handle(self, incoming: Incoming) -> Outcome:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
-                                 push=self.push, roster=self.roster)
+                                 push=self.push, roster=self.roster,
+                                 meetings=self.meetings)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
         # As the next turn's member upsert would return them.
         stored = {name: value for (member_id, name), value in self.profiles.fields.items()
