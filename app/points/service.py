@@ -21,7 +21,8 @@ from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
 from app.models.points import PointsBalance, PointsEntry
-from app.orgs.service import full_names, get_org
+from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
+from app.orgs.service import full_names
 from app.points.rules import RULES, Activity
 
 
@@ -190,18 +191,18 @@ class OrgStanding:
     average: float
 
 
-def _subtree(session: Session, org_id: int) -> ColumnElement[bool]:
-    path = get_org(session, org_id).path
+def _subtree(session: Session, org_id: int, scope: OrgScope) -> ColumnElement[bool]:
+    path = require_org_in_scope(session, scope, org_id).path
     return RosterEntry.org_id.in_(select(Org.id).where(Org.path.startswith(path,
                                                                            autoescape=True)))
 
 
-def leaderboard(session: Session, *, org_id: int | None = None,
-                limit: int = 50) -> list[Standing]:
+def leaderboard(session: Session, *, org_id: int | None = None, limit: int = 50,
+                scope: OrgScope = EVERYTHING) -> list[Standing]:
     """Members by total points, highest first (competition ranking: 1, 2, 2, 4).
 
     Overall, every member with points; with ``org_id``, only the members bound
-    to the roster in that org's subtree.
+    to the roster in that org's subtree; always only those ``scope`` covers.
     """
     query = (select(Member.id, func.coalesce(RosterEntry.name, Member.name),
                     RosterEntry.org_id, PointsBalance.total)
@@ -209,7 +210,9 @@ def leaderboard(session: Session, *, org_id: int | None = None,
              .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
              .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
     if org_id is not None:
-        query = query.where(_subtree(session, org_id))
+        query = query.where(_subtree(session, org_id, scope))
+    if not scope.is_everything:
+        query = query.where(scope.holds_org(RosterEntry.org_id))
     names = full_names(session)
     standings: list[Standing] = []
     for position, (member_id, name, member_org, points) in enumerate(session.execute(query)):
@@ -221,7 +224,7 @@ def leaderboard(session: Session, *, org_id: int | None = None,
 
 
 def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str = "branch",
-                    limit: int = 50) -> list[OrgStanding]:
+                    limit: int = 50, scope: OrgScope = EVERYTHING) -> list[OrgStanding]:
     """Orgs by the points of the bound members of their subtree, in one query.
 
     The children of ``parent_id``, or else every org of ``kind`` (党支部 by
@@ -237,11 +240,11 @@ def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str
                                           RosterEntry.member_id.is_not(None)))
              .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
              .where(target.parent_id == parent_id if parent_id is not None
-                    else target.kind == kind)
+                    else target.kind == kind, scope.holds_path(target.path))
              .group_by(target.id, target.name)
              .order_by(total.desc(), target.name, target.id).limit(limit))
     if parent_id is not None:
-        get_org(session, parent_id)
+        require_org_in_scope(session, scope, parent_id)
     names = full_names(session)
     board: list[OrgStanding] = []
     for position, (org_id, name, count, points) in enumerate(session.execute(query)):
