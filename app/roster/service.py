@@ -21,12 +21,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.dialect import insert_or_ignore
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.org import Org, RosterEntry
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ensure_org, full_names
 from app.roster.export import roster_xlsx
 from app.roster.reading import CHINESE, Problem, RosterRow, read_roster
+
+# Phones per IN list: well under SQLite's limit on bound parameters.
+_CHUNK = 5000
 
 
 class RosterRejected(InvalidInput):
@@ -47,29 +51,50 @@ def import_roster(session: Session, data: bytes, filename: str, now: datetime,
     rows, problems = read_roster(data, filename)
     tree = _Tree(session, scope)
     problems += [problem for row in rows for problem in tree.check(row)]
-    existing = {entry.phone: entry for entry in session.scalars(
-        select(RosterEntry).where(RosterEntry.phone.in_([row.phone for row in rows])))}
+    existing = _entries_by_phone(session, [row.phone for row in rows])
     problems += _outside_scope(session, scope, rows, existing)
     if problems:
         problems.sort(key=lambda problem: (problem.row or 0))
         raise RosterRejected(f"花名册有 {len(problems)} 处问题，未导入任何人员",
                              errors=[problem.as_dict() for problem in problems])
-    created = 0
-    for row in rows:
-        org_id = tree.ensure(row.org_path, now)
-        entry = existing.get(row.phone)
-        if entry is None:
-            entry = RosterEntry(phone=row.phone, created_at=now, member_id=None)
-            session.add(entry)
-            created += 1
-        entry.name, entry.org_id, entry.status = row.name, org_id, row.status
-        entry.joined_on, entry.duty, entry.updated_at = row.joined_on, row.duty, now
-    session.flush()
-    return ImportSummary(len(rows), created, len(rows) - created, tree.created)
+    values: dict[str, dict[str, object]] = {
+        row.phone: {"name": row.name, "org_id": tree.ensure(row.org_path, now),
+                    "status": row.status, "joined_on": row.joined_on, "duty": row.duty,
+                    "updated_at": now} for row in rows}
+    fresh = [phone for phone in values if phone not in existing]
+    created = _insert_new(session, {phone: values[phone] for phone in fresh}, now)
+    # A phone another import added since this one looked is updated like any other.
+    existing |= _entries_by_phone(session, [phone for phone in fresh if phone not in created])
+    if existing:
+        session.execute(update(RosterEntry), [{"id": entry_id, **values[phone]}
+                                              for phone, (entry_id, _org) in existing.items()])
+    return ImportSummary(len(rows), len(created), len(rows) - len(created), tree.created)
+
+
+def _entries_by_phone(session: Session, phones: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(id, org id) of the entries with these phones, by phone."""
+    found: dict[str, tuple[int, int]] = {}
+    for start in range(0, len(phones), _CHUNK):
+        found |= {phone: (entry_id, org_id) for phone, entry_id, org_id in session.execute(
+            select(RosterEntry.phone, RosterEntry.id, RosterEntry.org_id)
+            .where(RosterEntry.phone.in_(phones[start:start + _CHUNK])))}
+    return found
+
+
+def _insert_new(session: Session, values: dict[str, dict[str, object]], now: datetime
+                ) -> set[str]:
+    """Insert entries for these phones in bulk; the phones actually inserted (a phone a
+    concurrent import inserted first is left to the caller to update)."""
+    if not values:
+        return set()
+    rows = [{"phone": phone, "created_at": now, "member_id": None, **fields}
+            for phone, fields in values.items()]
+    return set(session.scalars(
+        insert_or_ignore(session, RosterEntry).returning(RosterEntry.phone), rows))
 
 
 def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
-                   existing: dict[str, RosterEntry]) -> list[Problem]:
+                   existing: dict[str, tuple[int, int]]) -> list[Problem]:
     """Rows that would move a person on the roster outside ``scope`` into it."""
     if scope.is_everything:
         return []
@@ -77,7 +102,7 @@ def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
     return [Problem(row.row, CHINESE["phone"],
                     "此手机号已登记在您管理范围以外的组织，请联系上级组织的管理员调整")
             for row in rows
-            if row.phone in existing and existing[row.phone].org_id not in inside]
+            if row.phone in existing and existing[row.phone][1] not in inside]
 
 
 class _Tree:
