@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.dialect import insert_or_ignore
 from app.errors import Conflict, InvalidInput, NotFound
@@ -196,27 +196,31 @@ def org_tree(session: Session, scope: OrgScope = EVERYTHING) -> list[OrgNode]:
     """Every root with its descendants (a scoped caller: its org, the one root it sees);
     counts cover each node's whole subtree.
 
-    One query counts the roster of every subtree at once: each node is joined
-    to the entries of the nodes whose path starts with its own.
+    One grouped scan counts each org's own roster; each count is then added to
+    the org and its ancestors, read off its path. (Joining every org to the
+    entries below it instead makes the database pair each entry with each org.)
     """
-    below = aliased(Org)
-    counts = (
-        select(Org.id, func.count(RosterEntry.id), func.count(RosterEntry.member_id))
-        .join(below, below.path.startswith(Org.path))
-        .join(RosterEntry, RosterEntry.org_id == below.id)
-        .where(scope.orgs())
-        .group_by(Org.id)
-    )
-    totals = {org_id: (roster, bound) for org_id, roster, bound in session.execute(counts)}
-    nodes = {org.id: OrgNode(org.id, org.name, org.kind, org.parent_id, org.path,
-                             *totals.get(org.id, (0, 0)))
+    nodes = {org.id: OrgNode(org.id, org.name, org.kind, org.parent_id, org.path)
              for org in session.scalars(select(Org).where(scope.orgs())
                                         .order_by(Org.name, Org.id))}
+    own = (select(RosterEntry.org_id, func.count(RosterEntry.id),
+                  func.count(RosterEntry.member_id))
+           .where(scope.holds_org(RosterEntry.org_id)).group_by(RosterEntry.org_id))
+    for org_id, roster, bound in session.execute(own):
+        for holder in ancestry(nodes[org_id].path) if org_id in nodes else ():
+            if holder in nodes:
+                nodes[holder].roster_count += roster
+                nodes[holder].bound_count += bound
     roots: list[OrgNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id is not None else None
         (parent.children if parent is not None else roots).append(node)
     return roots
+
+
+def ancestry(path: str) -> list[int]:
+    """The ids on a materialised path, root first: ``/1/5/9/`` → [1, 5, 9]."""
+    return [int(part) for part in path.strip("/").split("/")]
 
 
 def list_orgs(session: Session) -> Sequence[Org]:

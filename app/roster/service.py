@@ -89,8 +89,10 @@ def _insert_new(session: Session, values: dict[str, dict[str, object]], now: dat
         return set()
     rows = [{"phone": phone, "created_at": now, "member_id": None, **fields}
             for phone, fields in values.items()]
-    return set(session.scalars(
-        insert_or_ignore(session, RosterEntry).returning(RosterEntry.phone), rows))
+    # The table, not the ORM entity: a plain executemany, without the ORM's bookkeeping
+    # for objects nobody will load.
+    table = RosterEntry.__table__
+    return set(session.scalars(insert_or_ignore(session, table).returning(table.c.phone), rows))
 
 
 def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
