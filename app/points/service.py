@@ -208,7 +208,7 @@ def leaderboard(session: Session, *, org_id: int | None = None, limit: int = 50,
                     RosterEntry.org_id, PointsBalance.total)
              .join(Member, Member.id == PointsBalance.member_id)
              .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
-             .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
+             .order_by(PointsBalance.total.desc(), PointsBalance.member_id).limit(limit))
     if org_id is not None:
         query = query.where(_subtree(session, org_id, scope))
     if not scope.is_everything:
