@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -31,6 +32,9 @@ from app.roster.reading import CHINESE, Problem, RosterRow, read_roster
 
 # Phones per IN list: well under SQLite's limit on bound parameters.
 _CHUNK = 5000
+# What a roster row sets on an entry.
+_IMPORTED = (RosterEntry.name, RosterEntry.org_id, RosterEntry.status, RosterEntry.joined_on,
+             RosterEntry.duty)
 
 
 class RosterRejected(InvalidInput):
@@ -59,25 +63,35 @@ def import_roster(session: Session, data: bytes, filename: str, now: datetime,
                              errors=[problem.as_dict() for problem in problems])
     values: dict[str, dict[str, object]] = {
         row.phone: {"name": row.name, "org_id": tree.ensure(row.org_path, now),
-                    "status": row.status, "joined_on": row.joined_on, "duty": row.duty,
-                    "updated_at": now} for row in rows}
+                    "status": row.status, "joined_on": row.joined_on, "duty": row.duty}
+        for row in rows}
     fresh = [phone for phone in values if phone not in existing]
     created = _insert_new(session, {phone: values[phone] for phone in fresh}, now)
     # A phone another import added since this one looked is updated like any other.
     existing |= _entries_by_phone(session, [phone for phone in fresh if phone not in created])
-    if existing:
-        session.execute(update(RosterEntry), [{"id": entry_id, **values[phone]}
-                                              for phone, (entry_id, _org) in existing.items()])
+    # Only what changed is written: importing the same file again writes nothing.
+    changed = [{"id": stored.id, **values[phone], "updated_at": now}
+               for phone, stored in existing.items() if stored.fields != values[phone]]
+    if changed:
+        session.execute(update(RosterEntry), changed)
     return ImportSummary(len(rows), len(created), len(rows) - len(created), tree.created)
 
 
-def _entries_by_phone(session: Session, phones: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """(id, org id) of the entries with these phones, by phone."""
-    found: dict[str, tuple[int, int]] = {}
+class _Stored(NamedTuple):
+    id: int
+    org_id: int
+    fields: dict[str, object]
+
+
+def _entries_by_phone(session: Session, phones: Sequence[str]) -> dict[str, _Stored]:
+    """The entries with these phones, by phone: id, org and the fields an import sets."""
+    found: dict[str, _Stored] = {}
     for start in range(0, len(phones), _CHUNK):
-        found |= {phone: (entry_id, org_id) for phone, entry_id, org_id in session.execute(
-            select(RosterEntry.phone, RosterEntry.id, RosterEntry.org_id)
-            .where(RosterEntry.phone.in_(phones[start:start + _CHUNK])))}
+        for entry in session.execute(
+                select(RosterEntry.phone, RosterEntry.id, *_IMPORTED)
+                .where(RosterEntry.phone.in_(phones[start:start + _CHUNK]))).mappings():
+            found[entry["phone"]] = _Stored(entry["id"], entry["org_id"], {
+                column.key: entry[column.key] for column in _IMPORTED})
     return found
 
 
@@ -87,7 +101,7 @@ def _insert_new(session: Session, values: dict[str, dict[str, object]], now: dat
     concurrent import inserted first is left to the caller to update)."""
     if not values:
         return set()
-    rows = [{"phone": phone, "created_at": now, "member_id": None, **fields}
+    rows = [{"phone": phone, "created_at": now, "updated_at": now, "member_id": None, **fields}
             for phone, fields in values.items()]
     # The table, not the ORM entity: a plain executemany, without the ORM's bookkeeping
     # for objects nobody will load.
@@ -96,7 +110,7 @@ def _insert_new(session: Session, values: dict[str, dict[str, object]], now: dat
 
 
 def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
-                   existing: dict[str, tuple[int, int]]) -> list[Problem]:
+                   existing: dict[str, _Stored]) -> list[Problem]:
     """Rows that would move a person on the roster outside ``scope`` into it."""
     if scope.is_everything:
         return []
@@ -104,7 +118,7 @@ def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
     return [Problem(row.row, CHINESE["phone"],
                     "此手机号已登记在您管理范围以外的组织，请联系上级组织的管理员调整")
             for row in rows
-            if row.phone in existing and existing[row.phone][1] not in inside]
+            if row.phone in existing and existing[row.phone].org_id not in inside]
 
 
 class _Tree:
