@@ -22,7 +22,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.dialect import insert_or_ignore
+from app.dialect import insert_many_or_ignore
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.org import Org, RosterEntry
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
@@ -67,14 +67,16 @@ def import_roster(session: Session, data: bytes, filename: str, now: datetime,
         for row in rows}
     fresh = [phone for phone in values if phone not in existing]
     created = _insert_new(session, {phone: values[phone] for phone in fresh}, now)
-    # A phone another import added since this one looked is updated like any other.
-    existing |= _entries_by_phone(session, [phone for phone in fresh if phone not in created])
+    if created < len(fresh):
+        # Another import added some of these phones since this one looked: they are
+        # updated like any other (those this one added compare equal and stay).
+        existing |= _entries_by_phone(session, fresh)
     # Only what changed is written: importing the same file again writes nothing.
     changed = [{"id": stored.id, **values[phone], "updated_at": now}
                for phone, stored in existing.items() if stored.fields != values[phone]]
     if changed:
         session.execute(update(RosterEntry), changed)
-    return ImportSummary(len(rows), len(created), len(rows) - len(created), tree.created)
+    return ImportSummary(len(rows), created, len(rows) - created, tree.created)
 
 
 class _Stored(NamedTuple):
@@ -95,18 +97,17 @@ def _entries_by_phone(session: Session, phones: Sequence[str]) -> dict[str, _Sto
     return found
 
 
-def _insert_new(session: Session, values: dict[str, dict[str, object]], now: datetime
-                ) -> set[str]:
-    """Insert entries for these phones in bulk; the phones actually inserted (a phone a
-    concurrent import inserted first is left to the caller to update)."""
+def _insert_new(session: Session, values: dict[str, dict[str, object]], now: datetime) -> int:
+    """Insert entries for these phones in bulk; how many were inserted (a phone a
+    concurrent import inserted first is skipped, left to the caller to update)."""
     if not values:
-        return set()
+        return 0
     rows = [{"phone": phone, "created_at": now, "updated_at": now, "member_id": None, **fields}
             for phone, fields in values.items()]
-    # The table, not the ORM entity: a plain executemany, without the ORM's bookkeeping
-    # for objects nobody will load.
-    table = RosterEntry.__table__
-    return set(session.scalars(insert_or_ignore(session, table).returning(table.c.phone), rows))
+    # The table, not the ORM entity: the driver's own executemany, without bookkeeping
+    # for objects nobody will load. This runs under SQLite's write lock, which the chat
+    # waits for.
+    return insert_many_or_ignore(session, RosterEntry.__table__, rows)
 
 
 def _outside_scope(session: Session, scope: OrgScope, rows: Sequence[RosterRow],
