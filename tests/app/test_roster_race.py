@@ -74,3 +74,19 @@ def test_concurrent_imports_create_each_new_org_once(
     assert names == sorted(["机关党委", "第三党支部",
                             *(f"第{number}党小组" for number in range(uploads))])
     assert (people, shared) == (uploads + 1, 1)
+
+
+def test_concurrent_creates_of_one_org_give_one_201_and_409s(
+        clients: list[TestClient], database: Database) -> None:
+    calls = APPS * UPLOADS_PER_APP
+    start = threading.Barrier(calls)
+
+    def create(number: int) -> int:
+        start.wait(timeout=30)
+        return clients[number % APPS].post(
+            "/api/admin/orgs", headers={"Authorization": f"Bearer {ADMIN}"},
+            json={"name": "机关党委"}).status_code
+
+    with ThreadPoolExecutor(calls) as pool:
+        statuses = sorted(pool.map(create, range(calls)))
+    assert statuses == [201] + [409] * (calls - 1)
