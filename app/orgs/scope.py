@@ -9,7 +9,9 @@ An unscoped token sees everything, as before orgs existed.
 Subtrees are prefix matches on the org's materialised ``path`` (``/1/5/``),
 one indexed condition whatever the depth.
 
-How a route is scoped (copy the pattern that fits):
+How a route is scoped (copy the pattern that fits). The router passes
+``principal.scope`` to its one service call; services take ``scope: OrgScope =
+EVERYTHING`` so that the CLI, the scheduler and the chat keep seeing everything.
 
 - **Lists** add the scope's condition to their query: ``scope.holds_org(Row.org_id)``
   for rows with an org, ``scope.holds_member(Row.member_id)`` for rows about a
