@@ -22,6 +22,7 @@ from bench import (
     meetings,
     outbox,
     quiz_import,
+    roster,
     scaleout,
     signups,
     soak,
@@ -110,6 +111,9 @@ def main() -> None:
         if meetings_database:
             extra += figures("Meetings: the same on PostgreSQL",
                              meetings.main(database_url=meetings_database))
+        extra += figures("Boards over 10,000 bound members and 1 M ledger lines (p95 against "
+                         "an admin route that reads nothing)",
+                         roster.boards(postgres_url=database("bench_boards")))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "
@@ -124,6 +128,8 @@ def main() -> None:
     extra += figures("Quiz-bank import, 10,000 generated questions", quiz_import.main())
     extra += figures("Callbacks on SQLite while a 100,000-question bank is uploaded, against "
                      "none", import_stall.main())
+    extra += figures("Roster import of 10,000 people (XLSX) while the chat is loaded, SQLite",
+                     roster.import_main())
     extra += figures("Grading", grading.main())
     lines.append("## Callback: `帮助` from 1,000 members, unique MsgIds, concurrency 32\n")
     lines.append(f"Bare and Hongxin loaded in turn, {callback.ROUNDS} rounds of "

@@ -63,7 +63,7 @@ def create_event(session: Session, data: EventCreate, now: datetime,
         remind_before_minutes=data.remind_before_minutes,
         status="scheduled", created_at=now, updated_at=now,
     )
-    _assign(session, event, data.organizer)
+    _assign(session, event, data.organizer, principal)
     meetings.require_org(event)
     session.add(event)
     session.flush()
@@ -86,8 +86,13 @@ def _org_for(session: Session, org_id: int | None, principal: Principal) -> int 
     return org_id
 
 
-def _assign(session: Session, event: Event, organizer: int | str | None) -> None:
+def _assign(session: Session, event: Event, organizer: int | str | None,
+            principal: Principal) -> None:
     token = None if organizer is None else assignable_organizer(session, organizer)
+    if token is not None and not principal.scope.covers(session, token.org_id):
+        # A scoped admin hands events to organizers of its own subtree only, and
+        # learns nothing of the tokens elsewhere: the answer of a missing one.
+        raise _invalid("organizer", f"no live organizer token {organizer!r} in your scope")
     event.organizer_token_id = None if token is None else token.id
     event.organizer = None if token is None else token.name
 
@@ -225,7 +230,7 @@ def update_event(session: Session, event_id: int, patch: EventPatch, now: dateti
     if "org_id" in given:
         event.org_id = _org_for(session, patch.org_id, principal)
     if "organizer" in given:
-        _assign(session, event, patch.organizer)
+        _assign(session, event, patch.organizer, principal)
     if "signup_deadline" in given:
         event.signup_deadline = patch.signup_deadline
     event.updated_at = now

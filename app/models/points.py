@@ -41,8 +41,12 @@ class PointsBalance(Base):
     """
 
     __tablename__ = "points_balances"
-    __table_args__ = (Index("ix_points_balances_total", "total"),)
 
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     total: Mapped[int]
+
+
+# Boards read the balances highest first, ties by member: this index is that order, so a
+# board is its first rows, however many members tie (no sort of every tied row).
+Index("ix_points_balances_board", PointsBalance.total.desc(), PointsBalance.member_id)

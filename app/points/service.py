@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.dialect import insert_on_conflict, insert_or_ignore
@@ -21,7 +21,8 @@ from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
 from app.models.points import PointsBalance, PointsEntry
-from app.orgs.service import full_names, get_org
+from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
+from app.orgs.service import ancestry, full_names
 from app.points.rules import RULES, Activity
 
 
@@ -190,26 +191,28 @@ class OrgStanding:
     average: float
 
 
-def _subtree(session: Session, org_id: int) -> ColumnElement[bool]:
-    path = get_org(session, org_id).path
+def _subtree(session: Session, org_id: int, scope: OrgScope) -> ColumnElement[bool]:
+    path = require_org_in_scope(session, scope, org_id).path
     return RosterEntry.org_id.in_(select(Org.id).where(Org.path.startswith(path,
                                                                            autoescape=True)))
 
 
-def leaderboard(session: Session, *, org_id: int | None = None,
-                limit: int = 50) -> list[Standing]:
+def leaderboard(session: Session, *, org_id: int | None = None, limit: int = 50,
+                scope: OrgScope = EVERYTHING) -> list[Standing]:
     """Members by total points, highest first (competition ranking: 1, 2, 2, 4).
 
     Overall, every member with points; with ``org_id``, only the members bound
-    to the roster in that org's subtree.
+    to the roster in that org's subtree; always only those ``scope`` covers.
     """
     query = (select(Member.id, func.coalesce(RosterEntry.name, Member.name),
                     RosterEntry.org_id, PointsBalance.total)
              .join(Member, Member.id == PointsBalance.member_id)
              .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
-             .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
+             .order_by(PointsBalance.total.desc(), PointsBalance.member_id).limit(limit))
     if org_id is not None:
-        query = query.where(_subtree(session, org_id))
+        query = query.where(_subtree(session, org_id, scope))
+    if not scope.is_everything:
+        query = query.where(scope.holds_org(RosterEntry.org_id))
     names = full_names(session)
     standings: list[Standing] = []
     for position, (member_id, name, member_org, points) in enumerate(session.execute(query)):
@@ -221,33 +224,40 @@ def leaderboard(session: Session, *, org_id: int | None = None,
 
 
 def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str = "branch",
-                    limit: int = 50) -> list[OrgStanding]:
-    """Orgs by the points of the bound members of their subtree, in one query.
+                    limit: int = 50, scope: OrgScope = EVERYTHING) -> list[OrgStanding]:
+    """Orgs by the points of the bound members of their subtree.
 
     The children of ``parent_id``, or else every org of ``kind`` (党支部 by
     default). Members count by their roster org, never by the free-text 支部
-    they typed; unbound followers count nowhere.
+    they typed; unbound followers count nowhere. One grouped query sums each
+    org's own members; the sums are added up the tree along each org's path.
     """
-    target, below = aliased(Org), aliased(Org)
-    total = func.coalesce(func.sum(PointsBalance.total), 0).label("total")
-    members = func.count(RosterEntry.member_id).label("members")
-    query = (select(target.id, target.name, members, total)
-             .outerjoin(below, below.path.startswith(target.path))
-             .outerjoin(RosterEntry, and_(RosterEntry.org_id == below.id,
-                                          RosterEntry.member_id.is_not(None)))
-             .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
-             .where(target.parent_id == parent_id if parent_id is not None
-                    else target.kind == kind)
-             .group_by(target.id, target.name)
-             .order_by(total.desc(), target.name, target.id).limit(limit))
     if parent_id is not None:
-        get_org(session, parent_id)
+        require_org_in_scope(session, scope, parent_id)
+    ranked = {org.id: org for org in session.scalars(
+        select(Org).where(Org.parent_id == parent_id if parent_id is not None
+                          else Org.kind == kind, scope.orgs()))}
+    paths = dict(session.execute(select(Org.id, Org.path).where(scope.orgs())).tuples().all())
+    members = dict.fromkeys(ranked, 0)
+    points = dict.fromkeys(ranked, 0)
+    own = (select(RosterEntry.org_id, func.count(RosterEntry.member_id),
+                  func.coalesce(func.sum(PointsBalance.total), 0))
+           .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
+           .where(RosterEntry.member_id.is_not(None), scope.holds_org(RosterEntry.org_id))
+           .group_by(RosterEntry.org_id))
+    for org_id, count, total in session.execute(own):
+        for holder in ancestry(paths[org_id]) if org_id in paths else ():
+            if holder in ranked:
+                members[holder] += int(count)
+                points[holder] += int(total)
+    order = sorted(ranked.values(), key=lambda org: (-points[org.id], org.name, org.id))[:limit]
     names = full_names(session)
     board: list[OrgStanding] = []
-    for position, (org_id, name, count, points) in enumerate(session.execute(query)):
-        same = board and board[-1].total == points
+    for position, org in enumerate(order):
+        same = board and board[-1].total == points[org.id]
         place = board[-1].rank if same else position + 1
-        average = round(int(points) / int(count), 2) if count else 0.0
-        board.append(OrgStanding(place, org_id, name, names.get(org_id, name), int(count),
-                                 int(points), average))
+        count = members[org.id]
+        average = round(points[org.id] / count, 2) if count else 0.0
+        board.append(OrgStanding(place, org.id, org.name, names.get(org.id, org.name), count,
+                                 points[org.id], average))
     return board

@@ -7,13 +7,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.orgs.scope import EVERYTHING, OrgScope, require_member_in_scope
 from app.outbox.planner import CUSTOM_BUDGET, plan, plan_daily_lesson
 from app.outbox.reach import load_recipients
 from app.reachability.schemas import Reachability
 
 
 def reachability(session: Session, member_id: int, now: datetime,
-                 template_id: str | None, subscribe_template_id: str | None) -> Reachability:
+                 template_id: str | None, subscribe_template_id: str | None,
+                 scope: OrgScope = EVERYTHING) -> Reachability:
+    require_member_in_scope(session, scope, member_id)
     recipient = load_recipients(session, [member_id],
                                 subscribe_template_id=subscribe_template_id).get(member_id)
     if recipient is None:
