@@ -26,7 +26,6 @@ import itertools
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,20 +39,19 @@ from bench.callback import (
     APP_ID,
     LEDGER_MEMBERS,
     TOKEN,
-    callback_requests,
-    merged,
     seed_ledger,
     server,
 )
-from bench.loadgen import LoadResult, run_load
+from bench.import_stall import (
+    ADMIN_TOKEN,
+    callback_baseline,
+    upload_under_load,
+    warm_sqlite_server,
+)
 
 PEOPLE = 10_000
 BRANCHES = 20
-CONCURRENCY = 8
-BATCH = 200
-BASELINE_REQUESTS = 4_000
 BOARD_REQUESTS = 200
-ADMIN_TOKEN = "bench-admin-token"
 _SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏"
 
@@ -85,29 +83,8 @@ def _percentile(values: list[float], p: float) -> float:
 # --- the import under chat load ------------------------------------------------------
 
 
-def _upload(port: int, data: bytes, outcome: dict[str, float]) -> None:
-    started = time.perf_counter()
-    answer = httpx.post(f"http://127.0.0.1:{port}/api/admin/roster",
-                        files={"file": ("roster.xlsx", data)},
-                        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=600)
-    outcome["seconds"] = time.perf_counter() - started
-    outcome["status"] = answer.status_code
-
-
-def _callbacks_while(busy: threading.Thread, port: int, msg_ids: Iterator[int]) -> LoadResult:
-    rounds = []
-    while busy.is_alive():
-        rounds.append(run_load("127.0.0.1", port, callback_requests(BATCH, next(msg_ids), False),
-                               CONCURRENCY))
-    return merged(rounds)
-
-
 def _import_under_load(port: int, data: bytes, msg_ids: Iterator[int]) -> dict[str, float]:
-    outcome: dict[str, float] = {}
-    upload = threading.Thread(target=_upload, args=(port, data, outcome))
-    upload.start()
-    during = _callbacks_while(upload, port, msg_ids)
-    upload.join()
+    outcome, during = upload_under_load(port, "/api/admin/roster", data, "roster.xlsx", msg_ids)
     return {"upload_status": outcome["status"], "upload_seconds": outcome["seconds"],
             "callbacks_during": during.requests, "p50_ms_during": during.percentile(50),
             "p99_ms_during": during.percentile(99), "max_ms_during": max(during.latencies_ms)}
@@ -116,30 +93,18 @@ def _import_under_load(port: int, data: bytes, msg_ids: Iterator[int]) -> dict[s
 def import_main(people: int = PEOPLE) -> dict[str, dict[str, float]]:
     data = roster_xlsx(people)
     results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="hongxin-bench-") as tmp:
-        workdir = Path(tmp)
-        env = {"HONGXIN_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-               "HONGXIN_WECHAT_TOKEN": TOKEN, "HONGXIN_WECHAT_APP_ID": APP_ID,
-               "HONGXIN_ADMIN_TOKEN": ADMIN_TOKEN}
-        msg_ids = itertools.count(70_000_000, 1_000_000)
-        with server([sys.executable, "-m", "app.cli", "serve", "--no-scheduler"], env,
-                    workdir / "hongxin.log") as port:
-            for _ in range(3):  # warm-up: connections, members, caches
-                run_load("127.0.0.1", port, callback_requests(BATCH, next(msg_ids), False),
-                         CONCURRENCY)
-            baseline = merged([run_load("127.0.0.1", port,
-                                        callback_requests(BATCH, next(msg_ids), False),
-                                        CONCURRENCY)
-                               for _ in range(BASELINE_REQUESTS // BATCH)])
-            for label in ("first import (all new)", "again (all updates)"):
-                figures = _import_under_load(port, data, msg_ids)
-                figures |= {"p99_ms_baseline": baseline.percentile(99),
-                            "p99_ratio": figures["p99_ms_during"] / baseline.percentile(99)}
-                results[f"{people:,} people, {label}, {len(data) / 2**20:.1f} MB"] = figures
-                print(f"roster {label}: {figures['upload_status']:.0f} in "
-                      f"{figures['upload_seconds']:.2f} s; callbacks p99 "
-                      f"{figures['p99_ms_during']:.0f} ms (without import "
-                      f"{baseline.percentile(99):.0f} ms)", flush=True)
+    msg_ids = itertools.count(70_000_000, 1_000_000)
+    with warm_sqlite_server(msg_ids) as port:
+        baseline = callback_baseline(port, msg_ids)
+        for label in ("first import (all new)", "again (all updates)"):
+            figures = _import_under_load(port, data, msg_ids)
+            figures |= {"p99_ms_baseline": baseline.percentile(99),
+                        "p99_ratio": figures["p99_ms_during"] / baseline.percentile(99)}
+            results[f"{people:,} people, {label}, {len(data) / 2**20:.1f} MB"] = figures
+            print(f"roster {label}: {figures['upload_status']:.0f} in "
+                  f"{figures['upload_seconds']:.2f} s; callbacks p99 "
+                  f"{figures['p99_ms_during']:.0f} ms (without import "
+                  f"{baseline.percentile(99):.0f} ms)", flush=True)
     return results
 
 

@@ -74,18 +74,24 @@ def request_leave(session: Session, member_id: int, event_id: int, reason: str,
         return LeaveResult("started", view, label)
     if not _is_attendee(session, event, member_id, now):
         return LeaveResult("not_expected", view, label)
-    granted = session.execute(
-        update(Attendance)
-        .where(Attendance.event_id == event.id, Attendance.member_id == member_id,
-               Attendance.status.in_((EXPECTED, LEAVE)))
-        .values(status=LEAVE, reason=reason, leave_at=now)
-        .returning(Attendance.id)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if granted is None:
+    if not _settle(session, event.id, member_id, status=LEAVE, reason=reason, leave_at=now):
         return LeaveResult("checked_in", view, label)
     meetings.withdraw_reminder(session, event.id, member_id)
     return LeaveResult("granted", view, label)
+
+
+def _settle(session: Session, event_id: int, member_id: int, **values: object) -> bool:
+    """Move the member's row from expected (or 请假) to ``values``; False when it was
+    already checked in. One conditional UPDATE, so the database orders racing requests."""
+    moved = session.execute(
+        update(Attendance)
+        .where(Attendance.event_id == event_id, Attendance.member_id == member_id,
+               Attendance.status.in_((EXPECTED, LEAVE)))
+        .values(**values)
+        .returning(Attendance.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return moved is not None
 
 
 def check_in(session: Session, event: Event, member_id: int, now: datetime, zone: ZoneInfo,
@@ -101,15 +107,8 @@ def check_in(session: Session, event: Event, member_id: int, now: datetime, zone
                              closes_at=timing.ends_at(event).astimezone(zone))
     if not _is_attendee(session, event, member_id, now):
         return CheckinResult("not_expected", view)
-    marked = session.execute(
-        update(Attendance)
-        .where(Attendance.event_id == event.id, Attendance.member_id == member_id,
-               Attendance.status.in_((EXPECTED, LEAVE)))
-        .values(status=PRESENT, checked_in_at=now, checked_in_by=by)
-        .returning(Attendance.id)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if marked is None:
+    if not _settle(session, event.id, member_id, status=PRESENT, checked_in_at=now,
+                   checked_in_by=by):
         return CheckinResult("already_checked_in", view)
     return CheckinResult("checked_in", view)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, false, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import assignable_organizer
@@ -151,11 +151,10 @@ def event_for(session: Session, event_id: int, principal: Principal) -> Event:
 
 
 def may_see(session: Session, principal: Principal, event: Event) -> bool:
-    if principal.is_admin and principal.scope.is_everything:
-        return True
-    if principal.token_id is not None and event.organizer_token_id == principal.token_id:
-        return True
-    return not principal.scope.is_everything and principal.scope.covers(session, event.org_id)
+    """Whether ``event`` is among :func:`visible_events`: the same condition, asked of one row."""
+    visible = _visible(principal)
+    return visible is None or bool(
+        session.scalar(select(exists().where(Event.id == event.id, visible))))
 
 
 def counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counts]:

@@ -76,6 +76,7 @@ from app.models import (
     SubscribeCredit,
 )
 from app.models.member import ACCOUNT, MINI_PROGRAM, Member
+from app.outbox import credits
 from app.points.rules import Activity
 
 __all__ = ["MERGE_STEPS", "link_unionid", "live_member", "merge", "run_linking"]
@@ -356,12 +357,7 @@ def _merge_credits(session: Session, survivor: int, loser: int, now: datetime,
     session.execute(delete(SubscribeCredit).where(SubscribeCredit.member_id == loser)
                     .execution_options(synchronize_session=False))
     for template_id, remaining in rows:
-        upsert = insert_on_conflict(session, SubscribeCredit).values(
-            member_id=survivor, template_id=template_id, remaining=remaining, updated_at=now)
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[SubscribeCredit.member_id, SubscribeCredit.template_id],
-            set_={"remaining": SubscribeCredit.remaining + upsert.excluded.remaining,
-                  "updated_at": upsert.excluded.updated_at}))
+        credits.add(session, survivor, template_id, remaining, now)
 
 
 def _merge_roster_binding(session: Session, survivor: int, loser: int, now: datetime,

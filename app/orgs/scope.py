@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Forbidden, NotFound
@@ -74,9 +74,7 @@ class OrgScope:
 
     def orgs(self) -> ColumnElement[bool]:
         """A condition on :class:`Org` rows: the org lies inside the scope."""
-        if self.org_path is None:
-            return true()
-        return Org.path.startswith(self.org_path, autoescape=True)
+        return self.holds_path(Org.path)
 
     def holds_path(self, path_column: ColumnElement[str]
                    | InstrumentedAttribute[str]) -> ColumnElement[bool]:
@@ -110,9 +108,6 @@ class OrgScope:
             select(RosterEntry.member_id).where(RosterEntry.member_id.is_not(None),
                                                 RosterEntry.org_id.in_(self.org_ids())))
 
-    def nothing_unless_everything(self) -> ColumnElement[bool]:
-        """For rows that belong to no org at all: visible to unscoped callers only."""
-        return true() if self.org_path is None else false()
 
 
 EVERYTHING = OrgScope()

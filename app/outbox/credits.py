@@ -22,13 +22,19 @@ def grant(session: Session, member_id: int, template_ids: Sequence[str],
           now: datetime) -> dict[str, int]:
     """Add one credit per accepted template id (repeats count); the credits now held."""
     for template_id, count in Counter(template_ids).items():
-        upsert = insert_on_conflict(session, SubscribeCredit).values(
-            member_id=member_id, template_id=template_id, remaining=count, updated_at=now)
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[SubscribeCredit.member_id, SubscribeCredit.template_id],
-            set_={"remaining": SubscribeCredit.remaining + upsert.excluded.remaining,
-                  "updated_at": upsert.excluded.updated_at}))
+        add(session, member_id, template_id, count, now)
     return held(session, member_id)
+
+
+def add(session: Session, member_id: int, template_id: str, count: int,
+        now: datetime) -> None:
+    """Add ``count`` credits for one template to what the member holds."""
+    upsert = insert_on_conflict(session, SubscribeCredit).values(
+        member_id=member_id, template_id=template_id, remaining=count, updated_at=now)
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=[SubscribeCredit.member_id, SubscribeCredit.template_id],
+        set_={"remaining": SubscribeCredit.remaining + upsert.excluded.remaining,
+              "updated_at": upsert.excluded.updated_at}))
 
 
 def held(session: Session, member_id: int) -> dict[str, int]:
