@@ -9,7 +9,13 @@ from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsBalance, PointsEntry
+from app.models.points import (
+    PointsBalance,
+    PointsClaim,
+    PointsEntry,
+    PointsMonthlyTotal,
+    PointsRuleSet,
+)
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
 from app.models.token import ApiToken, ConsoleSession
@@ -30,7 +36,10 @@ __all__ = [
     "Org",
     "OutboxMessage",
     "PointsBalance",
+    "PointsClaim",
     "PointsEntry",
+    "PointsMonthlyTotal",
+    "PointsRuleSet",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",

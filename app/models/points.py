@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -14,12 +16,19 @@ class PointsEntry(Base):
     Lines are never edited or deleted: a correction is a new line with the
     opposite ``delta`` that names the line it reverses. ``(member_id, activity,
     reference)`` is unique, so awarding the same thing twice is a no-op.
+
+    ``rule_version`` is the catalogue version the line was earned under (see
+    :class:`PointsRuleSet`); ``category`` is the 先锋指数 category the rule gave
+    it then, and ``occurred_month`` (``yyyymm`` in the service's time zone) the
+    month ``occurred_at`` falls in, both copied onto a reversal so that it
+    cancels the same month's and category's total.
     """
 
     __tablename__ = "points_entries"
     __table_args__ = (
         UniqueConstraint("member_id", "activity", "reference"),
         Index("ix_points_entries_member_id_created_at", "member_id", "created_at"),
+        Index("ix_points_entries_member_id_occurred_at", "member_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +39,11 @@ class PointsEntry(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
+    rule_version: Mapped[int | None]
+    category: Mapped[str | None] = mapped_column(String(16))
+    recorded_by: Mapped[str] = mapped_column(String(80), default="system", server_default="system")
+    occurred_at: Mapped[datetime]
+    occurred_month: Mapped[int]
 
 
 class PointsBalance(Base):
@@ -46,3 +60,66 @@ class PointsBalance(Base):
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     total: Mapped[int]
+
+
+class PointsMonthlyTotal(Base):
+    """A member's points per month and 先锋指数 category, kept by the ledger's writer.
+
+    The index of a period (a month, a quarter, a year) is a sum over at most
+    twelve of these rows per member and category, never a scan of the ledger.
+    ``category`` is ``""`` for lines that count in no category.
+    """
+
+    __tablename__ = "points_monthly_totals"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    total: Mapped[int]
+
+
+class PointsRuleSet(Base):
+    """One version of the whole rules catalogue, as admins saved it; never edited afterwards.
+
+    The newest version is in force. Ledger lines name the version they were
+    earned under, so a later edit changes what new lines earn and nothing else.
+    """
+
+    __tablename__ = "points_rule_sets"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Any: the catalogue as JSON ({"rules": {...}, "weights": {...}}), read by app.points.catalogue.
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class PointsClaim(Base):
+    """A deed a member claimed (``申报``), waiting for an organizer's decision.
+
+    ``status`` moves once, from ``pending`` to ``approved`` or ``rejected``, by a
+    conditional UPDATE: of two concurrent decisions only one finds it pending.
+    ``photos`` are the pictures the member sent right after (WeChat's PicUrl and
+    MediaId, or a mini-program upload's URL).
+    """
+
+    __tablename__ = "points_claims"
+    __table_args__ = (Index("ix_points_claims_status_created_at", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str | None] = mapped_column(String(16))
+    # Any: a list of {"url": ..., "media_id": ...} objects.
+    photos: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    occurred_on: Mapped[date]
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    points: Mapped[int | None]
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
