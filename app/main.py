@@ -29,6 +29,8 @@ from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
+from app.points.mp_router import router as mp_points_router
+from app.points.router import records_router as points_records_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)
     app.include_router(points_router)
+    app.include_router(points_records_router)
+    app.include_router(mp_points_router)
     app.include_router(contests_router)
     app.include_router(orgs_router)
     app.include_router(roster_router)

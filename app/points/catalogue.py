@@ -83,7 +83,8 @@ def _checked_rule(activity: str, values: Mapping[str, Any],
     for cap in ("daily_cap", "monthly_cap", "yearly_cap"):
         value = values.get(cap)
         if value is not None and (not isinstance(value, int) or value not in CAP_RANGE):
-            problems.append(_problem(f"{field}.{cap}", "上限须为 1 到 100000 之间的整数，或留空表示不设上限"))
+            problems.append(_problem(f"{field}.{cap}",
+                                     "上限须为 1 到 100000 之间的整数，或留空表示不设上限"))
             return None
         caps[cap] = value
     category = values.get("category")

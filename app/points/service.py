@@ -1,5 +1,6 @@
-"""The ledger: awarding points by the rules catalogue (idempotent by reference, capped per
-day, month and year), corrections as reversal lines, and reading it back as totals, ranks and leaderboards.
+"""The ledger: awarding points by the rules catalogue (idempotent by reference, capped
+per day, month and year), corrections as reversal lines, and reading it back as totals,
+ranks and leaderboards.
 
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
 transaction, the line's delta to the member's :class:`PointsBalance`, so that
