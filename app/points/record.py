@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import exports
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.models.event import Event, Signup
+from app.models.member import Member
 from app.models.points import PointsClaim, PointsEntry
 from app.orgs.service import full_names
 from app.points.deeds import bound_entry
@@ -106,6 +107,8 @@ def attendance(session: Session, member_id: int, start: datetime,
 def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *,
                   within: str | None = None) -> Record:
     """The member's year in three indexed reads: ledger, claims, attendance."""
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"no member {member_id}")
     entry = bound_entry(session, member_id, within=within)
     start, end = year_span(year, zone)
     lines = [
