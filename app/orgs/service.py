@@ -14,7 +14,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import Conflict, InvalidInput, NotFound
+from app.models.event import Event
 from app.models.org import Org, RosterEntry
+from app.models.token import ApiToken
 
 KINDS = {"committee": "党委", "general_branch": "党总支", "branch": "党支部", "group": "党小组"}
 # Longest suffix first: 党总支 must not be read as 支部's relative.
@@ -122,6 +124,13 @@ def delete_org(session: Session, org_id: int) -> None:
     people = session.scalar(select(func.count()).where(RosterEntry.org_id == org_id)) or 0
     if people:
         raise Conflict(f"“{org.name}”的花名册中还有 {people} 人，请先把他们调到其他组织")
+    events = session.scalar(select(func.count()).where(Event.org_id == org_id)) or 0
+    if events:
+        raise Conflict(f"“{org.name}”还有 {events} 个活动或会议，不能删除")
+    tokens = session.scalar(select(func.count()).where(ApiToken.org_id == org_id,
+                                                       ApiToken.revoked_at.is_(None))) or 0
+    if tokens:
+        raise Conflict(f"还有 {tokens} 个管理令牌限定在“{org.name}”，请先吊销它们")
     session.delete(org)
     session.flush()
 
