@@ -1,8 +1,8 @@
 """一人一册: one member's year — the ledger line by line, deeds and claims, attendance.
 
 Attendance rows come from events the member attended; each row carries the
-event's kind, so meetings (events of a meeting kind, with 请假 and 缺席) add
-their rows through :func:`attendance` without changing the record's shape.
+event's kind (``activity`` or a meeting kind), so meetings' 请假 and 缺席 rows
+join them in :func:`attendance` without changing the record's shape.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from app.points.deeds import bound_entry
 from app.points.rules import CATEGORIES, LABELS, Activity
 
 ATTENDED = "出席"
-# Events without a kind of their own are open activities (活动).
-ACTIVITY_KIND = "activity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +93,13 @@ def attendance(session: Session, member_id: int, start: datetime,
                end: datetime) -> list[Attendance]:
     """Events in [start, end) the member was checked in at, oldest first."""
     rows = session.execute(
-        select(Event.id, Event.title, Event.starts_at)
+        select(Event.kind, Event.id, Event.title, Event.starts_at)
         .join(Signup, Signup.event_id == Event.id)
         .where(Signup.member_id == member_id, Signup.checked_in_at.is_not(None),
                Event.starts_at >= start, Event.starts_at < end)
         .order_by(Event.starts_at, Event.id))
-    return [Attendance(ACTIVITY_KIND, event_id, title, starts_at, ATTENDED)
-            for event_id, title, starts_at in rows]
+    return [Attendance(kind, event_id, title, starts_at, ATTENDED)
+            for kind, event_id, title, starts_at in rows]
 
 
 def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.deps import CurrentAdmin, CurrentOrganizer, EntityId, SessionDep, SettingsDep
 from app.errors import errors_answered
 from app.exports import XLSX_MEDIA_TYPE
-from app.points import service, views
+from app.points import views
 from app.points.schemas import (
     ApproveIn,
     AwardIn,
@@ -33,25 +32,23 @@ records_router = APIRouter(prefix="/api/admin", tags=["points"])
 
 
 @router.get("/leaderboard", response_model=list[StandingOut], responses=errors_answered(404))
-def leaderboard(_admin: CurrentAdmin, session: SessionDep,
+def leaderboard(caller: CurrentAdmin, session: SessionDep,
                 org_id: Annotated[int | None, Query(
                     ge=1, le=2**63 - 1,
                     description="only members bound to this org or below")] = None,
                 limit: int = Query(50, ge=1, le=500)) -> list[StandingOut]:
     """Members by total points (ties share a rank), overall or within an org's subtree."""
-    return [StandingOut(**asdict(row))
-            for row in service.leaderboard(session, org_id=org_id, limit=limit)]
+    return views.leaderboard(session, caller, org_id, limit)
 
 
 @router.get("/branches", response_model=list[OrgStandingOut], responses=errors_answered(404))
-def branches(_admin: CurrentAdmin, session: SessionDep,
+def branches(caller: CurrentAdmin, session: SessionDep,
              parent_id: Annotated[int | None, Query(
                  ge=1, le=2**63 - 1,
                  description="rank this org's children instead of every 党支部")] = None,
              limit: int = Query(50, ge=1, le=500)) -> list[OrgStandingOut]:
     """Orgs (every 党支部, or the children of ``parent_id``) by their bound members' points."""
-    return [OrgStandingOut(**asdict(row))
-            for row in service.org_leaderboard(session, parent_id=parent_id, limit=limit)]
+    return views.org_leaderboard(session, caller, parent_id, limit)
 
 
 @router.get("/rules", response_model=CatalogueOut)

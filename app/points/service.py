@@ -296,12 +296,13 @@ def leaderboard(session: Session, *, org_id: int | None = None,
 
 
 def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str = "branch",
-                    limit: int = 50) -> list[OrgStanding]:
+                    limit: int = 50, within: str | None = None) -> list[OrgStanding]:
     """Orgs by the points of the bound members of their subtree, in one query.
 
     The children of ``parent_id``, or else every org of ``kind`` (党支部 by
-    default). Members count by their roster org, never by the free-text 支部
-    they typed; unbound followers count nowhere.
+    default), inside the subtree at path ``within`` when given. Members count by
+    their roster org, never by the free-text 支部 they typed; unbound followers
+    count nowhere.
     """
     target, below = aliased(Org), aliased(Org)
     total = func.coalesce(func.sum(PointsBalance.total), 0).label("total")
@@ -315,6 +316,8 @@ def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str
                     else target.kind == kind)
              .group_by(target.id, target.name)
              .order_by(total.desc(), target.name, target.id).limit(limit))
+    if within is not None:
+        query = query.where(target.path.startswith(within, autoescape=True))
     if parent_id is not None:
         get_org(session, parent_id)
     names = full_names(session)

@@ -17,7 +17,8 @@ from app.auth.tokens import Principal
 from app.errors import Forbidden
 from app.models.member import Member
 from app.models.points import PointsClaim, PointsEntry
-from app.points import catalogue, claims, deeds, pioneer, record
+from app.orgs.scope import require_org_in_scope
+from app.points import catalogue, claims, deeds, pioneer, record, service
 from app.points.rules import LABELS, Activity
 from app.points.schemas import (
     ApproveIn,
@@ -29,11 +30,13 @@ from app.points.schemas import (
     ClaimIn,
     ClaimOut,
     LedgerLineOut,
+    OrgStandingOut,
     PioneerOut,
     PioneerRowOut,
     RecordOut,
     RejectIn,
     RuleOut,
+    StandingOut,
 )
 from app.points.service import reverse
 
@@ -47,8 +50,8 @@ def who(principal: Principal) -> str:
 
 def scope_of(session: Session, principal: Principal) -> str | None:
     """The org path the principal is limited to; None for the whole tree."""
-    del session, principal
-    return None
+    del session
+    return principal.scope.org_path
 
 
 def _catalogue_out(current: catalogue.Catalogue) -> CatalogueOut:
@@ -172,3 +175,20 @@ def submit_claim(session: Session, member: Member, body: ClaimIn, zone: ZoneInfo
 
 def my_claims(session: Session, member: Member) -> list[ClaimOut]:
     return [claim_out(claim) for claim in claims.member_claims(session, member.id)]
+
+
+def leaderboard(session: Session, principal: Principal, org_id: int | None,
+                limit: int) -> list[StandingOut]:
+    """Members by total; a scoped caller's board is its own subtree's (or a part of it)."""
+    if org_id is not None:
+        require_org_in_scope(session, principal.scope, org_id)
+    return [StandingOut(**asdict(row)) for row in service.leaderboard(
+        session, org_id=org_id or principal.scope.org_id, limit=limit)]
+
+
+def org_leaderboard(session: Session, principal: Principal, parent_id: int | None,
+                    limit: int) -> list[OrgStandingOut]:
+    if parent_id is not None:
+        require_org_in_scope(session, principal.scope, parent_id)
+    return [OrgStandingOut(**asdict(row)) for row in service.org_leaderboard(
+        session, parent_id=parent_id, limit=limit, within=scope_of(session, principal))]

@@ -63,9 +63,10 @@ class Branch:
         assert "签到成功" in self.say(openid, "scan", scene=f"checkin_{event_id}",
                                    create_time=self.clock)
 
-    def organizer(self, name: str = "alice") -> dict[str, str]:
+    def organizer(self, name: str = "alice", *, org_id: int | None = None,
+                  role: Role = Role.ORGANIZER) -> dict[str, str]:
         token = self.database.run_sync(
-            lambda session: create_token(session, Role.ORGANIZER, name))
+            lambda session: create_token(session, role, name, org_id))
         return {"Authorization": f"Bearer {token}"}
 
     def record(self, name: str, year: int | None = None) -> dict[str, object]:

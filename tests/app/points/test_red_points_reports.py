@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from tests.support.red_points import AUTH, OPENIDS, Branch, branch  # noqa: F401
+from tests.support.red_points import AUTH, OPENIDS, Branch
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TODAY = datetime.now(ZONE).date()

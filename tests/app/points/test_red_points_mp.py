@@ -48,7 +48,8 @@ def test_a_bound_member_claims_and_follows_the_outcome(mp: TestClient) -> None:
     assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "category"
     assert mp.get("/api/mp/points/claims").json() == []
 
-    created = mp.post("/api/mp/points/claims", json={"text": "参加义务献血", "category": "志愿服务"})
+    created = mp.post("/api/mp/points/claims",
+                      json={"text": "参加义务献血", "category": "志愿服务"})
     assert created.status_code == 201, created.text
     assert (created.json()["status"], created.json()["source"]) == ("pending", "miniprogram")
     claim_id = created.json()["id"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.models import OutboxMessage, PointsEntry
 from bots import texts
-from tests.support.red_points import AUTH, OPENIDS, UNBOUND, Branch, branch  # noqa: F401
+from tests.support.red_points import AUTH, OPENIDS, UNBOUND, Branch
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 

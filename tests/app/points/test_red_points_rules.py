@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.support.red_points import AUTH, OPENIDS, Branch, branch  # noqa: F401
+from tests.support.red_points import AUTH, OPENIDS, Branch
 
 
 def rules(client: TestClient) -> dict[str, object]:
@@ -54,7 +54,8 @@ def test_an_edit_is_a_new_version_and_earlier_lines_keep_theirs(branch: Branch) 
     assert isinstance(ledger, list)
     assert [(line["activity"], line["delta"], line["rule_version"], line["recorded_by"],
              line["category"]) for line in ledger] == [
-        ("event_checkin", 3, 1, "system", "组织生活"), ("event_checkin", 7, 2, "system", "组织生活")]
+        ("event_checkin", 3, 1, "system", "组织生活"),
+        ("event_checkin", 7, 2, "system", "组织生活")]
 
 
 def test_a_cap_cuts_automatic_awards_to_nothing(branch: Branch) -> None:
