@@ -20,6 +20,7 @@ from bench import (
     grading,
     import_stall,
     outbox,
+    pioneer,
     quiz_import,
     scaleout,
     signups,
@@ -103,6 +104,9 @@ def main() -> None:
         extra += figures("Sign-ups under contention (10 seats) against uncontended",
                          signups.main(postgres_url=database("bench_signups"),
                                       with_postgres=server is not None))
+        extra += figures("Red points: 先锋指数 for 10,000 members over 1 M ledger lines and "
+                         "one member's 一人一册, against their baselines",
+                         pioneer.main(postgres_url=database("bench_pioneer")))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "

@@ -1,4 +1,4 @@
-"""red points: a versioned rules catalogue, who recorded each line and why, monthly totals
+"""red points: a versioned rules catalogue, who recorded each line and why, period totals
 by category for the 先锋指数, members' claims of offline deeds
 
 Revision ID: 7a3d5c1e9f24
@@ -32,11 +32,8 @@ UPDATE points_entries SET category = (
     SELECT o.category FROM points_entries o WHERE o.id = points_entries.reverses_id)
 WHERE reverses_id IS NOT NULL
 """
-_MONTHLY_TOTALS = """
-INSERT INTO points_monthly_totals (member_id, month, category, total)
-SELECT member_id, occurred_month, COALESCE(category, ''), SUM(delta)
-FROM points_entries GROUP BY member_id, occurred_month, COALESCE(category, '')
-"""
+_COLUMNS = {"学习": "study", "组织生活": "org_life", "志愿服务": "volunteering",
+            "先锋作用": "pioneering"}
 
 
 def _fill_months() -> None:
@@ -57,6 +54,27 @@ def _fill_months() -> None:
                                .values(occurred_month=month))
 
 
+def _fill_period_totals() -> None:
+    """Each line in its year, quarter and month, as the ledger's writer keeps them from now on."""
+    connection = op.get_bind()
+    sums = connection.execute(sa.text(
+        "SELECT member_id, occurred_month, category, SUM(delta) FROM points_entries "
+        "WHERE category IS NOT NULL GROUP BY member_id, occurred_month, category")).all()
+    rows: dict[tuple[str, int], dict[str, int]] = {}
+    for member_id, month, category, total in sums:
+        year, number = divmod(month, 100)
+        for period in (str(year), f"{year}Q{(number - 1) // 3 + 1}", f"{year}-{number:02d}"):
+            row = rows.setdefault((period, member_id), dict.fromkeys(_COLUMNS.values(), 0))
+            row[_COLUMNS[category]] += int(total)
+    table = sa.table('points_period_totals', sa.column('period', sa.String()),
+                     sa.column('member_id', sa.Integer()),
+                     *(sa.column(name, sa.Integer()) for name in _COLUMNS.values()))
+    values = [{"period": period, "member_id": member_id, **columns}
+              for (period, member_id), columns in rows.items()]
+    for start in range(0, len(values), 1000):
+        connection.execute(table.insert(), values[start:start + 1000])
+
+
 def upgrade() -> None:
     op.create_table('points_rule_sets',
     sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
@@ -65,14 +83,18 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_points_rule_sets'))
     )
-    op.create_table('points_monthly_totals',
+    op.create_table('points_period_totals',
+    sa.Column('period', sa.String(length=8), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
-    sa.Column('month', sa.Integer(), nullable=False),
-    sa.Column('category', sa.String(length=16), nullable=False),
-    sa.Column('total', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_points_monthly_totals_member_id_members'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('member_id', 'month', 'category', name=op.f('pk_points_monthly_totals'))
+    sa.Column('study', sa.Integer(), nullable=False),
+    sa.Column('org_life', sa.Integer(), nullable=False),
+    sa.Column('volunteering', sa.Integer(), nullable=False),
+    sa.Column('pioneering', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_points_period_totals_member_id_members'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('period', 'member_id', name=op.f('pk_points_period_totals'))
     )
+    with op.batch_alter_table('points_period_totals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_period_totals_member_id'), ['member_id'], unique=False)
     with op.batch_alter_table('points_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('rule_version', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('category', sa.String(length=16), nullable=True))
@@ -91,7 +113,7 @@ def upgrade() -> None:
         batch_op.alter_column('occurred_month', existing_type=sa.Integer(), nullable=False)
         batch_op.create_index('ix_points_entries_member_id_occurred_at',
                               ['member_id', 'occurred_at'], unique=False)
-    op.execute(_MONTHLY_TOTALS)
+    _fill_period_totals()
     op.create_table('points_claims',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
@@ -128,5 +150,7 @@ def downgrade() -> None:
         batch_op.drop_column('recorded_by')
         batch_op.drop_column('category')
         batch_op.drop_column('rule_version')
-    op.drop_table('points_monthly_totals')
+    with op.batch_alter_table('points_period_totals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_period_totals_member_id'))
+    op.drop_table('points_period_totals')
     op.drop_table('points_rule_sets')

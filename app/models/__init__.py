@@ -13,7 +13,7 @@ from app.models.points import (
     PointsBalance,
     PointsClaim,
     PointsEntry,
-    PointsMonthlyTotal,
+    PointsPeriodTotal,
     PointsRuleSet,
 )
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
@@ -38,7 +38,7 @@ __all__ = [
     "PointsBalance",
     "PointsClaim",
     "PointsEntry",
-    "PointsMonthlyTotal",
+    "PointsPeriodTotal",
     "PointsRuleSet",
     "QuizAnswer",
     "QuizAttempt",

@@ -61,21 +61,24 @@ class PointsBalance(Base):
     total: Mapped[int]
 
 
-class PointsMonthlyTotal(Base):
-    """A member's points per month and 先锋指数 category, kept by the ledger's writer.
+class PointsPeriodTotal(Base):
+    """A member's points in one period by 先锋指数 category, kept by the ledger's writer.
 
-    The index of a period (a month, a quarter, a year) is a sum over at most
-    twelve of these rows per member and category, never a scan of the ledger.
-    ``category`` is ``""`` for lines that count in no category.
+    ``period`` is a year (``2026``), a quarter (``2026Q4``) or a month
+    (``2026-11``): every line adds to the three its month belongs to, so the
+    index of any period reads one row per member, never the ledger. Lines in
+    no category count in none of the columns.
     """
 
-    __tablename__ = "points_monthly_totals"
+    __tablename__ = "points_period_totals"
 
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)
     member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
-    month: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(16), primary_key=True)
-    total: Mapped[int]
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True)
+    study: Mapped[int] = mapped_column(default=0)
+    org_life: Mapped[int] = mapped_column(default=0)
+    volunteering: Mapped[int] = mapped_column(default=0)
+    pioneering: Mapped[int] = mapped_column(default=0)
 
 
 class PointsRuleSet(Base):

@@ -3,65 +3,46 @@
 For each category (学习, 组织生活, 志愿服务, 先锋作用) a member's points in the
 period are scaled to 100 against the best total of that category among the
 members ranked (at least 1, so deductions still count), and the index is the
-average of the four scores weighted by the catalogue in force. It reads the
-monthly totals by category, never the ledger: one indexed lookup per member.
+average of the four scores weighted by the catalogue in force.
+
+The database scores and ranks every member in one statement over the period
+totals (one row per member, found by its primary key, never the ledger) and
+hands back only the page asked for, so ten thousand members cost one query.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Numeric, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from app import exports
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsMonthlyTotal
+from app.models.points import PointsPeriodTotal
 from app.orgs.service import full_names, get_org
 from app.points import catalogue
-from app.points.rules import CATEGORIES
+from app.points.periods import parse_period
+from app.points.rules import CATEGORIES, CATEGORY_COLUMNS
 
-_PERIOD = re.compile(r"(\d{4})(?:-?Q([1-4])|-(\d{2}))?")
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    label: str
-    first_month: int  # yyyymm
-    last_month: int
+Totals = tuple[int, ...]  # points per category, in the order of CATEGORIES
 
 
-def parse_period(text: str) -> Period:
-    """``2026`` (a year), ``2026Q4`` (a quarter) or ``2026-11`` (a month)."""
-    found = _PERIOD.fullmatch(text.strip().upper())
-    month = int(found.group(3)) if found and found.group(3) else None
-    if found is None or not 2000 <= int(found.group(1)) <= 2100 or (
-            month is not None and not 1 <= month <= 12):
-        raise InvalidInput("统计期间无效", errors=[{
-            "field": "period",
-            "message": "统计期间应为年（2026）、季度（2026Q4）或月份（2026-11）"}])
-    year = int(found.group(1))
-    if found.group(2):
-        quarter = int(found.group(2))
-        return Period(f"{year}Q{quarter}", year * 100 + quarter * 3 - 2, year * 100 + quarter * 3)
-    if month is not None:
-        return Period(f"{year}-{month:02d}", year * 100 + month, year * 100 + month)
-    return Period(str(year), year * 100 + 1, year * 100 + 12)
-
-
-@dataclass(frozen=True, slots=True)
-class PioneerRow:
+class PioneerRow(NamedTuple):
     rank: int
     member_id: int
     name: str
     org_id: int
-    org: str
-    index: float
-    points: dict[str, int]
+    score: float  # the index
+    totals: Totals
     total: int
+
+    @property
+    def points(self) -> dict[str, int]:
+        return dict(zip(CATEGORIES, self.totals, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +50,9 @@ class PioneerIndex:
     period: str
     org_id: int | None
     weights: dict[str, float]
+    ranked: int  # members ranked in all; ``rows`` may be one page of them
     rows: list[PioneerRow]
+    org_names: dict[int, str]
 
 
 def _root_path(session: Session, org_id: int | None, within: str | None) -> str | None:
@@ -81,57 +64,65 @@ def _root_path(session: Session, org_id: int | None, within: str | None) -> str 
     return path
 
 
-def pioneer_index(session: Session, *, org_id: int | None, period: str, now: datetime,
-                  within: str | None = None) -> PioneerIndex:
-    """Every bound member of the subtree, highest index first (ties share a rank)."""
-    span = parse_period(period)
-    root = _root_path(session, org_id, within)
-    members = (select(RosterEntry.member_id, RosterEntry.name, RosterEntry.org_id)
+def _ranking(label: str, root: str | None, weights: dict[str, float]) -> Any:
+    """The statement: members with their totals, index, rank and count, best first.
+
+    Any: a Select of eleven columns, whose precise type says nothing useful.
+    """
+    totals = PointsPeriodTotal
+    points = [func.coalesce(getattr(totals, CATEGORY_COLUMNS[category]), 0).label(f"p{n}")
+              for n, category in enumerate(CATEGORIES)]
+    members = (select(RosterEntry.member_id, RosterEntry.name, RosterEntry.org_id, *points)
+               .outerjoin(totals, and_(totals.period == label,
+                                       totals.member_id == RosterEntry.member_id))
                .where(RosterEntry.member_id.is_not(None)))
     if root is not None:
         members = members.join(Org, Org.id == RosterEntry.org_id).where(
             Org.path.startswith(root, autoescape=True))
-    people = {member_id: (name, org) for member_id, name, org in session.execute(members)
-              if member_id is not None}
-    ranked = members.with_only_columns(RosterEntry.member_id).scalar_subquery()
-    points: dict[int, dict[str, int]] = {}
-    for member_id, category, total in session.execute(
-            select(PointsMonthlyTotal.member_id, PointsMonthlyTotal.category,
-                   func.sum(PointsMonthlyTotal.total))
-            .where(PointsMonthlyTotal.member_id.in_(ranked),
-                   PointsMonthlyTotal.month.between(span.first_month, span.last_month),
-                   PointsMonthlyTotal.category.in_(CATEGORIES))
-            .group_by(PointsMonthlyTotal.member_id, PointsMonthlyTotal.category)):
-        points.setdefault(member_id, {})[category] = int(total)
-    weights = catalogue.current(session, now).weights
-    return PioneerIndex(span.label, org_id, weights,
-                        _ranked(people, points, weights, full_names(session)))
-
-
-def _ranked(people: dict[int, tuple[str, int]], points: dict[int, dict[str, int]],
-            weights: dict[str, float], org_names: dict[int, str]) -> list[PioneerRow]:
-    best = {category: max([1, *(mine.get(category, 0) for mine in points.values())])
-            for category in CATEGORIES}
+    table = members.cte("members")
+    columns = [table.c[f"p{n}"] for n in range(len(CATEGORIES))]
+    best = select(*(case((func.max(c) > 1, func.max(c)), else_=1).label(f"b{n}")
+                    for n, c in enumerate(columns))).cte("best")
     weight_sum = sum(weights.values()) or 1.0
-    scored = []
-    for member_id, (name, org_id) in people.items():
-        mine = {category: points.get(member_id, {}).get(category, 0) for category in CATEGORIES}
-        index = sum(weights[c] * 100 * mine[c] / best[c] for c in CATEGORIES) / weight_sum
-        scored.append((round(index, 2), sum(mine.values()), member_id, name, org_id, mine))
-    scored.sort(key=lambda row: (-row[0], -row[1], row[2]))
-    rows: list[PioneerRow] = []
-    for position, (index, total, member_id, name, org_id, mine) in enumerate(scored):
-        same = rows and rows[-1].index == index and rows[-1].total == total
-        rows.append(PioneerRow(rows[-1].rank if same else position + 1, member_id, name,
-                               org_id, org_names.get(org_id, ""), index, mine, total))
-    return rows
+    # A float factor first, so that no database divides integers.
+    terms = [literal(weights[category] * 100 / weight_sum) * columns[n] / best.c[f"b{n}"]
+             for n, category in enumerate(CATEGORIES)]
+    score = func.round(cast(terms[0] + terms[1] + terms[2] + terms[3], Numeric), 2)
+    total = columns[0] + columns[1] + columns[2] + columns[3]
+    return (select(table.c.member_id, table.c.name, table.c.org_id, *columns,
+                   score.label("score"), total.label("total"),
+                   func.rank().over(order_by=(score.desc(), total.desc())).label("rank"),
+                   func.count().over().label("ranked"))
+            .select_from(table).join(best, literal(True))
+            .order_by(score.desc(), total.desc(), table.c.member_id))
+
+
+def pioneer_index(session: Session, *, org_id: int | None, period: str, now: datetime,
+                  within: str | None = None, limit: int | None = None,
+                  offset: int = 0) -> PioneerIndex:
+    """The subtree's bound members, highest index first (ties share a rank): all, or a page."""
+    label = parse_period(period)
+    root = _root_path(session, org_id, within)
+    weights = catalogue.current(session, now).weights
+    query = _ranking(label, root, weights).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    rows, ranked = [], 0
+    for member_id, name, org, p0, p1, p2, p3, score, total, rank, count in session.execute(query):
+        rows.append(PioneerRow(rank, member_id, name, org, float(score), (p0, p1, p2, p3),
+                               total))
+        ranked = count
+    if not rows and offset:
+        ranked = session.scalar(select(func.count()).select_from(
+            _ranking(label, root, weights).subquery())) or 0
+    return PioneerIndex(label, org_id, weights, ranked, rows, full_names(session))
 
 
 def pioneer_xlsx(result: PioneerIndex) -> bytes:
     weights = "，".join(f"{c} {result.weights[c]:g}" for c in CATEGORIES)
     return exports.to_xlsx(exports.Sheet(
         ("名次", "姓名", "所在组织", "先锋指数", *CATEGORIES, "合计积分"),
-        [(row.rank, row.name, row.org, row.index, *(row.points[c] for c in CATEGORIES),
+        [(row.rank, row.name, result.org_names.get(row.org_id, ""), row.score, *row.totals,
           row.total) for row in result.rows],
         title=f"先锋指数 {result.period}（权重：{weights}）", sheet_name="先锋指数",
         column_widths=(6, 10, 30, 10, 8, 10, 10, 10, 10)))

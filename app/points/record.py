@@ -20,9 +20,9 @@ from app.errors import InvalidInput, NotFound
 from app.models.event import Event, Signup
 from app.models.member import Member
 from app.models.points import PointsClaim, PointsEntry
-from app.orgs.service import full_names
 from app.points.deeds import bound_entry
 from app.points.rules import CATEGORIES, LABELS, Activity
+from app.roster.port import org_full_name
 
 ATTENDED = "出席"
 
@@ -126,7 +126,7 @@ def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *
                                   PointsClaim.occurred_on >= date(year, 1, 1),
                                   PointsClaim.occurred_on < date(year + 1, 1, 1))
         .order_by(PointsClaim.occurred_on, PointsClaim.id)).all()
-    org = full_names(session).get(entry.org_id, "")
+    org = org_full_name(session, entry.org_id)
     return Record(member_id, entry.name, entry.org_id, org, entry.status, entry.duty, year,
                   sum(line.delta for line in lines), by_category, lines, claims,
                   attendance(session, member_id, start, end))

@@ -52,8 +52,11 @@ class Activity(StrEnum):
     CORRECTION = "correction"
 
 
-# The 先锋指数's categories, in the order reports show them.
+# The 先锋指数's categories, in the order reports show them, and their columns in
+# points_period_totals.
 CATEGORIES = ("学习", "组织生活", "志愿服务", "先锋作用")
+CATEGORY_COLUMNS = {"学习": "study", "组织生活": "org_life", "志愿服务": "volunteering",
+                    "先锋作用": "pioneering"}
 
 # Offline deeds as organizers and members name them.
 DEED_CATEGORIES: dict[str, Activity] = {

@@ -5,7 +5,7 @@ ranks and leaderboards.
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
 transaction, the line's delta to the member's :class:`PointsBalance`, so that
 totals, ranks and boards read the balances and never add up the ledger; and to
-the month's total of the line's category, which the 先锋指数 reads.
+the period totals of the line's category, which the 先锋指数 reads.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsBalance, PointsEntry, PointsMonthlyTotal
+from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal
 from app.orgs.service import full_names, get_org
 from app.points import catalogue
-from app.points.rules import LABELS, Activity, Rule
+from app.points.periods import period_labels
+from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
 
 SYSTEM = "system"
 
@@ -119,7 +120,7 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
     """Add a ledger line unless its reference is already there; its id, None when it was.
 
     In the same transaction the delta goes into the member's balance and into
-    the month's total of its category.
+    its category's totals for the year, quarter and month it counts in.
     """
     inserted = session.execute(
         insert_or_ignore(session, PointsEntry)
@@ -133,13 +134,15 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
     session.execute(upsert.on_conflict_do_update(
         index_elements=[PointsBalance.member_id],
         set_={"total": PointsBalance.total + upsert.excluded.total}))
-    if delta:
-        monthly = insert_on_conflict(session, PointsMonthlyTotal).values(
-            member_id=member_id, month=occurred_month, category=category or "", total=delta)
-        session.execute(monthly.on_conflict_do_update(
-            index_elements=[PointsMonthlyTotal.member_id, PointsMonthlyTotal.month,
-                            PointsMonthlyTotal.category],
-            set_={"total": PointsMonthlyTotal.total + monthly.excluded.total}))
+    column = CATEGORY_COLUMNS.get(category or "")
+    if delta and column is not None:
+        periods = insert_on_conflict(session, PointsPeriodTotal).values([
+            {"period": period, "member_id": member_id, "study": 0, "org_life": 0,
+             "volunteering": 0, "pioneering": 0, column: delta}
+            for period in period_labels(occurred_month)])
+        session.execute(periods.on_conflict_do_update(
+            index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
+            set_={column: getattr(PointsPeriodTotal, column) + getattr(periods.excluded, column)}))
     return int(inserted[0])
 
 

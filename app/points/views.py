@@ -153,11 +153,15 @@ def member_record_xlsx(session: Session, member_id: int, year: int, principal: P
 def pioneer_index(session: Session, org_id: int | None, period: str, principal: Principal,
                   limit: int, offset: int) -> PioneerOut:
     found = pioneer.pioneer_index(session, org_id=org_id, period=period, now=datetime.now(UTC),
-                                  within=scope_of(session, principal))
+                                  within=scope_of(session, principal), limit=limit,
+                                  offset=offset)
     return PioneerOut(period=found.period, org_id=found.org_id, weights=found.weights,
-                      members_ranked=len(found.rows),
-                      members=[PioneerRowOut(**asdict(row))
-                               for row in found.rows[offset:offset + limit]])
+                      members_ranked=found.ranked,
+                      members=[PioneerRowOut(
+                          rank=row.rank, member_id=row.member_id, name=row.name,
+                          org_id=row.org_id, org=found.org_names.get(row.org_id, ""),
+                          index=row.score, points=row.points, total=row.total)
+                          for row in found.rows])
 
 
 def pioneer_index_xlsx(session: Session, org_id: int | None, period: str,
