@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Numeric, and_, case, cast, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app import exports
@@ -87,7 +87,9 @@ def _ranking(label: str, root: str | None, weights: dict[str, float]) -> Any:
     # A float factor first, so that no database divides integers.
     terms = [literal(weights[category] * 100 / weight_sum) * columns[n] / best.c[f"b{n}"]
              for n, category in enumerate(CATEGORIES)]
-    score = func.round(cast(terms[0] + terms[1] + terms[2] + terms[3], Numeric), 2)
+    # Rounded to hundredths in floating point: both databases have round(float), and
+    # members whose shown indexes are equal share a rank.
+    score = func.round((terms[0] + terms[1] + terms[2] + terms[3]) * 100) / 100.0
     total = columns[0] + columns[1] + columns[2] + columns[3]
     return (select(table.c.member_id, table.c.name, table.c.org_id, *columns,
                    score.label("score"), total.label("total"),
