@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
@@ -71,6 +71,15 @@ def attach_photo(session: Session, *, member_id: int, claim_id: int, url: str,
     claim.photos = [*claim.photos, {"url": url[:500], "media_id": media_id[:128]}]
     session.flush()
     return True
+
+
+def forget_member_claims(session: Session, member_id: int) -> None:
+    """Delete the member's claims (their words and photos) when the member is erased (注销).
+
+    Points already awarded stay on the ledger, as every erased member's do.
+    """
+    session.execute(delete(PointsClaim).where(PointsClaim.member_id == member_id)
+                    .execution_options(synchronize_session=False))
 
 
 def member_claims(session: Session, member_id: int, limit: int = 50) -> Sequence[PointsClaim]:

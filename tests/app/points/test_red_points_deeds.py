@@ -160,3 +160,11 @@ def test_a_correction_is_a_reversal_line(branch: Branch) -> None:
     assert record["total"] == 0 and record["by_category"]["先锋作用"] == 0  # type: ignore[index]
 
 
+
+
+def test_erasing_a_member_deletes_their_claims(branch: Branch) -> None:
+    branch.say(OPENIDS["王丙"], content="申报 照顾生病的邻居张大爷")
+    branch.say(OPENIDS["王丙"], "image")
+    branch.say(OPENIDS["王丙"], content="注销")
+    branch.say(OPENIDS["王丙"], content="确认注销")
+    assert branch.client.get("/api/admin/points/claims", headers=AUTH).json() == []
