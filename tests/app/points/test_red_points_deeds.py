@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import select
 
-from app.models import OutboxMessage, PointsEntry
+from app.models import OutboxMessage, PointsClaim, PointsEntry
 from bots import texts
 from tests.support.red_points import AUTH, OPENIDS, UNBOUND, Branch
 
@@ -168,3 +168,6 @@ def test_erasing_a_member_deletes_their_claims(branch: Branch) -> None:
     branch.say(OPENIDS["王丙"], content="注销")
     branch.say(OPENIDS["王丙"], content="确认注销")
     assert branch.client.get("/api/admin/points/claims", headers=AUTH).json() == []
+    # Unbound, the claims would be out of the list anyway: they must be gone.
+    assert branch.database.run_sync(
+        lambda session: session.scalars(select(PointsClaim.text)).all()) == []
