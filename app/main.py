@@ -26,6 +26,7 @@ from app.limits import RequestGuard
 from app.miniprogram.learning import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
+from app.miniprogram.subscriptions import router as mp_subscriptions_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         gc.freeze()
         scheduler = None
         if run_scheduler:
-            scheduler = build_scheduler(settings, database, app.state.wechat_api)
+            scheduler = build_scheduler(settings, database, app.state.wechat_api,
+                                        app.state.mp_api)
             scheduler.start()
         try:
             yield
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     app.include_router(mp_router)
     app.include_router(mp_learning_router)
     app.include_router(mp_profile_router)
+    app.include_router(mp_subscriptions_router)
     app.include_router(quiz_banks_router)
     app.include_router(lessons_admin_router)
     app.include_router(lessons_page_router)

@@ -18,6 +18,7 @@ from app.models.points import (
 )
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
+from app.models.subscription import SubscribeCredit
 from app.models.token import ApiToken, ConsoleSession
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "RateLimitCounter",
     "RosterEntry",
     "Signup",
+    "SubscribeCredit",
 ]

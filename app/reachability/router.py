@@ -17,4 +17,5 @@ router = APIRouter(prefix="/api/admin/members", tags=["admin"])
 def member_reachability(member_id: EntityId, _admin: CurrentAdmin, session: SessionDep,
                         settings: SettingsDep) -> Reachability:
     """Whether the member can be messaged now, by which channel, and why not."""
-    return reachability(session, member_id, datetime.now(UTC), settings.reminder_template_id)
+    return reachability(session, member_id, datetime.now(UTC), settings.reminder_template_id,
+                        settings.mp_reminder_template_id)
