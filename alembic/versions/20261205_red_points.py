@@ -2,7 +2,7 @@
 by category for the 先锋指数, members' claims of offline deeds
 
 Revision ID: 7a3d5c1e9f24
-Revises: 6a2f4c1e8b37
+Revises: 6a2f4c1e8b37, 7a3d9c41e2b8
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -16,7 +16,8 @@ from alembic import op
 import app.models.base
 
 revision: str = '7a3d5c1e9f24'
-down_revision: str | None = '6a2f4c1e8b37'
+# After both the scopes and the identity migrations, which branch from one parent.
+down_revision: str | tuple[str, ...] | None = ('6a2f4c1e8b37', '7a3d9c41e2b8')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
