@@ -5,9 +5,9 @@ period are scaled to 100 against the best total of that category among the
 members ranked (at least 1, so deductions still count), and the index is the
 average of the four scores weighted by the catalogue in force.
 
-The database scores and ranks every member in one statement over the period
+The database scores and sorts every member in one statement over the period
 totals (one row per member, found by its primary key, never the ledger) and
-hands back only the page asked for, so ten thousand members cost one query.
+hands back only the page asked for.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app import exports
@@ -64,22 +64,31 @@ def _root_path(session: Session, org_id: int | None, within: str | None) -> str 
     return path
 
 
-def _ranking(label: str, root: str | None, weights: dict[str, float]) -> Any:
-    """The statement: members with their totals, index, rank and count, best first.
+def _bound_members(root: str | None) -> Any:
+    """Roster entries of bound members in the subtree at path ``root`` (all when None).
 
-    Any: a Select of eleven columns, whose precise type says nothing useful.
+    Any: a Select whose columns the callers choose.
+    """
+    query = select(RosterEntry.member_id).where(RosterEntry.member_id.is_not(None))
+    if root is not None:
+        query = query.join(Org, Org.id == RosterEntry.org_id).where(
+            Org.path.startswith(root, autoescape=True))
+    return query
+
+
+def _scored(label: str, root: str | None, weights: dict[str, float]) -> Any:
+    """Each member with their period totals, index and total points, as a subquery.
+
+    Any: a subquery of nine columns, whose precise type says nothing useful.
     """
     totals = PointsPeriodTotal
     points = [func.coalesce(getattr(totals, CATEGORY_COLUMNS[category]), 0).label(f"p{n}")
               for n, category in enumerate(CATEGORIES)]
-    members = (select(RosterEntry.member_id, RosterEntry.name, RosterEntry.org_id, *points)
-               .outerjoin(totals, and_(totals.period == label,
-                                       totals.member_id == RosterEntry.member_id))
-               .where(RosterEntry.member_id.is_not(None)))
-    if root is not None:
-        members = members.join(Org, Org.id == RosterEntry.org_id).where(
-            Org.path.startswith(root, autoescape=True))
-    table = members.cte("members")
+    table = (_bound_members(root)
+             .add_columns(RosterEntry.name, RosterEntry.org_id, *points)
+             .outerjoin(totals, and_(totals.period == label,
+                                     totals.member_id == RosterEntry.member_id))
+             .cte("members"))
     columns = [table.c[f"p{n}"] for n in range(len(CATEGORIES))]
     best = select(*(case((func.max(c) > 1, func.max(c)), else_=1).label(f"b{n}")
                     for n, c in enumerate(columns))).cte("best")
@@ -92,31 +101,41 @@ def _ranking(label: str, root: str | None, weights: dict[str, float]) -> Any:
     score = func.round((terms[0] + terms[1] + terms[2] + terms[3]) * 100) / 100.0
     total = columns[0] + columns[1] + columns[2] + columns[3]
     return (select(table.c.member_id, table.c.name, table.c.org_id, *columns,
-                   score.label("score"), total.label("total"),
-                   func.rank().over(order_by=(score.desc(), total.desc())).label("rank"),
-                   func.count().over().label("ranked"))
-            .select_from(table).join(best, literal(True))
-            .order_by(score.desc(), total.desc(), table.c.member_id))
+                   score.label("score"), total.label("total"))
+            .select_from(table).join(best, literal(True)).subquery("scored"))
 
 
 def pioneer_index(session: Session, *, org_id: int | None, period: str, now: datetime,
                   within: str | None = None, limit: int | None = None,
                   offset: int = 0) -> PioneerIndex:
-    """The subtree's bound members, highest index first (ties share a rank): all, or a page."""
+    """The subtree's bound members, highest index first (ties share a rank): all, or a page.
+
+    The database sorts and cuts the page; a window ``rank()`` over every member
+    cost SQLite several times the sort, so ranks are counted here instead: the
+    members strictly ahead of the page's first row, then ties within the page.
+    """
     label = parse_period(period)
     root = _root_path(session, org_id, within)
     weights = catalogue.current(session, now).weights
-    query = _ranking(label, root, weights).offset(offset)
+    scored = _scored(label, root, weights)
+    query = (select(scored).order_by(scored.c.score.desc(), scored.c.total.desc(),
+                                     scored.c.member_id).offset(offset))
     if limit is not None:
         query = query.limit(limit)
-    rows, ranked = [], 0
-    for member_id, name, org, p0, p1, p2, p3, score, total, rank, count in session.execute(query):
+    found = session.execute(query).all()
+    rank, last, rows = 0, None, []
+    for position, (member_id, name, org, p0, p1, p2, p3, score, total) in enumerate(
+            found, offset + 1):
+        if (score, total) != last:
+            rank = position if last is not None or not offset else 1 + (session.scalar(
+                select(func.count()).select_from(scored).where(or_(
+                    scored.c.score > score,
+                    and_(scored.c.score == score, scored.c.total > total)))) or 0)
+            last = (score, total)
         rows.append(PioneerRow(rank, member_id, name, org, float(score), (p0, p1, p2, p3),
                                total))
-        ranked = count
-    if not rows and offset:
-        ranked = session.scalar(select(func.count()).select_from(
-            _ranking(label, root, weights).subquery())) or 0
+    ranked = len(found) if limit is None and not offset else session.scalar(
+        select(func.count()).select_from(_bound_members(root).subquery())) or 0
     return PioneerIndex(label, org_id, weights, ranked, rows, full_names(session))
 
 

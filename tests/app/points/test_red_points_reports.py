@@ -133,3 +133,12 @@ def test_a_record_needs_a_bound_member(branch: Branch) -> None:
     assert unbound.status_code == 422 and "未绑定" in unbound.json()["message"]
     assert branch.client.get("/api/admin/members/99999/record", headers=AUTH,
                              params={"year": TODAY.year}).status_code == 404
+
+
+def test_a_page_keeps_the_ranks_of_the_whole_list(branch: Branch) -> None:
+    seeded(branch)
+    pages = [branch.client.get("/api/admin/pioneer-index", headers=AUTH, params={
+        "period": QUARTER, "limit": 1, "offset": offset}).json() for offset in range(4)]
+    assert [[(row["rank"], row["name"]) for row in page["members"]] for page in pages] == [
+        [(1, "王丙")], [(2, "张甲")], [(2, "李乙")], []]
+    assert {page["members_ranked"] for page in pages} == {3}
