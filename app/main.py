@@ -32,6 +32,8 @@ from app.miniprogram.subscriptions import router as mp_subscriptions_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
+from app.points.mp_router import router as mp_points_router
+from app.points.router import records_router as points_records_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
@@ -112,22 +114,14 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     install_error_handlers(app)
     install_error_pages(app)
     add_callback_routes(app)
-    app.include_router(health_router)
-    app.include_router(reachability_router)
-    app.include_router(events_router)
-    app.include_router(meetings_router)
-    app.include_router(console_router)
-    app.include_router(mp_events_router)
-    app.include_router(mp_meetings_router)
-    app.include_router(mp_router)
-    app.include_router(mp_learning_router)
-    app.include_router(mp_profile_router)
-    app.include_router(mp_subscriptions_router)
-    app.include_router(quiz_banks_router)
-    app.include_router(lessons_admin_router)
-    app.include_router(lessons_page_router)
-    app.include_router(points_router)
-    app.include_router(contests_router)
-    app.include_router(orgs_router)
-    app.include_router(roster_router)
+    # Order matters where paths overlap: the first router that matches serves.
+    for router in (
+            health_router, reachability_router, events_router, meetings_router,
+            console_router, mp_events_router, mp_meetings_router, mp_router,
+            mp_learning_router, mp_profile_router, mp_subscriptions_router,
+            quiz_banks_router, lessons_admin_router, lessons_page_router, points_router,
+            points_records_router, mp_points_router, contests_router, orgs_router,
+            roster_router,
+    ):
+        app.include_router(router)
     return app

@@ -21,6 +21,7 @@ from bench import (
     import_stall,
     meetings,
     outbox,
+    pioneer,
     quiz_import,
     roster,
     scaleout,
@@ -114,6 +115,9 @@ def main() -> None:
         extra += figures("Boards over 10,000 bound members and 1 M ledger lines (p95 against "
                          "an admin route that reads nothing)",
                          roster.boards(postgres_url=database("bench_boards")))
+        extra += figures("Red points: 先锋指数 for 10,000 members over 1 M ledger lines and "
+                         "one member's 一人一册, against their baselines",
+                         pioneer.main(postgres_url=database("bench_pioneer")))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "

@@ -268,6 +268,27 @@ class Points(Protocol):
     def summary(self, member_id: int, now: datetime) -> PointsSummary: ...
 
 
+# --------------------------------------------------------------------- claims of deeds
+
+ClaimOutcome = Literal["submitted", "unbound", "too_long"]
+# ``unbound``: only members bound to the roster may claim (deeds count for an org).
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReceipt:
+    outcome: ClaimOutcome
+    claim_id: int | None = None
+
+
+class PointsClaims(Protocol):
+    """``申报``: a member's claim of an offline deed, for an organizer to approve."""
+
+    def submit(self, member_id: int, text: str, now: datetime) -> ClaimReceipt: ...
+
+    def attach_photo(self, member_id: int, claim_id: int, url: str, media_id: str) -> bool:
+        """Add a photo to the member's pending claim; False when it no longer takes one."""
+
+
 # --------------------------------------------------------------------------- the roster
 
 

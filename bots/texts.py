@@ -30,6 +30,7 @@ HELP = """可以发送以下关键词：
 订阅 / 退订 —— 订阅或退订每日微党课推送（默认已订阅）
 绑定 姓名 手机号 —— 绑定党员花名册，例如：绑定 张三 13800000000
 我的信息 —— 查看绑定的个人信息；注销 —— 删除个人信息
+申报 描述 —— 申报线下先锋事迹（可随后发送照片），审核后计入红色积分
 姓名 张三 / 电话 13800000000 / 支部 第一党支部 —— 登记个人信息
 帮助 —— 显示本说明"""
 
@@ -425,3 +426,34 @@ def my_info(name: str | None, phone: str | None, org: str | None, status: str | 
         lines += [f"所在组织：{org}", f"政治面貌：{status}"]
     lines.append(f"红色积分：{points} 分")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------- red points: claims of deeds
+
+CLAIM_EMPTY = ("请在“申报”后写明事迹，例如：申报 周六参加社区义务清扫 3 小时。"
+               "发送后可再发一张照片作为佐证。")
+CLAIM_UNBOUND = ("申报线下事迹需先绑定党员花名册：请发送“绑定 姓名 手机号”，"
+                 "例如：绑定 张三 13800000000。")
+CLAIM_TOO_LONG = "申报内容不能超过 500 字，请精简后重新发送。"
+CLAIM_PHOTO_REFUSED = "这条申报已审核或照片已达 9 张，照片未添加。"
+
+
+def claim_received(claim_id: int) -> str:
+    return (f"已收到您的申报（编号 {claim_id}），将由组织审核，结果会通知您。"
+            "如有照片，请在 30 分钟内直接发送。")
+
+
+def claim_photo_added(claim_id: int) -> str:
+    return f"照片已附到申报（编号 {claim_id}）。"
+
+
+def _claim_head(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+def claim_approved(text: str, points: int) -> str:
+    return f"您的申报“{_claim_head(text)}”已审核通过，计入红色积分 {points} 分。"
+
+
+def claim_rejected(text: str, reason: str) -> str:
+    return f"您的申报“{_claim_head(text)}”未通过审核。理由：{reason}"

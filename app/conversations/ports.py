@@ -16,6 +16,7 @@ from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
 from app.lessons.push import DailyPushPort
 from app.members.repository import MemberProfiles
+from app.points.claims_port import PointsClaimsPort
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
@@ -34,4 +35,5 @@ def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     points=PointsPort(session, zone),
                     push=DailyPushPort(session, zone),
                     roster=RosterPort(session),
-                    meetings=MeetingsPort(session, zone))
+                    meetings=MeetingsPort(session, zone),
+                    claims=PointsClaimsPort(session, zone))

@@ -29,6 +29,7 @@ from app.events import meetings, timing
 from app.events.kinds import LABELS, MEETING_KINDS, is_meeting
 from app.events.meetings import ABSENT, EXPECTED, LEAVE, PRESENT
 from app.models import Attendance, Event, Meeting, Org, RosterEntry
+from app.points.service import SYSTEM, award_by_rule
 from bots.ports import LEAVE_REASON_MAX, CheckinResult, EventSummary, LeaveResult
 
 CANCELLED = "cancelled"
@@ -113,7 +114,7 @@ def check_in(session: Session, event: Event, member_id: int, now: datetime, zone
     return CheckinResult("checked_in", view)
 
 
-def close_ended_meetings(session: Session, now: datetime) -> int:
+def close_ended_meetings(session: Session, now: datetime, zone: ZoneInfo) -> int:
     """Make the attendance of every meeting that has ended final, once; returns how many."""
     ended = session.scalars(
         select(Event).join(Meeting, Meeting.event_id == Event.id)
@@ -137,26 +138,27 @@ def close_ended_meetings(session: Session, now: datetime) -> int:
             .where(Attendance.event_id == event.id, Attendance.status == EXPECTED)
             .values(status=ABSENT)
             .execution_options(synchronize_session=False))
-        award_attendance_points(session, event)
+        award_attendance_points(session, event, zone)
         closed += 1
     return closed
 
 
-def award_attendance_points(session: Session, event: Event) -> int:
-    """Points for a meeting's final attendance; returns how many lines were written.
+def award_attendance_points(session: Session, event: Event, zone: ZoneInfo) -> int:
+    """Points for a meeting's final attendance by the rules catalogue; the lines written.
 
-    Called once per meeting, in the transaction that made its attendance final.
-
-    TODO(lead): wire to the rules catalogue once ``app.points`` has it: for each
-    attendance row of ``event``, ``present`` →
-    ``app.points.service.award_by_rule(session, member_id=row.member_id,
-    activity=f"meeting_{event.kind}", reference=f"meeting:{event.id}",
-    recorded_by="system", note=event.title, occurred_at=event.starts_at)``;
-    ``absent`` (without 请假) → the same with ``activity="meeting_absence"``;
-    ``leave`` earns and loses nothing. Until then it awards nothing.
+    Called once per meeting, in the transaction that made its attendance final:
+    present earns the meeting kind's points, absent without 请假 the deduction,
+    leave neither. The reference names the meeting, so a repeat awards nothing.
     """
-    del session, event
-    return 0
+    rows = session.execute(select(Attendance.member_id, Attendance.status).where(
+        Attendance.event_id == event.id, Attendance.status.in_((PRESENT, ABSENT)))).all()
+    for member_id, status in rows:
+        award_by_rule(session, member_id=member_id,
+                      activity=f"meeting_{event.kind}" if status == PRESENT
+                      else "meeting_absence",
+                      reference=f"meeting:{event.id}", recorded_by=SYSTEM, note=event.title,
+                      occurred_at=event.starts_at, zone=zone)
+    return len(rows)
 
 
 @dataclass(frozen=True, slots=True)

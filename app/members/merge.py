@@ -68,7 +68,9 @@ from app.models import (
     MiniProgramSession,
     OutboxMessage,
     PointsBalance,
+    PointsClaim,
     PointsEntry,
+    PointsPeriodTotal,
     QuizAnswer,
     QuizAttempt,
     RosterEntry,
@@ -77,7 +79,7 @@ from app.models import (
 )
 from app.models.member import ACCOUNT, MINI_PROGRAM, Member
 from app.outbox import credits
-from app.points.rules import Activity
+from app.points.service import reverse
 
 __all__ = ["MERGE_STEPS", "link_unionid", "live_member", "merge", "run_linking"]
 
@@ -257,11 +259,8 @@ def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
                 PointsEntry.id.in_([line for line, _ in duplicated]),
                 ~exists().where(reversal.reverses_id == PointsEntry.id))
         ).all()
-        for line_id, delta in standing:
-            session.add(PointsEntry(member_id=loser, activity=Activity.CORRECTION.value,
-                                    reference=f"reverse:{line_id}", delta=-delta,
-                                    note=MERGED_NOTE, created_at=now, reverses_id=line_id))
-        session.flush()
+        for line_id, _delta in standing:
+            reverse(session, line_id, MERGED_NOTE, now)
     moved = session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0))
                            .where(PointsEntry.member_id == loser)) or 0
     count = session.scalar(select(func.count()).select_from(PointsEntry)
@@ -278,6 +277,24 @@ def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
         session.execute(upsert.on_conflict_do_update(
             index_elements=[PointsBalance.member_id],
             set_={"total": PointsBalance.total + upsert.excluded.total}))
+
+
+def _merge_period_totals(session: Session, survivor: int, loser: int, _now: datetime,
+                         _zone: ZoneInfo) -> None:
+    """Add the loser's totals per period to the survivor's (after the ledger moved)."""
+    columns = ("study", "org_life", "volunteering", "pioneering")
+    rows = session.execute(select(PointsPeriodTotal.period,
+                                  *(getattr(PointsPeriodTotal, c) for c in columns))
+                           .where(PointsPeriodTotal.member_id == loser)).all()
+    session.execute(delete(PointsPeriodTotal).where(PointsPeriodTotal.member_id == loser)
+                    .execution_options(synchronize_session=False))
+    for period, *totals in rows:
+        upsert = insert_on_conflict(session, PointsPeriodTotal).values(
+            period=period, member_id=survivor, **dict(zip(columns, totals, strict=True)))
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
+            set_={c: getattr(PointsPeriodTotal, c) + getattr(upsert.excluded, c)
+                  for c in columns}))
 
 
 def _keep_first(signup: Signup, other: Signup, survivor: int) -> bool:
@@ -377,6 +394,8 @@ def _merge_roster_binding(session: Session, survivor: int, loser: int, now: date
 MERGE_STEPS: dict[str, MergeStep] = {
     "points_entries.member_id": _merge_ledger,
     "points_balances.member_id": lambda *_args: None,  # kept by _merge_ledger
+    "points_period_totals.member_id": _merge_period_totals,
+    "points_claims.member_id": _move(PointsClaim, "member_id"),
     "event_signups.member_id": _merge_signups,
     "lesson_reads.member_id": _merge_lesson_reads,
     "quiz_attempts.member_id": _move(QuizAttempt, "member_id"),

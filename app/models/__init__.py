@@ -10,7 +10,13 @@ from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsBalance, PointsEntry
+from app.models.points import (
+    PointsBalance,
+    PointsClaim,
+    PointsEntry,
+    PointsPeriodTotal,
+    PointsRuleSet,
+)
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
 from app.models.subscription import SubscribeCredit
@@ -35,7 +41,10 @@ __all__ = [
     "Org",
     "OutboxMessage",
     "PointsBalance",
+    "PointsClaim",
     "PointsEntry",
+    "PointsPeriodTotal",
+    "PointsRuleSet",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",

@@ -23,7 +23,7 @@ FAILED, UNSENDABLE, WITHDRAWN = "failed", "unsendable", "withdrawn"
 STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
 
 # The kinds of message Hongxin sends; the payload conventions are in the README.
-KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled",
+KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled", "points_claim",
          "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder")
 
 

@@ -1,16 +1,18 @@
-"""The ledger: awarding points (idempotent by reference, capped per day), corrections as
-reversal lines, and reading it back as totals, ranks and leaderboards.
+"""The ledger: awarding points by the rules catalogue (idempotent by reference, capped
+per day, month and year), corrections as reversal lines, and reading it back as totals,
+ranks and leaderboards.
 
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
 transaction, the line's delta to the member's :class:`PointsBalance`, so that
-totals, ranks and boards read the balances and never add up the ledger.
+totals, ranks and boards read the balances and never add up the ledger; and to
+the period totals of the line's category, which the 先锋指数 reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -20,10 +22,85 @@ from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsBalance, PointsEntry
+from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ancestry, full_names
-from app.points.rules import RULES, Activity
+from app.points import catalogue
+from app.points.periods import period_labels
+from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
+
+SYSTEM = "system"
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> int:
+    """``yyyymm`` of ``moment`` in ``zone``: the month a line counts in."""
+    local = moment.astimezone(zone)
+    return local.year * 100 + local.month
+
+
+def _spans(moment: datetime, zone: ZoneInfo) -> dict[str, tuple[datetime, datetime]]:
+    """The day, month and year around ``moment`` in ``zone``, as [start, end) instants."""
+    local = moment.astimezone(zone).date()
+    day = datetime.combine(local, time(), zone)
+    month = datetime.combine(local.replace(day=1), time(), zone)
+    next_month = datetime.combine((local.replace(day=28) + timedelta(days=4)).replace(day=1),
+                                  time(), zone)
+    year = datetime.combine(date(local.year, 1, 1), time(), zone)
+    return {"daily_cap": (day, day + timedelta(days=1)), "monthly_cap": (month, next_month),
+            "yearly_cap": (year, datetime.combine(date(local.year + 1, 1, 1), time(), zone))}
+
+
+def room_under_caps(session: Session, member_id: int, activity: Activity, rule: Rule,
+                    occurred_at: datetime, zone: ZoneInfo) -> int | None:
+    """How many more points (in size: a deduction's too) the caps leave; None when uncapped.
+
+    A cap bounds what the activity earns the member in the day, month or year
+    (in ``zone``) that ``occurred_at`` falls in.
+    """
+    room: int | None = None
+    for cap_name, (start, end) in _spans(occurred_at, zone).items():
+        cap = getattr(rule, cap_name)
+        if cap is None:
+            continue
+        earned = session.scalar(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.member_id == member_id,
+                PointsEntry.activity == activity.value,
+                PointsEntry.occurred_at >= start, PointsEntry.occurred_at < end)) or 0
+        left = max(0, cap - abs(int(earned)))
+        room = left if room is None else min(room, left)
+    return room
+
+
+def award_by_rule(session: Session, *, member_id: int, activity: Activity | str,
+                  reference: str, recorded_by: str, note: str, occurred_at: datetime,
+                  zone: ZoneInfo, quantity: float = 1, points: int | None = None,
+                  recorded_at: datetime | None = None) -> int:
+    """Record ``activity`` for the member under the catalogue in force; the points given.
+
+    This is how every module awards: the line names the activity, the rule
+    version, ``reference`` (what it was for; one line per member, activity and
+    reference, so repeating an award is a no-op), ``recorded_by`` (``system``,
+    or who entered it) and ``note`` (why). ``quantity`` multiplies the rule's
+    points (hours for ``volunteer_hours``); ``points`` overrides them for awards
+    a person sized (an organizer's deed); ``recorded_at`` is when it was entered,
+    when not as it happened. Caps cut the award, down to 0; a line
+    is written even then, so the reference stays used. Activity names are listed
+    in :mod:`app.points.rules`.
+    """
+    kind = Activity(activity)
+    rules = catalogue.current(session, occurred_at)
+    rule = rules.rule(kind)
+    delta = points if points is not None else round(rule.points * quantity)
+    room = room_under_caps(session, member_id, kind, rule, occurred_at, zone)
+    if room is not None:
+        delta = max(-room, min(delta, room))
+    written = _write_line(session, member_id=member_id, activity=kind.value, reference=reference,
+                          delta=delta, note=note[:200], created_at=recorded_at or occurred_at,
+                          occurred_at=occurred_at, occurred_month=month_of(occurred_at, zone),
+                          category=rule.category, rule_version=rules.version,
+                          recorded_by=recorded_by[:80])
+    return delta if written is not None else 0
 
 
 def award(
@@ -34,49 +111,48 @@ def award(
     now: datetime,
     zone: ZoneInfo,
 ) -> int:
-    """Record ``activity`` for the member once per ``reference``; return the points given.
+    """An automatic award (see :func:`award_by_rule`), recorded by the system as of ``now``."""
+    return award_by_rule(session, member_id=member_id, activity=activity, reference=reference,
+                         recorded_by=SYSTEM, note="", occurred_at=now, zone=zone)
 
-    0 when the same reference was already recorded or the day's cap is reached.
-    The unique key decides idempotency, so concurrent awards cannot double up.
+
+def _write_line(session: Session, *, member_id: int, delta: int, occurred_month: int,
+                category: str | None, **line: object) -> int | None:
+    """Add a ledger line unless its reference is already there; its id, None when it was.
+
+    In the same transaction the delta goes into the member's balance and into
+    its category's totals for the year, quarter and month it counts in.
     """
-    rule = RULES[activity]
-    delta = rule.points
-    if rule.daily_cap is not None:
-        day_start = datetime.combine(now.astimezone(zone).date(), time(), zone)
-        earned_today = session.scalar(
-            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-                PointsEntry.member_id == member_id,
-                PointsEntry.activity == activity.value,
-                PointsEntry.created_at >= day_start,
-                PointsEntry.created_at < day_start + timedelta(days=1),
-            )
-        ) or 0
-        delta = max(0, min(delta, rule.daily_cap - earned_today))
-    written = _write_line(session, member_id=member_id, activity=activity.value,
-                          reference=reference, delta=delta, note="", created_at=now)
-    return delta if written else 0
-
-
-def _write_line(session: Session, *, member_id: int, delta: int, **line: object) -> bool:
-    """Add a ledger line unless its reference is already there; False when it was."""
     inserted = session.execute(
         insert_or_ignore(session, PointsEntry)
-        .values(member_id=member_id, delta=delta, **line)
+        .values(member_id=member_id, delta=delta, occurred_month=occurred_month,
+                category=category, **line)
         .returning(PointsEntry.id)
     ).first()
     if inserted is None:
-        return False
+        return None
     upsert = insert_on_conflict(session, PointsBalance).values(member_id=member_id, total=delta)
     session.execute(upsert.on_conflict_do_update(
         index_elements=[PointsBalance.member_id],
         set_={"total": PointsBalance.total + upsert.excluded.total}))
-    return True
+    column = CATEGORY_COLUMNS.get(category or "")
+    if delta and column is not None:
+        periods = insert_on_conflict(session, PointsPeriodTotal).values([
+            {"period": period, "member_id": member_id, "study": 0, "org_life": 0,
+             "volunteering": 0, "pioneering": 0, column: delta}
+            for period in period_labels(occurred_month)])
+        session.execute(periods.on_conflict_do_update(
+            index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
+            set_={column: getattr(PointsPeriodTotal, column) + getattr(periods.excluded, column)}))
+    return int(inserted[0])
 
 
-def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> PointsEntry:
+def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
+            recorded_by: str = SYSTEM) -> PointsEntry:
     """Cancel a ledger line by adding its opposite; the original stays as it was.
 
-    Reversing the same line again returns the existing correction (its reference
+    The reversal counts in the original's month and category. Reversing the
+    same line again returns the existing correction (its reference
     ``reverse:<id>`` is unique per member), so a repeated request cannot double it.
     """
     original = session.get(PointsEntry, entry_id)
@@ -85,7 +161,9 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> Poin
     reference = f"reverse:{entry_id}"
     _write_line(session, member_id=original.member_id, activity=Activity.CORRECTION.value,
                 reference=reference, delta=-original.delta, note=reason[:200],
-                created_at=now, reverses_id=entry_id)
+                created_at=now, reverses_id=entry_id, occurred_at=original.occurred_at,
+                occurred_month=original.occurred_month, category=original.category,
+                rule_version=original.rule_version, recorded_by=recorded_by[:80])
     return session.scalars(select(PointsEntry).where(
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
@@ -165,7 +243,7 @@ def recent_entries(session: Session, member_id: int, limit: int = 5) -> Sequence
 def label(entry: PointsEntry) -> str:
     """How a ledger line reads to a member, e.g. ``答对题目``."""
     try:
-        return RULES[Activity(entry.activity)].label
+        return LABELS[Activity(entry.activity)]
     except ValueError:
         return entry.activity
 
@@ -237,7 +315,7 @@ def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str
     ranked = {org.id: org for org in session.scalars(
         select(Org).where(Org.parent_id == parent_id if parent_id is not None
                           else Org.kind == kind, scope.orgs()))}
-    paths = dict(session.execute(select(Org.id, Org.path).where(scope.orgs())).tuples().all())
+    paths = dict(session.execute(select(Org.id, Org.path).where(scope.orgs())).all())
     members = dict.fromkeys(ranked, 0)
     points = dict.fromkeys(ranked, 0)
     own = (select(RosterEntry.org_id, func.count(RosterEntry.member_id),

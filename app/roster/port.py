@@ -20,6 +20,7 @@ from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.subscription import SubscribeCredit
 from app.outbox.service import PENDING, WITHDRAWN
+from app.points.claims import forget_member_claims
 from app.ratelimit import counter as ratelimit
 from bots.ports import BindResult, RosterCard
 
@@ -104,6 +105,7 @@ def erase_member(session: Session, member_id: int) -> None:
                     .execution_options(synchronize_session=False))
     session.execute(delete(MiniProgramSession).where(MiniProgramSession.member_id == member_id)
                     .execution_options(synchronize_session=False))
+    forget_member_claims(session, member_id)
     session.execute(update(OutboxMessage).where(OutboxMessage.member_id == member_id,
                                                 OutboxMessage.status == PENDING)
                     .values(status=WITHDRAWN).execution_options(synchronize_session=False))

@@ -71,7 +71,7 @@ def housekeeping(session: Session, now: datetime) -> dict[str, int]:
 def meetings(session: Session, now: datetime, zone: ZoneInfo) -> dict[str, int]:
     """Make the attendance of ended meetings final; remind 书记 of statutory meetings
     missing from a period that closes within a week."""
-    return {"meetings_closed": close_ended_meetings(session, now),
+    return {"meetings_closed": close_ended_meetings(session, now, zone),
             "compliance_reminders": remind_secretaries(session, now, zone)}
 
 

@@ -46,6 +46,7 @@ CONTRACT_TURNS: list[str | tuple[str, str, str]] = [
     "积分",
     "订阅", "退订", "订阅",
     "姓名 张三", "电话 13800000000", "支部 第一党支部",
+    "申报 周末参加社区志愿服务", "申报",  # Red points: a claim, and one with no text
     ("event", "CLICK", "LESSON_TODAY"), ("event", "CLICK", "QUIZ_START"), "退出",
     ("event", "CLICK", "EVENT_LIST"), ("event", "CLICK", "MY_POINTS"),
     ("event", "SCAN", "checkin_{event}"), ("event", "subscribe", "qrscene_checkin_{event}"),

@@ -19,6 +19,7 @@ def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPa
     out = capsys.readouterr().out
     assert f"{len(LESSONS)} lessons added" in out and "0 lessons added" in out
     assert "15 roster people added" in out and "0 roster people added" in out
+    assert "6 deeds and 3 claims added" in out and "0 deeds and 0 claims added" in out
     database = Database(database_url)
     try:
         with database.unit_of_work() as session:

@@ -78,7 +78,8 @@ def test_a_meeting_closes_once(party: Party, databases: list[Database]) -> None:
     meeting = party.meeting()
     party.move_start(meeting["id"], timedelta(hours=-5))
     now = datetime.now(UTC)
-    closed = race(databases, [lambda s: close_ended_meetings(s, now)] * 8)
+    zone = ZoneInfo("Asia/Shanghai")
+    closed = race(databases, [lambda s: close_ended_meetings(s, now, zone)] * 8)
     assert sum(closed) == 1
     with party.database.unit_of_work() as session:
         statuses = session.scalars(select(Attendance.status)

@@ -13,11 +13,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.fakewechat import DEV_APPS, FakeWeChatServer
 from app.main import create_app
+from app.models import PointsEntry
 from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.scheduler import jobs
 from app.wechat.api import WeChatAPI
@@ -207,6 +209,14 @@ def test_check_in_by_qr_code_or_organizer_and_attendance_after_the_end(
                               "pending": 0}
     labels = {item["name"]: item["status_label"] for item in page["items"]}
     assert labels == {"王党员": "出席", "张书记": "出席", "孙组长": "请假"}
+    # Those present earn the meeting kind's points once; 请假 earns and loses nothing.
+    lines = party.database.run_sync(lambda s: s.execute(
+        select(PointsEntry.member_id, PointsEntry.activity, PointsEntry.delta)
+        .where(PointsEntry.reference == f"meeting:{number}")).all())
+    names = {member_id: name for name, member_id in party.members.items()}
+    assert sorted((names[m], a) for m, a, _ in lines) == [
+        ("张书记", f"meeting_{meeting['kind']}"), ("王党员", f"meeting_{meeting['kind']}")]
+    assert all(delta > 0 for *_, delta in lines)
 
     csv_text = party.client.get(f"{organizer}.csv", headers=AUTH).content.decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "姓名,组织,党内职务,出勤,签到时间,请假原因,请假时间"

@@ -145,7 +145,9 @@ def world(client: TestClient, database: Database) -> World:
            "contest_id": contest, "bank_id": bank, "lesson_id": lesson,
            # The sibling's event is an activity and has no photos: the route must answer
            # 404 to the branch token before it looks for one.
-           "photo_id": 1, **made["sibling"]}
+           "photo_id": 1,
+           # No claims in the walk's world yet: the scoped answer must still be a refusal.
+           "claim_id": 1, **made["sibling"]}
     own = {"event_id": events["mine"], "org_id": first, **made["mine"]}
     return World(ids=ids, own=own, sibling_ids={
         "org_id": {second, sibling_group}, "parent_id": {second, sibling_group},
@@ -156,12 +158,13 @@ def world(client: TestClient, database: Database) -> World:
 # Path and query parameters the walk aims at the sibling branch. Contests, quiz banks and
 # lessons are shared by every org (they have none): the walk still calls their routes.
 SIBLING_TARGETS = {"event_id", "signup_id", "org_id", "parent_id", "entry_id", "member_id",
-                   "photo_id"}
+                   "photo_id", "claim_id"}
 SHARED_TARGETS = {"contest_id", "bank_id", "lesson_id"}
 # Required query parameters that pick no row, with a value any route accepts.
 # Routes that only meetings answer; the walk's sibling event is an activity.
 MEETING_ONLY = re.compile(r"/attendance|/minutes")
-NEUTRAL_QUERY: dict[str, object] = {"year": datetime.now(UTC).year}
+NEUTRAL_QUERY: dict[str, object] = {"year": datetime.now(UTC).year,
+                                   "period": str(datetime.now(UTC).year)}
 
 
 def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
@@ -198,6 +201,13 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
             "question_count": 2}},
         ("POST", "/api/admin/events/{event_id}/attendance/{member_id}/checkin"): {},
         ("POST", "/api/admin/events/{event_id}/minutes"): {"data": {"text": "越界纪要"}},
+        ("PUT", "/api/admin/points/rules"): {"json": {"rules": {}}},
+        ("POST", "/api/admin/points/awards"): {"json": {
+            "member_id": sibling["member_id"], "category": "志愿服务", "points": 1,
+            "note": "越界", "occurred_on": datetime.now(UTC).date().isoformat()}},
+        ("POST", "/api/admin/points/claims/{claim_id}/approve"): {"json": {}},
+        ("POST", "/api/admin/points/claims/{claim_id}/reject"): {"json": {"reason": "越界"}},
+        ("POST", "/api/admin/points/entries/{entry_id}/reverse"): {"json": {"reason": "越界"}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": True},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": True},
     }

@@ -10,6 +10,7 @@ from bots.ports import (
     BindResult,
     CancelOutcome,
     CheckinResult,
+    ClaimReceipt,
     EventSummary,
     LeaveResult,
     MySignup,
@@ -201,13 +202,35 @@ class FakeEvents:
         return CheckinResult("checked_in", view, 3)
 
 
+class FakeClaims:
+    """Claims in memory: every member counts as bound unless listed in ``unbound``."""
+
+    def __init__(self) -> None:
+        self.claims: dict[int, tuple[int, str, list[str]]] = {}
+        self.unbound: set[int] = set()
+
+    def submit(self, member_id: int, text: str, now: datetime) -> ClaimReceipt:
+        if member_id in self.unbound:
+            return ClaimReceipt("unbound")
+        claim_id = len(self.claims) + 1
+        self.claims[claim_id] = (member_id, text, [])
+        return ClaimReceipt("submitted", claim_id)
+
+    def attach_photo(self, member_id: int, claim_id: int, url: str, media_id: str) -> bool:
+        owner, _text, photos = self.claims.get(claim_id, (0, "", []))
+        if owner != member_id:
+            return False
+        photos.append(url)
+        return True
+
+
 def fake_services(**overrides: object) -> Services:
     """A Services bundle of fresh fakes; tests pass the fakes they want to inspect."""
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
                                  "roster": FakeRoster(), "meetings": FakeMeetings(),
-                                 **overrides}
+                                 "claims": FakeClaims(), **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -225,6 +248,7 @@ class Conversation:
     push: FakePush = field(default_factory=FakePush)
     roster: FakeRoster = field(default_factory=FakeRoster)
     meetings: FakeMeetings = field(default_factory=FakeMeetings)
+    claims: FakeClaims = field(default_factory=FakeClaims)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -242,7 +266,7 @@ class Conversation:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
                                  push=self.push, roster=self.roster,
-                                 meetings=self.meetings)
+                                 meetings=self.meetings, claims=self.claims)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
         # As the next turn's member upsert would return them.
         stored = {name: value for (member_id, name), value in self.profiles.fields.items()
