@@ -275,16 +275,22 @@ def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
 
     from app.demo.service import load_demo
     from app.events.demo import load_demo_events
+    from app.events.demo_meetings import load_demo_meetings
+    from app.points.demo import load_demo_points
     from app.roster.demo import load_demo_roster
 
     with _unit_of_work(settings) as session:
         result = load_demo(session, datetime.now(UTC), settings.zone)
         events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
         people_added = load_demo_roster(session, datetime.now(UTC))
+        meetings_added = load_demo_meetings(session, datetime.now(UTC), settings.zone)
+        deeds_added, claims_added = load_demo_points(session, datetime.now(UTC), settings.zone)
     print(f"demo data: {result.lessons_added} lessons added, quiz bank "
           f"{'added' if result.bank_added else 'already there'}"
           f"{', activated' if result.bank_activated else ''}, {events_added} events added, "
-          f"{people_added} roster people added")
+          f"{people_added} roster people added, {meetings_added} meetings added, "
+          f"{deeds_added} deeds and {claims_added} "
+          "claims added")
     return 0
 
 

@@ -2,7 +2,7 @@
 indexed by question for the console's per-question statistics
 
 Revision ID: 7b3e5d2f9c18
-Revises: 6a2f4c1e8b37
+Revises: 7a3d5c1e9f24
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.base
 
 revision: str = '7b3e5d2f9c18'
-down_revision: str | None = '6a2f4c1e8b37'
+down_revision: str | None = '7a3d5c1e9f24'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,10 +10,14 @@ from app.console.rendering import page, templates
 from app.console.session import ConsoleUser
 from bots.texts import mask_phone
 
-__all__ = ["AdminOnly", "is_htmx", "page", "require_admin"]
+__all__ = ["AdminOnly", "is_htmx", "page", "require_admin", "require_unscoped_admin"]
 
 # A printed sheet shows phones masked, as the chat does.
 templates.env.filters["mask_phone"] = mask_phone
+
+
+SHARED_CONTENT = ("只有不限定组织的管理员可以{what}：这些内容由所有组织共用。"
+                  "如需修改，请联系上级党组织的管理员。")
 
 
 class AdminOnly(ConsoleForbidden):
@@ -26,6 +30,14 @@ class AdminOnly(ConsoleForbidden):
 def require_admin(user: ConsoleUser, what: str) -> None:
     if not user.principal.is_admin:
         raise AdminOnly(what)
+
+
+def require_unscoped_admin(user: ConsoleUser, what: str) -> None:
+    """Content every org shares (lessons, the sensitive-word list) is changed by admins
+    not limited to an org: one branch must not change it for all the others."""
+    require_admin(user, what)
+    if not user.principal.scope.is_everything:
+        raise ConsoleForbidden(SHARED_CONTENT.format(what=what), "/console")
 
 
 def is_htmx(request: Request) -> bool:

@@ -26,10 +26,20 @@ from sqlalchemy.orm import Session, aliased
 from app.auth.tokens import Principal
 from app.console.refusals import ConsoleRefusal
 from app.events.kinds import LABELS as KIND_LABELS
+from app.events.meetings import PRESENT
 from app.events.service import visibility
 from app.exports import Sheet, Value, to_xlsx
-from app.models import Event, LessonRead, Org, PointsEntry, QuizAnswer, RosterEntry, Signup
-from app.points.rules import RULES, Activity
+from app.models import (
+    Attendance,
+    Event,
+    LessonRead,
+    Org,
+    PointsEntry,
+    QuizAnswer,
+    RosterEntry,
+    Signup,
+)
+from app.points.rules import LABELS, Activity
 from app.roster.port import org_full_name
 
 LONGEST_PERIOD = timedelta(days=366)
@@ -148,18 +158,31 @@ class Figures:
         return int(found[0]), int(found[1]), int(found[2])
 
     def _events_by_kind(self) -> list[tuple[str, int, int, int]]:
+        """(kind, events, expected, present) per kind: an activity expects the members
+        signed up, a meeting (whose members do not sign up) its expected attendees."""
+        counted = and_(_within(Event.starts_at, self.period), Event.status != "cancelled",
+                       visibility(self.principal))
         rows = self.session.execute(
             select(Event.kind, func.count(distinct(Event.id)),
                    func.coalesce(func.sum(case((Signup.status == "confirmed", 1), else_=0)), 0),
                    func.count(Signup.checked_in_at))
             .select_from(Event)
             .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.status == "confirmed"))
-            .where(_within(Event.starts_at, self.period), Event.status != "cancelled",
-                   visibility(self.principal))
+            .where(counted)
             .group_by(Event.kind)).all()
-        return sorted(((kind, int(events), int(confirmed), int(present))
-                       for kind, events, confirmed, present in rows),
-                      key=lambda row: list(KIND_LABELS).index(row[0])
+        attendance = {kind: (int(expected), int(present)) for kind, expected, present in
+                      self.session.execute(
+                          select(Event.kind, func.count(Attendance.id),
+                                 func.count(Attendance.checked_in_at)
+                                 .filter(Attendance.status == PRESENT))
+                          .join(Attendance, Attendance.event_id == Event.id)
+                          .where(counted).group_by(Event.kind))}
+        totals = []
+        for kind, events, confirmed, present in rows:
+            expected, attended = attendance.get(kind, (0, 0))
+            totals.append((kind, int(events), int(confirmed) + expected,
+                           int(present) + attended))
+        return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
     def _points_by_activity(self) -> list[tuple[str, int, int, int]]:
@@ -185,7 +208,7 @@ class Figures:
         rows: list[Sequence[Value]] = [
             ("学习人次", reads), ("学习人数", readers), ("答题人数", takers),
             ("答题数", answers), ("答题正确率（%）", _percent(correct, answers)),
-            ("活动与会议场次", events), ("报名人次", confirmed), ("签到人次", present),
+            ("活动与会议场次", events), ("报名/应到人次", confirmed), ("签到人次", present),
             ("出勤率（%）", _percent(present, confirmed)), ("发放积分", points)]
         return Figure("overview", "概况", ("指标", "数值"), rows, chart="none")
 
@@ -193,11 +216,11 @@ class Figures:
         rows = [(KIND_LABELS.get(kind, kind), events, confirmed, present,
                  _percent(present, confirmed))
                 for kind, events, confirmed, present in self._events_by_kind()]
-        return Figure("events", "活动与会议出勤", ("类型", "场次", "报名人次", "签到人次",
+        return Figure("events", "活动与会议出勤", ("类型", "场次", "报名/应到人次", "签到人次",
                                                "出勤率（%）"), rows, series=(2, 3))
 
     def points(self) -> Figure:
-        labels = {activity.value: rule.label for activity, rule in RULES.items()}
+        labels = {activity.value: label for activity, label in LABELS.items()}
         rows = [(labels.get(activity, activity), total, lines, members)
                 for activity, total, lines, members in self._points_by_activity()
                 if activity != Activity.CORRECTION.value or total]
@@ -241,6 +264,11 @@ class Figures:
                             _within(QuizAnswer.answered_at, self.period))
         present = per_branch(Signup.member_id, func.count(),
                              _within(Signup.checked_in_at, self.period))
+        for branch_id, attended in per_branch(
+                Attendance.member_id, func.count(),
+                and_(Attendance.status == PRESENT,
+                     _within(Attendance.checked_in_at, self.period))).items():
+            present[branch_id] = present.get(branch_id, 0) + attended
         table = sorted(
             ((names[org_id], members.get(org_id, 0), reads.get(org_id, 0),
               takers.get(org_id, 0), present.get(org_id, 0), points.get(org_id, 0),
@@ -271,9 +299,13 @@ class Figures:
                           QuizAnswer.answered_at, self.scope.holds_member(QuizAnswer.member_id))
         takers = by_week(func.count(distinct(QuizAnswer.member_id)), QuizAnswer.answered_at,
                          self.scope.holds_member(QuizAnswer.member_id))
+        visible_events = select(Event.id).where(visibility(self.principal))
         present = by_week(func.count(), Signup.checked_in_at,
-                          Signup.event_id.in_(select(Event.id).where(
-                              visibility(self.principal))))
+                          Signup.event_id.in_(visible_events))
+        for week, attended in by_week(func.count(), Attendance.checked_in_at,
+                                      Attendance.status == PRESENT,
+                                      Attendance.event_id.in_(visible_events)).items():
+            present[week] = present.get(week, 0) + attended
         points = by_week(func.sum(PointsEntry.delta), PointsEntry.created_at,
                          self.scope.holds_member(PointsEntry.member_id))
         rows = [(f"{monday:%m-%d}", reads.get(n, 0), takers.get(n, 0), answers.get(n, 0),

@@ -57,6 +57,8 @@ _REFUSALS = {
     "org_id": "所选组织不存在，或不在您的管理范围内。",
     "status": "活动已取消，不能再修改。",
 }
+# The one refusal of an empty 所属组织: a meeting (组织生活) needs one.
+_MEETING_WITHOUT_ORG = "会议须选择所属组织：该组织已绑定的党员即是应参会人员。"
 
 
 def _local_input(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -104,14 +106,20 @@ class EventForm:
             return
         for refusal in error.errors or []:
             name = str(refusal.get("field", ""))
+            if name == "org_id" and not self.values.get("org_id"):
+                self.errors[name] = _MEETING_WITHOUT_ORG
+                continue
             self.errors[name] = _REFUSALS.get(name, _FIELD_RULES.get(name, "请检查这一项。"))
 
 
 def _choices(session: Session, user: ConsoleUser) -> dict[str, Any]:
+    scope = user.principal.scope
+    # The organizers an event may be handed to: as the API's, those of the admin's subtree.
     organizers = session.scalars(select(ApiToken).where(
-        ApiToken.role == Role.ORGANIZER.value, ApiToken.revoked_at.is_(None))
+        ApiToken.role == Role.ORGANIZER.value, ApiToken.revoked_at.is_(None),
+        scope.holds_org(ApiToken.org_id))
         .order_by(ApiToken.name, ApiToken.id)).all()
-    orgs = session.scalars(select(Org).where(user.principal.scope.orgs())
+    orgs = session.scalars(select(Org).where(scope.orgs())
                            .order_by(Org.path)).all()
     return {"organizers": organizers, "orgs": orgs, "kinds": LABELS}
 
@@ -146,7 +154,7 @@ def create_event(session: Session, user: ConsoleUser, posted: dict[str, str], zo
     form = EventForm.posted(posted)
     try:
         data = EventCreate.model_validate(form.data()).in_zone(zone)
-        event = service.create_event(session, data, datetime.now(UTC), user.principal)
+        event = service.create_event(session, data, datetime.now(UTC), user.principal, zone)
     except (ValidationError, InvalidInput) as error:
         form.explain(error)
         return Posted(context=_form_context(session, user, form, None))

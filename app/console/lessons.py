@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from app.console.content import page, require_admin
+from app.console.content import page, require_admin, require_unscoped_admin
 from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep, SettingsDep
 from app.errors import InvalidInput
@@ -91,7 +91,7 @@ def _form_context(session: Session, user: ConsoleUser, lesson_id: int | None,
 
 
 def new_lesson_context(session: Session, user: ConsoleUser, today: date) -> dict[str, Any]:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     return _form_context(session, user, None, LessonForm(publish_date=today.isoformat()))
 
 
@@ -117,7 +117,7 @@ class Posted:
 def post_lesson(session: Session, user: ConsoleUser, lesson_id: int | None,
                 form: dict[str, str]) -> Posted:
     """Save the form (or only preview it, when the 预览 button sent it)."""
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     lesson_form = LessonForm.posted(form)
     fields = lesson_form.parsed()
     if form.get("action") == "preview" or fields is None:
@@ -150,7 +150,7 @@ async def uploaded_cover(request: Request, _form: CheckedForm) -> bytes:
 
 def upload_cover(session: Session, user: ConsoleUser, settings: Settings, lesson_id: int,
                  content: bytes) -> Posted:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     try:
         covers.store_cover(session, lesson_id, content, public_url=settings.public_url,
                            media_dir=settings.media_dir, max_bytes=settings.max_upload_bytes,
@@ -179,7 +179,7 @@ def series_context(session: Session, user: ConsoleUser, **extra: Any) -> dict[st
 
 
 def add_series(session: Session, user: ConsoleUser, form: dict[str, str]) -> Posted:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     name, description = form.get("name", ""), form.get("description", "")
     try:
         catalogue.create_series(session, name, description, datetime.now(UTC))
@@ -190,7 +190,7 @@ def add_series(session: Session, user: ConsoleUser, form: dict[str, str]) -> Pos
 
 
 def remove_series(session: Session, user: ConsoleUser, series_id: int) -> None:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     catalogue.delete_series(session, series_id)
 
 
@@ -205,7 +205,7 @@ def schedule_context(session: Session, user: ConsoleUser, first: date, **extra: 
 
 def choose_for_day(session: Session, user: ConsoleUser, form: dict[str, str], today: date
                    ) -> Posted:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     try:
         day = date.fromisoformat(form.get("day", ""))
     except ValueError:
@@ -250,7 +250,7 @@ def create_lesson(request: Request, session: SessionDep, user: ConsoleUserDep,
 @router.post("/preview", response_class=HTMLResponse)
 def preview(request: Request, user: ConsoleUserDep, form: CheckedForm) -> HTMLResponse:
     """The Markdown as members will see it (htmx swaps it in while the admin types)."""
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     return page(request, "lesson_preview.html",
                 {"preview": markdown_to_html(form.get("body", "")[:BODY_MAX])})
 

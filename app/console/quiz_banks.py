@@ -19,7 +19,7 @@ from pathlib import PurePath
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 import quizzes
@@ -27,6 +27,7 @@ from app.console.refusals import ConsoleRefusal
 from app.db import Database
 from app.errors import Conflict
 from app.models import BankQuestion, QuizAnswer, QuizAttempt, QuizBank
+from app.orgs.scope import OrgScope
 from app.quiz_banks import service
 
 BACK = "/console/quiz-banks"
@@ -154,10 +155,11 @@ class BankRow:
     players: int
 
 
-def banks(session: Session) -> list[BankRow]:
-    """Every bank, newest first, with how many members played it."""
+def banks(session: Session, scope: OrgScope) -> list[BankRow]:
+    """Every bank, newest first, with how many members of ``scope`` played it."""
     players = dict(session.execute(
         select(QuizAttempt.bank_id, func.count(func.distinct(QuizAttempt.member_id)))
+        .where(scope.holds_member(QuizAttempt.member_id))
         .group_by(QuizAttempt.bank_id)).all())
     return [BankRow(bank.id, bank.name, bank.version, bank.question_count, bank.is_active,
                     bank.created_at, bank.source_filename, int(players.get(bank.id, 0)))
@@ -195,14 +197,17 @@ def _letters(given: str, options: Sequence[str]) -> str:
     return given
 
 
-def bank_page(session: Session, bank_id: int, page: int, order: str) -> dict[str, Any]:
-    """The bank, one page of its questions with their statistics, and the paging."""
+def bank_page(session: Session, bank_id: int, page: int, order: str, scope: OrgScope
+              ) -> dict[str, Any]:
+    """The bank, one page of its questions with the statistics of ``scope``'s members'
+    answers, and the paging."""
     bank = service.ready_bank(session, bank_id)
     answered = func.count(QuizAnswer.id)
     right = func.coalesce(func.sum(case((QuizAnswer.correct, 1), else_=0)), 0)
     rate = case((answered > 0, 1.0 * right / answered), else_=None)
     statement = (select(BankQuestion, answered, right)
-                 .outerjoin(QuizAnswer, QuizAnswer.question_id == BankQuestion.id)
+                 .outerjoin(QuizAnswer, and_(QuizAnswer.question_id == BankQuestion.id,
+                                             scope.holds_member(QuizAnswer.member_id)))
                  .where(BankQuestion.bank_id == bank.id).group_by(BankQuestion.id))
     if order == "hardest":
         # Questions nobody answered go last: there is nothing to learn from them yet.
@@ -214,7 +219,7 @@ def bank_page(session: Session, bank_id: int, page: int, order: str) -> dict[str
     page = min(max(page, 1), pages)
     rows = session.execute(statement.limit(QUESTIONS_PER_PAGE)
                            .offset((page - 1) * QUESTIONS_PER_PAGE)).all()
-    wrong = _top_wrong(session, [question.id for question, _, _ in rows])
+    wrong = _top_wrong(session, [question.id for question, _, _ in rows], scope)
     questions = [
         QuestionStats(question.position, TYPE_LABELS.get(question.type, question.type),
                       question.stem, question.options, question.answer, int(count),
@@ -222,14 +227,15 @@ def bank_page(session: Session, bank_id: int, page: int, order: str) -> dict[str
                       _wrong_text(wrong.get(question.id), question))
         for question, count, correct in rows]
     return {"bank": bank, "questions": questions, "page": page, "pages": pages,
-            "order": order, "used": _players(session, bank.id)}
+            "order": order, "used": _players(session, bank.id, scope)}
 
 
-def _top_wrong(session: Session, question_ids: list[int]) -> dict[int, tuple[str, int]]:
+def _top_wrong(session: Session, question_ids: list[int], scope: OrgScope
+               ) -> dict[int, tuple[str, int]]:
     counted = session.execute(
         select(QuizAnswer.question_id, QuizAnswer.given, func.count())
         .where(QuizAnswer.question_id.in_(question_ids), QuizAnswer.correct.is_(False),
-               QuizAnswer.given != "")
+               QuizAnswer.given != "", scope.holds_member(QuizAnswer.member_id))
         .group_by(QuizAnswer.question_id, QuizAnswer.given)).all()
     top: dict[int, tuple[str, int]] = {}
     for question_id, given, count in counted:
@@ -248,8 +254,10 @@ def _wrong_text(found: tuple[str, int] | None, question: BankQuestion) -> str:
     return f"{shown}（{count} 次）"
 
 
-def _players(session: Session, bank_id: int) -> int:
-    """Members who played the bank: the deletion rule's measure of "used"."""
+def _players(session: Session, bank_id: int, scope: OrgScope) -> int:
+    """Members of ``scope`` who played the bank (for an unscoped admin, the deletion
+    rule's measure of "used")."""
     return int(session.scalar(
         select(func.count(func.distinct(QuizAttempt.member_id)))
-        .where(QuizAttempt.bank_id == bank_id)) or 0)
+        .where(QuizAttempt.bank_id == bank_id, scope.holds_member(QuizAttempt.member_id)))
+        or 0)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.console import quiz_banks
 from app.console.rendering import page
-from app.console.session import CheckedForm, ConsoleAdminDep, ConsoleUser
+from app.console.session import CheckedForm, ConsoleAdminDep, ConsoleUnscopedAdminDep, ConsoleUser
 from app.deps import DatabaseDep, EntityId, SessionDep
 from app.quiz_banks.router import MAX_UPLOAD_BYTES
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/console/quiz-banks", tags=["console"])
 Order = Literal["position", "hardest"]
 
 
-def _admin_with_form_then_end_transaction(user: ConsoleAdminDep, _form: CheckedForm,
+def _admin_with_form_then_end_transaction(user: ConsoleUnscopedAdminDep, _form: CheckedForm,
                                           session: SessionDep) -> ConsoleUser:
     """The admin, once the form's CSRF token held, with the request's transaction ended:
     the import runs its own short transactions, which must not wait for this one."""
@@ -34,8 +34,9 @@ AdminForUpload = Annotated[ConsoleUser, Depends(_admin_with_form_then_end_transa
 def banks_page(request: Request, session: SessionDep, user: ConsoleAdminDep,
                deleted: bool = False) -> HTMLResponse:
     """Every bank with its state, and the upload form."""
-    return page(request, "quiz_banks.html", {"user": user, "banks": quiz_banks.banks(session),
-                                             "upload": None, "deleted": deleted})
+    banks = quiz_banks.banks(session, user.principal.scope)
+    return page(request, "quiz_banks.html",
+                {"user": user, "banks": banks, "upload": None, "deleted": deleted})
 
 
 @router.post("", response_class=HTMLResponse)
@@ -55,7 +56,8 @@ async def upload(request: Request, database: DatabaseDep, user: AdminForUpload,
         again = "&again=1" if outcome.already_imported else ""
         return RedirectResponse(f"/console/quiz-banks/{outcome.bank.id}?imported=1{again}",
                                 status_code=303)
-    banks = await run_in_threadpool(database.run_sync, quiz_banks.banks)
+    banks = await run_in_threadpool(database.run_sync,
+                                    lambda session: quiz_banks.banks(session, user.principal.scope))
     return page(request, "quiz_banks.html",
                 {"user": user, "banks": banks, "upload": outcome, "deleted": False},
                 status_code=422)
@@ -67,13 +69,13 @@ def bank_page(request: Request, bank_id: EntityId, session: SessionDep, user: Co
               order: Order = "position", imported: bool = False,
               again: bool = False) -> HTMLResponse:
     """One bank: its questions, each with how often it was answered and answered right."""
-    context = quiz_banks.bank_page(session, bank_id, page_number, order)
+    context = quiz_banks.bank_page(session, bank_id, page_number, order, user.principal.scope)
     return page(request, "quiz_bank.html",
                 {"user": user, "imported": imported, "again": again, **context})
 
 
 @router.post("/{bank_id}/activate")
-def activate(bank_id: EntityId, session: SessionDep, _user: ConsoleAdminDep,
+def activate(bank_id: EntityId, session: SessionDep, _user: ConsoleUnscopedAdminDep,
              _form: CheckedForm) -> Response:
     """Make this bank the one 答题 draws from."""
     quiz_banks.activate(session, bank_id, datetime.now(UTC))
@@ -81,7 +83,7 @@ def activate(bank_id: EntityId, session: SessionDep, _user: ConsoleAdminDep,
 
 
 @router.post("/{bank_id}/delete")
-def delete(bank_id: EntityId, session: SessionDep, _user: ConsoleAdminDep,
+def delete(bank_id: EntityId, session: SessionDep, _user: ConsoleUnscopedAdminDep,
            _form: CheckedForm) -> Response:
     """Delete a bank nobody has played; a used one stays, with the reason shown."""
     quiz_banks.delete(session, bank_id)

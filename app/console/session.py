@@ -179,3 +179,14 @@ def console_admin(user: ConsoleUserDep) -> ConsoleUser:
 
 
 ConsoleAdminDep = Annotated[ConsoleUser, Depends(console_admin)]
+
+
+def console_unscoped_admin(user: ConsoleAdminDep) -> ConsoleUser:
+    """The signed-in admin, when not limited to an org: for content every org shares."""
+    if not user.principal.scope.is_everything:
+        raise ConsoleForbidden("只有不限定组织的管理员可以修改题库：题库由所有组织共用。"
+                               "如需修改，请联系上级党组织的管理员。", "/console/quiz-banks")
+    return user
+
+
+ConsoleUnscopedAdminDep = Annotated[ConsoleUser, Depends(console_unscoped_admin)]

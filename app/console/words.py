@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.console.content import is_htmx, page, require_admin
+from app.console.content import is_htmx, page, require_admin, require_unscoped_admin
 from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep
 from app.moderation import words
@@ -28,7 +28,7 @@ def _context(session: Session, user: ConsoleUser, **extra: Any) -> dict[str, Any
 
 
 def add_result(session: Session, user: ConsoleUser, text: str) -> dict[str, Any]:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     if not text.strip():
         return _context(session, user, error="请至少填写一个词。")
     if len(text) > MAX_PASTE:
@@ -46,7 +46,7 @@ def test_result(session: Session, user: ConsoleUser, text: str) -> dict[str, Any
 
 
 def remove_listed(session: Session, user: ConsoleUser, word_id: int) -> None:
-    require_admin(user, WHAT)
+    require_unscoped_admin(user, WHAT)
     words.remove_word(session, word_id, datetime.now(UTC))
 
 

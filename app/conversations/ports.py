@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.console.port import ConsoleAccessPort
+from app.events.attendance import MeetingsPort
 from app.events.signups import EventSignupsPort
 from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
 from app.lessons.push import DailyPushPort
 from app.members.repository import MemberProfiles
 from app.moderation.words import SessionWordFilter
+from app.points.claims_port import PointsClaimsPort
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
@@ -33,4 +35,6 @@ def bot_services(session: Session, sql: RawSQL, *, zone: ZoneInfo, links: Readin
                     points=PointsPort(session, zone),
                     push=DailyPushPort(session, zone),
                     roster=RosterPort(session),
+                    meetings=MeetingsPort(session, zone),
+                    claims=PointsClaimsPort(session, zone),
                     console=ConsoleAccessPort(session, links.public_url))

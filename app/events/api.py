@@ -25,7 +25,7 @@ def _out(session: Session, event_id: int, zone: ZoneInfo, principal: Principal) 
 
 def create(session: Session, data: EventCreate, now: datetime, zone: ZoneInfo,
            principal: Principal) -> EventOut:
-    event = service.create_event(session, data.in_zone(zone), now, principal)
+    event = service.create_event(session, data.in_zone(zone), now, principal, zone)
     return service.describe(session, [event], zone)[0]
 
 

@@ -117,7 +117,9 @@ class SignupOut(BaseModel):
     member_id: int
     name: str | None
     phone: str | None
-    branch: str | None
+    branch: str | None = Field(description="a bound member's roster org (full name); "
+                                           "otherwise the 支部 the member typed")
+    org_id: int | None = Field(None, description="a bound member's roster org")
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None
     signed_up_at: datetime

@@ -6,19 +6,28 @@ from app.models.callback import InboundMessage
 from app.models.console import ConsoleRole, ConsoleSignInLink
 from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonCover, LessonRead, LessonScheduleDay, LessonSeries
+from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.moderation import SensitiveWord, SensitiveWordsRevision
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsBalance, PointsEntry
+from app.models.points import (
+    PointsBalance,
+    PointsClaim,
+    PointsEntry,
+    PointsPeriodTotal,
+    PointsRuleSet,
+)
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
+from app.models.subscription import SubscribeCredit
 from app.models.token import ApiToken, ConsoleSession
 
 __all__ = [
     "AccessTokenRow",
     "ApiToken",
+    "Attendance",
     "BankQuestion",
     "Base",
     "ConsoleRole",
@@ -32,12 +41,17 @@ __all__ = [
     "LessonRead",
     "LessonScheduleDay",
     "LessonSeries",
+    "Meeting",
+    "MeetingPhoto",
     "Member",
     "MiniProgramSession",
     "Org",
     "OutboxMessage",
     "PointsBalance",
+    "PointsClaim",
     "PointsEntry",
+    "PointsPeriodTotal",
+    "PointsRuleSet",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",
@@ -46,4 +60,5 @@ __all__ = [
     "SensitiveWord",
     "SensitiveWordsRevision",
     "Signup",
+    "SubscribeCredit",
 ]

@@ -8,16 +8,41 @@ An unscoped token sees everything, as before orgs existed.
 
 Subtrees are prefix matches on the org's materialised ``path`` (``/1/5/``),
 one indexed condition whatever the depth.
+
+How a route is scoped (copy the pattern that fits). The router passes
+``principal.scope`` to its one service call; services take ``scope: OrgScope =
+EVERYTHING`` so that the CLI, the scheduler and the chat keep seeing everything.
+
+- **Lists** add the scope's condition to their query: ``scope.holds_org(Row.org_id)``
+  for rows with an org, ``scope.holds_member(Row.member_id)`` for rows about a
+  member (bound to the roster inside the scope), ``scope.orgs()`` on :class:`Org`
+  itself, ``scope.holds_path(alias.path)`` on an aliased org.
+- **One row by id** (``/{event_id}``, ``/{member_id}``, …): load it, and answer
+  :class:`~app.errors.NotFound` exactly as for a missing id when the scope does
+  not cover it (:func:`require_org_in_scope`, :func:`require_member_in_scope`).
+- **An org given in a body or query** (``org_id``, ``parent_id``) goes through
+  :func:`require_org_in_scope` (404 in a query or path; a body field answers 422
+  naming the field, as for an org that does not exist).
+- **New rows** land inside the scope: a scoped caller that names no org gets
+  its own (``scope.org_id``).
+- **Shared content** with no org (quiz banks, lessons, contests) is read by
+  every admin and changed only by an unscoped one (``CurrentUnscopedAdmin`` in
+  :mod:`app.deps`, 403): one branch must not swap the bank every branch draws from.
+- A scoped token may not rename, move or delete the org it is scoped to (403):
+  that org is the higher level's to manage.
+
+``tests/app/test_scope_walk.py`` walks every admin and console route with a
+token scoped to one branch; a new route fails there until it is scoped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, false, select, true
+from sqlalchemy import ColumnElement, Select, exists, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.models.org import Org, RosterEntry
 
 
@@ -49,9 +74,14 @@ class OrgScope:
 
     def orgs(self) -> ColumnElement[bool]:
         """A condition on :class:`Org` rows: the org lies inside the scope."""
+        return self.holds_path(Org.path)
+
+    def holds_path(self, path_column: ColumnElement[str]
+                   | InstrumentedAttribute[str]) -> ColumnElement[bool]:
+        """A condition on any org path column (an aliased :class:`Org`'s): inside the scope."""
         if self.org_path is None:
             return true()
-        return Org.path.startswith(self.org_path, autoescape=True)
+        return path_column.startswith(self.org_path, autoescape=True)
 
     def org_ids(self) -> Select[int]:
         """The ids of the orgs inside the scope, as a subquery for ``IN``."""
@@ -73,12 +103,11 @@ class OrgScope:
         entry inside the scope. Unbound members belong to unscoped callers only."""
         if self.org_path is None:
             return true()
-        return exists().where(RosterEntry.member_id == member_id_column,
-                              RosterEntry.org_id.in_(self.org_ids()))
+        # IN, not a correlated EXISTS: the outer query may join the roster itself.
+        return member_id_column.in_(
+            select(RosterEntry.member_id).where(RosterEntry.member_id.is_not(None),
+                                                RosterEntry.org_id.in_(self.org_ids())))
 
-    def nothing_unless_everything(self) -> ColumnElement[bool]:
-        """For rows that belong to no org at all: visible to unscoped callers only."""
-        return true() if self.org_path is None else false()
 
 
 EVERYTHING = OrgScope()
@@ -100,3 +129,20 @@ def require_org_in_scope(session: Session, scope: OrgScope, org_id: int) -> Org:
     if org is None or not scope.covers_path(org.path):
         raise NotFound(f"no org {org_id}")
     return org
+
+
+def require_member_in_scope(session: Session, scope: OrgScope, member_id: int) -> None:
+    """Nothing when the scope covers the member (bound inside it); 404 otherwise, the
+    answer a missing member gets too."""
+    if scope.is_everything:
+        return
+    inside = session.scalar(select(exists().where(RosterEntry.member_id == member_id,
+                                                  RosterEntry.org_id.in_(scope.org_ids()))))
+    if not inside:
+        raise NotFound(f"no member {member_id}")
+
+
+def refuse_own_root(scope: OrgScope, org_id: int) -> None:
+    """A scoped token manages what lies below its org, not the org itself."""
+    if scope.org_id == org_id:
+        raise Forbidden("本组织由上级管理员维护；限定在本组织的令牌不能修改、移动或删除它")

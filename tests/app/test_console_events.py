@@ -22,6 +22,7 @@ from app.fakewechat import FakeWeChatServer
 from app.main import create_app
 from app.models import Event, Member, Org, Signup
 from app.moderation.words import add_words
+from app.orgs.service import create_org
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
@@ -60,7 +61,7 @@ def _event_form(**overrides: str) -> dict[str, str]:
     return {"title": "主题党日：重温入党誓词", "description": "请佩戴党员徽章",
             "location": "三楼会议室", "starts_at": _local(starts), "capacity": "30",
             "signup_deadline": _local(starts - timedelta(days=1)),
-            "remind_before_minutes": "90", "organizer": "", "kind": "theme_day",
+            "remind_before_minutes": "90", "organizer": "", "kind": "activity",
             "org_id": "", **overrides}
 
 
@@ -83,14 +84,16 @@ def _stored(database: Database, event_id: int) -> Event:
 def test_create_an_event_with_every_field(admin: TestClient, database: Database) -> None:
     alice = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "alice"))
     del alice
+    branch = database.run_sync(lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
     page = admin.get("/console/events/new").text
     token_id = re.search(r'<option value="(\d+)" >alice（令牌', page)
     assert token_id
-    event_id = _create(admin, organizer=token_id.group(1))
+    event_id = _create(admin, organizer=token_id.group(1), kind="theme_day",
+                       org_id=str(branch))
     event = _stored(database, event_id)
     assert (event.title, event.location, event.capacity, event.remind_before_minutes,
-            event.kind, event.organizer) == ("主题党日：重温入党誓词", "三楼会议室", 30, 90,
-                                             "theme_day", "alice")
+            event.kind, event.organizer, event.org_id) == (
+        "主题党日：重温入党誓词", "三楼会议室", 30, 90, "theme_day", "alice", branch)
     assert event.signup_deadline is not None
     assert event.description == "请佩戴党员徽章"
     assert "主题党日：重温入党誓词" in admin.get("/console").text
@@ -295,3 +298,22 @@ def test_scoped_tokens_see_and_place_events_in_their_subtree(
         for path in ("/edit", "/door", "/sheet"):
             assert client.get(f"/console/events/{world['theirs']}{path}").status_code == 404
         assert "二支部的会" not in client.get("/console").text
+
+
+def test_a_meeting_needs_its_org_and_its_pages_open(admin: TestClient,
+                                                     database: Database) -> None:
+    """A 主题党日 is a meeting: its members are those of its org, so the form asks for one;
+    once it has one, its page, door, sheet and form open as an activity's do."""
+    csrf = csrf_of(admin.get("/console/events/new").text)
+    refused = admin.post("/console/events/new",
+                         data={"csrf": csrf, **_event_form(kind="theme_day")})
+    assert refused.status_code == 422
+    assert "会议须选择所属组织" in refused.text
+    assert database.run_sync(lambda s: s.scalars(select(Event)).all()) == []
+    branch = database.run_sync(lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
+    event_id = _create(admin, kind="theme_day", org_id=str(branch))
+    for path in ("", "/edit", "/door", "/sheet"):
+        page = admin.get(f"/console/events/{event_id}{path}")
+        assert page.status_code == 200, (path, page.text)
+        assert "主题党日：重温入党誓词" in page.text
+    assert "主题党日：重温入党誓词" in admin.get("/console").text

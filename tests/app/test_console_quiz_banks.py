@@ -18,6 +18,7 @@ from app.models import BankQuestion, QuizAnswer, QuizAttempt, QuizBank
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
+from tests.support.activity import populate
 from tests.support.factories import create_member
 from tests.support.quizbanks import HEADER, bank_csv
 
@@ -166,3 +167,22 @@ def test_forms_need_the_csrf_token_and_an_admin(client: TestClient, database: Da
     organizer = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "组织者"))
     sign_in(client, organizer)
     assert client.get("/console/quiz-banks").status_code == 403
+
+
+def test_a_branch_admin_sees_the_statistics_of_its_own_members(client: TestClient,
+                                                                database: Database) -> None:
+    """Question 1 was answered by A1 (第一党支部), B1 (第二党支部) and U (on no roster)."""
+    world = database.run_sync(lambda session: populate(session, datetime.now(UTC)))
+    bank_id = database.run_sync(lambda s: s.scalars(select(QuizBank.id)).one())
+    branch = database.run_sync(lambda s: create_token(s, Role.ADMIN, "一支部书记", world.first))
+    for token, players, rate, wrong in ((ADMIN, 3, "66.7%", "B. 乙（1 次）"),
+                                        (branch, 1, "100.0%", "")):
+        sign_in(client, token)
+        assert f"{players} 人答过" in client.get("/console/quiz-banks").text
+        page = client.get(f"/console/quiz-banks/{bank_id}").text
+        assert f"答过的党员 <b>{players}</b>" in page
+        first = re.search(r'<tr data-position="1">(.*?)</tr>', page, re.S)
+        assert first is not None
+        assert f'<td data-label="作答">{players}</td>' in first.group(1)
+        assert f'<td data-label="正确率">{rate}</td>' in first.group(1)
+        assert f'<td data-label="最常选的错误答案">{wrong}</td>' in first.group(1)

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from app.events.signups import sign_up
 from app.lessons.service import create_lesson, mark_read
-from app.models import BankQuestion, QuizAnswer, QuizAttempt, RosterEntry, Signup
+from app.models import (
+    Attendance,
+    BankQuestion,
+    Meeting,
+    QuizAnswer,
+    QuizAttempt,
+    RosterEntry,
+    Signup,
+)
 from app.orgs.service import create_org
 from app.points.rules import Activity
 from app.points.service import award
@@ -65,7 +73,7 @@ def populate(session: Session, now: datetime) -> World:
     This week: A1, A2, B1 and U read lesson 1; last week A1 read lesson 2.
     Quiz answers this week: A1 2 of 3 right, B1 0 of 1, U 1 of 2.
     Events this week: 第一党支部's activity (A1 and A2 signed up, A1 checked in),
-    第二党支部's 支部党员大会 (B1 signed up and checked in).
+    第二党支部's 支部党员大会, a meeting (B1 expected and checked in).
     Points: 1 a reading, 3 a check-in.
     """
     committee = create_org(session, "机关党委", now)
@@ -102,12 +110,16 @@ def populate(session: Session, now: datetime) -> World:
                             kind="branch_assembly", starts_at=starts,
                             created_at=now - timedelta(days=1))
     signed_at = now - timedelta(hours=2)
-    for name, event_id in (("A1", activity.id), ("A2", activity.id), ("B1", assembly.id)):
-        sign_up(session, members[name], event_id, signed_at, ZONE)
+    for name in ("A1", "A2"):
+        sign_up(session, members[name], activity.id, signed_at, ZONE)
+    session.execute(update(Signup).where(Signup.member_id == members["A1"],
+                                         Signup.event_id == activity.id)
+                    .values(checked_in_at=this_week, checked_in_by="test"))
+    # A meeting's members are expected, not signed up: B1's attendance row, checked in.
+    session.add(Meeting(event_id=assembly.id, created_at=signed_at))
+    session.add(Attendance(event_id=assembly.id, member_id=members["B1"], status="present",
+                           checked_in_at=this_week, checked_in_by="test", created_at=signed_at))
     for name, event_id in (("A1", activity.id), ("B1", assembly.id)):
-        session.execute(update(Signup).where(Signup.member_id == members[name],
-                                             Signup.event_id == event_id)
-                        .values(checked_in_at=this_week, checked_in_by="test"))
         award(session, members[name], Activity.EVENT_CHECKIN, f"event:{event_id}", this_week,
               ZONE)
     session.flush()
@@ -117,9 +129,9 @@ def populate(session: Session, now: datetime) -> World:
 # (figure, row label) -> value, for the whole organisation and for 第一党支部's scope.
 EXPECTED = {
     "everything": {"学习人次": 5, "学习人数": 4, "答题人数": 3, "答题数": 6,
-                   "答题正确率（%）": 50.0, "活动与会议场次": 2, "报名人次": 3, "签到人次": 2,
+                   "答题正确率（%）": 50.0, "活动与会议场次": 2, "报名/应到人次": 3, "签到人次": 2,
                    "出勤率（%）": 66.7, "发放积分": 11},
     "first": {"学习人次": 3, "学习人数": 2, "答题人数": 1, "答题数": 3,
-              "答题正确率（%）": 66.7, "活动与会议场次": 1, "报名人次": 2, "签到人次": 1,
+              "答题正确率（%）": 66.7, "活动与会议场次": 1, "报名/应到人次": 2, "签到人次": 1,
               "出勤率（%）": 50.0, "发放积分": 6},
 }
