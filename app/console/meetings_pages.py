@@ -9,23 +9,28 @@ refusals in Chinese for the organizer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from app.console.content import is_htmx, page
 from app.console.refusals import ConsoleRefusal
 from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep, SettingsDep
+from app.errors import InvalidInput
 from app.events import attendance, meeting_actions, service, timing
 from app.events.kinds import LABELS, is_meeting
+from app.events.minutes import Upload
 from app.events.router import download
 from app.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from app.models import Event
+from app.settings import Settings
 
 router = APIRouter(prefix="/console/events", tags=["console"])
 
@@ -59,6 +64,24 @@ def _window(event: Event, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
             else timing.checkin_closed(event, now),
             "checkin_opens_at": timing.checkin_opens_at(event).astimezone(zone),
             "ends_at": timing.ends_at(event).astimezone(zone)}
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    """The minutes form as posted: the text and the photos (each read to the limit + 1)."""
+
+    text: str
+    photos: list[Upload]
+
+
+async def posted_minutes(request: Request, form: CheckedForm, settings: SettingsDep) -> Minutes:
+    """The minutes form, once its CSRF token matched (the form is parsed once)."""
+    limit = settings.max_upload_bytes
+    photos = [Upload(item.filename or "photo", item.content_type or "",
+                     await item.read(limit + 1))
+              for item in (await request.form()).getlist("photos")
+              if isinstance(item, UploadFile) and item.filename]
+    return Minutes(form.get("text", ""), photos)
 
 
 def attendance_context(session: Session, user: ConsoleUser, event_id: int, zone: ZoneInfo,
@@ -98,6 +121,21 @@ def check_in(session: Session, user: ConsoleUser, event_id: int, member_id: int,
     return _row_context(session, user, event, member_id, zone, now, error)
 
 
+def save_minutes(session: Session, user: ConsoleUser, event_id: int, minutes: Minutes,
+                 settings: Settings, now: datetime) -> dict[str, Any] | None:
+    """Store the minutes' text and add the photos; None when saved, else the page again
+    with the refusal (in Chinese) and the text as typed."""
+    try:
+        meeting_actions.save_minutes(session, event_id, user.principal, minutes.text,
+                                     minutes.photos, now, settings)
+    except InvalidInput as refused:
+        problems = [str(error.get("message", "")) for error in refused.errors or []]
+        context = attendance_context(session, user, event_id, settings.zone, now)
+        return {**context, "minutes_error": "；".join(problems) or refused.message,
+                "minutes_typed": minutes.text}
+    return None
+
+
 def attendance_download(session: Session, user: ConsoleUser, event_id: int, zone: ZoneInfo,
                         now: datetime, *, excel: bool) -> bytes:
     export = meeting_actions.attendance_xlsx if excel else meeting_actions.attendance_csv
@@ -131,6 +169,18 @@ def check_in_attendee(request: Request, event_id: EntityId, member_id: EntityId,
     if context["error"]:
         raise ConsoleRefusal(context["error"], attendance_link(event_id, member_id))
     return RedirectResponse(attendance_link(event_id, member_id), status_code=303)
+
+
+@router.post("/{event_id}/minutes", response_class=HTMLResponse)
+def minutes_form(request: Request, event_id: EntityId, session: SessionDep,
+                 settings: SettingsDep, user: ConsoleUserDep,
+                 minutes: Annotated[Minutes, Depends(posted_minutes)]) -> Response:
+    """Save the minutes (纪要) with photos taken on the phone, or say what is wrong."""
+    refused = save_minutes(session, user, event_id, minutes, settings, _now())
+    if refused is not None:
+        return page(request, "meeting.html", refused, 422)
+    return RedirectResponse(f"/console/events/{event_id}/attendance?minutes=1#minutes",
+                            status_code=303)
 
 
 @router.get("/{event_id}/attendance.csv", response_class=Response)

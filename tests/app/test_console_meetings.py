@@ -196,3 +196,38 @@ def test_a_members_record_lists_the_meetings_with_leave_and_absence(party: Party
     page = browser.get(f"/console/members/{party.members['孙组长']}/record",
                        params={"year": year}).text
     assert re.search(r"十二月支部党员大会</td><td>缺席", page)
+
+
+def test_the_organizer_writes_the_minutes_with_photos_from_the_console(
+        party: Party, database: Database) -> None:
+    meeting = party.meeting(starts_in=timedelta(minutes=30))
+    browser, csrf = _console(party)
+    url = f"/console/events/{meeting['id']}/minutes"
+
+    empty = browser.post(url, data={"csrf": csrf, "text": "  "})
+    assert empty.status_code == 422 and "请填写会议纪要内容" in empty.text
+    not_a_photo = browser.post(url, data={"csrf": csrf, "text": "一、学习党章"},
+                               files=[("photos", ("notes.txt", b"plain text", "text/plain"))])
+    assert not_a_photo.status_code == 422 and "notes.txt" in not_a_photo.text
+    assert "一、学习党章</textarea>" in not_a_photo.text  # what was typed stays
+    kept = party.client.get(f"/api/admin/events/{meeting['id']}/minutes", headers=AUTH).json()
+    assert kept["text"] is None and kept["photos"] == []
+
+    saved = browser.post(url, data={"csrf": csrf, "text": "一、学习党章"},
+                         files=[("photos", ("a.png", png(), "image/png"))],
+                         follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"].endswith("/attendance?minutes=1#minutes")
+    kept = party.client.get(f"/api/admin/events/{meeting['id']}/minutes", headers=AUTH).json()
+    assert kept["text"] == "一、学习党章" and len(kept["photos"]) == 1
+    shown = browser.get(saved.headers["location"]).text
+    assert "会议纪要已保存" in shown
+    assert f"/console/events/{meeting['id']}/minutes/photos/{kept['photos'][0]['id']}" in shown
+
+    assert browser.post(url, data={"text": "伪造"}).status_code == 403
+    token = database.run_sync(lambda session: create_token(
+        session, Role.ORGANIZER, "二支部组织委员", party.orgs[SECOND]))
+    sibling, sibling_csrf = _console(party, token)
+    assert sibling.post(url, data={"csrf": sibling_csrf, "text": "越界"}).status_code == 404
+    kept = party.client.get(f"/api/admin/events/{meeting['id']}/minutes", headers=AUTH).json()
+    assert kept["text"] == "一、学习党章"

@@ -240,6 +240,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/attendance/{member_id}/checkin"): {"form": {}},
+        ("POST", "/console/events/{event_id}/minutes"): {"form": {"text": "越界纪要"}},
         ("POST", "/console/points/claims/{claim_id}/approve"): {"form": {
             "category": "其他", "points": "1"}},
         ("POST", "/console/points/claims/{claim_id}/reject"): {"form": {"reason": "越界"}},

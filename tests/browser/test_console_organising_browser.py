@@ -178,7 +178,7 @@ def organizer(request: pytest.FixtureRequest, browser: Browser,
 
 
 def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
-        organizer: Visit, server: tuple[str, dict[str, Any]]) -> None:
+        organizer: Visit, server: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
     _base, world = server
     meeting = world["meeting"]
     # Each size checks a different member in: the server is shared by both.
@@ -205,6 +205,18 @@ def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
     assert int(page.inner_text("#count-present b")) == present_before + 1
     assert "代签" in page.inner_text(row)
     organizer.check("meeting-checked-in")
+
+
+    # The minutes, with a photo from the phone's camera roll.
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(png())
+    page.fill("#minutes-text", f"一、传达学习上级精神\n二、现场签到（{organizer.size}）")
+    page.set_input_files("#minutes-photos", str(photo))
+    page.click("#minutes-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/attendance\?minutes=1#minutes$"))
+    assert f"现场签到（{organizer.size}）" in page.inner_text("#minutes")
+    assert page.locator("ul.photos img").count() >= 2
+    organizer.check("meeting-minutes")
 
 
 def test_a_record_reads_on_screen_and_prints_on_a4_without_the_console(
