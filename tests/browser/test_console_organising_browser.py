@@ -219,6 +219,33 @@ def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
     organizer.check("meeting-minutes")
 
 
+
+def test_a_refused_check_in_says_why_in_the_card(
+        organizer: Visit, server: tuple[str, dict[str, Any]]) -> None:
+    base, world = server
+    meeting, member = world["meeting"], world["members"]["党员10"]
+    page = organizer.open(f"/console/events/{meeting}/attendance")
+    page.evaluate("window.stillHere = true")
+    # Moved to next week while the page is open: check-in is no longer open.
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+
+    def move(starts: datetime) -> None:
+        moved = httpx.patch(f"{base}/api/admin/events/{meeting}", headers=auth, timeout=10,
+                            json={"starts_at": starts.isoformat()})
+        assert moved.status_code == 200, moved.text
+
+    move(datetime.now(UTC) + timedelta(days=7))
+    try:
+        organizer.press(f"#member-{member} button.checkin")
+        page.wait_for_selector(f"#member-{member} [role=alert]")
+        assert "签到尚未开放" in page.inner_text(f"#member-{member}")
+        assert page.evaluate("window.stillHere") is True
+        assert page.get_attribute(f"#member-{member}", "data-status") == "expected"
+        organizer.check("meeting-refused")
+    finally:
+        move(datetime.now(UTC) + timedelta(minutes=30))
+
+
 def test_a_record_reads_on_screen_and_prints_on_a4_without_the_console(
         organizer: Visit) -> None:
     page = organizer.open("/console/members")
