@@ -123,7 +123,7 @@ class EventSignups(Protocol):
 
 LeaveOutcome = Literal[
     "granted", "checked_in", "started", "cancelled", "not_expected", "not_meeting",
-    "unknown", "empty_reason", "reason_too_long",
+    "unknown", "empty_reason", "reason_too_long", "sensitive",
 ]
 # ``granted`` also when the member had asked before (the new reason replaces the old);
 # ``checked_in``: the member is already checked in, leave makes no sense any more.

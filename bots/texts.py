@@ -186,6 +186,8 @@ def leave_reply(result: LeaveResult, *, in_app: bool = False) -> str:
         return "请假需要写明原因。" + ("" if in_app else LEAVE_USAGE)
     if result.outcome == "reason_too_long":
         return "请假原因请控制在 100 字以内。"
+    if result.outcome == "sensitive":
+        return "请假原因包含不宜使用的词语，请修改后重新" + ("提交。" if in_app else "发送。")
     if event is None or result.outcome == "unknown":
         return "没有找到这个会议。" if in_app else LEAVE_UNKNOWN
     head = f"【{event.id}】{event.title}"

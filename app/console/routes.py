@@ -9,7 +9,10 @@ from app.console import (
     events_pages,
     lessons,
     link_router,
+    meetings_pages,
+    points_pages,
     quiz_banks_router,
+    records,
     roles_router,
     words,
 )
@@ -17,6 +20,6 @@ from app.console import router as events_router
 
 router = APIRouter()
 # events_pages before events_router: /console/events/new must not be read as an event id.
-for area in (link_router, events_pages, events_router, lessons, words, dashboard_router,
-             quiz_banks_router, roles_router):
+for area in (link_router, events_pages, meetings_pages, events_router, lessons, words,
+             dashboard_router, quiz_banks_router, roles_router, records, points_pages):
     router.include_router(area.router)

@@ -29,6 +29,7 @@ from app.events import meetings, timing
 from app.events.kinds import LABELS, MEETING_KINDS, is_meeting
 from app.events.meetings import ABSENT, EXPECTED, LEAVE, PRESENT
 from app.models import Attendance, Event, Meeting, Org, RosterEntry
+from app.moderation.words import banned_word
 from app.points.service import SYSTEM, award_by_rule
 from bots.ports import LEAVE_REASON_MAX, CheckinResult, EventSummary, LeaveResult
 
@@ -62,6 +63,9 @@ def request_leave(session: Session, member_id: int, event_id: int, reason: str,
         return LeaveResult("empty_reason")
     if len(reason) > LEAVE_REASON_MAX:
         return LeaveResult("reason_too_long")
+    # Organizers read the reason in the attendance list and its exports.
+    if banned_word(session, reason) is not None:
+        return LeaveResult("sensitive")
     event = session.get(Event, event_id)
     if event is None:
         return LeaveResult("unknown")

@@ -113,7 +113,7 @@ def request_leave(session: Session, member_id: int, event_id: int, reason: str,
         return LeaveOut(outcome="granted", message=message)
     if result.outcome == "unknown":
         raise NotFound(message)
-    if result.outcome in ("empty_reason", "reason_too_long"):
+    if result.outcome in ("empty_reason", "reason_too_long", "sensitive"):
         raise InvalidInput("invalid input: reason",
                            errors=[{"field": "reason", "message": message}])
     raise Conflict(message)

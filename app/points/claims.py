@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, NotFound
 from app.models.org import Org, RosterEntry
 from app.models.points import PointsClaim, PointsEntry
+from app.moderation.words import banned_word
 from app.outbox.service import enqueue
 from app.points.deeds import bound_entry, occurred_moment, refuse, size_deed
 from app.points.rules import DEED_CATEGORIES
@@ -48,6 +49,9 @@ def submit(session: Session, *, member_id: int, text: str, category: str | None,
            occurred_on: date | None, source: str, now: datetime, zone: ZoneInfo) -> PointsClaim:
     """A bound member's claim, pending an organizer's decision."""
     cleaned = _clean_text(text)
+    # Organizers read claims in the queue and in the member's 一人一册.
+    if banned_word(session, cleaned) is not None:
+        raise refuse("text", "申报内容包含不宜使用的词语，请修改后重新提交")
     if category is not None and category not in DEED_CATEGORIES:
         raise refuse("category", f"事迹类别须为 {'、'.join(DEED_CATEGORIES)} 之一")
     bound_entry(session, member_id, field="member")

@@ -1,15 +1,15 @@
 """一人一册: one member's year — the ledger line by line, deeds and claims, attendance.
 
-Attendance rows come from events the member attended; each row carries the
-event's kind (``activity`` or a meeting kind), so meetings' 请假 and 缺席 rows
-join them in :func:`attendance` without changing the record's shape.
+Attendance rows come from the activities the member was checked in at and from
+every meeting the member was expected at (出席, 请假, 缺席, or 未签到 while it has
+not ended); each row carries the event's kind (``activity`` or a meeting kind).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from app import exports
 from app.errors import InvalidInput, NotFound
+from app.events import timing
 from app.models.event import Event, Signup
+from app.models.meeting import Attendance as MeetingAttendance
 from app.models.member import Member
 from app.models.points import PointsClaim, PointsEntry
 from app.points.deeds import bound_entry
@@ -25,6 +27,7 @@ from app.points.rules import CATEGORIES, LABELS, Activity
 from app.roster.port import org_full_name
 
 ATTENDED = "出席"
+_MEETING_STATUS = {"present": ATTENDED, "leave": "请假", "absent": "缺席"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,15 +94,27 @@ def _label(activity: str) -> str:
 
 def attendance(session: Session, member_id: int, start: datetime,
                end: datetime) -> list[Attendance]:
-    """Events in [start, end) the member was checked in at, oldest first."""
-    rows = session.execute(
-        select(Event.kind, Event.id, Event.title, Event.starts_at)
-        .join(Signup, Signup.event_id == Event.id)
-        .where(Signup.member_id == member_id, Signup.checked_in_at.is_not(None),
-               Event.starts_at >= start, Event.starts_at < end)
-        .order_by(Event.starts_at, Event.id))
-    return [Attendance(kind, event_id, title, starts_at, ATTENDED)
-            for kind, event_id, title, starts_at in rows]
+    """Events in [start, end) the member was checked in at, and meetings the member was
+    expected at with how it went, oldest first."""
+    rows = [Attendance(kind, event_id, title, starts_at, ATTENDED)
+            for kind, event_id, title, starts_at in session.execute(
+                select(Event.kind, Event.id, Event.title, Event.starts_at)
+                .join(Signup, Signup.event_id == Event.id)
+                .where(Signup.member_id == member_id, Signup.checked_in_at.is_not(None),
+                       Event.starts_at >= start, Event.starts_at < end))]
+    now, seen = datetime.now(UTC), {row.event_id for row in rows}
+    for event, status in session.execute(
+            select(Event, MeetingAttendance.status)
+            .join(MeetingAttendance, MeetingAttendance.event_id == Event.id)
+            .where(MeetingAttendance.member_id == member_id, Event.status != "cancelled",
+                   Event.starts_at >= start, Event.starts_at < end)):
+        if event.id in seen:  # checked in through a sign-up: 出席 already
+            continue
+        said = _MEETING_STATUS.get(status) or (
+            "缺席" if timing.has_ended(event, now) else "未签到")
+        rows.append(Attendance(event.kind, event.id, event.title, event.starts_at, said))
+    rows.sort(key=lambda row: (row.starts_at, row.event_id))
+    return rows
 
 
 def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *,

@@ -239,6 +239,14 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/admin/points/entries/{entry_id}/reverse"): {"json": {"reason": "越界"}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": {}},
+        ("POST", "/console/events/{event_id}/attendance/{member_id}/checkin"): {"form": {}},
+        ("POST", "/console/events/{event_id}/minutes"): {"form": {"text": "越界纪要"}},
+        ("POST", "/console/points/claims/{claim_id}/approve"): {"form": {
+            "category": "其他", "points": "1"}},
+        ("POST", "/console/points/claims/{claim_id}/reject"): {"form": {"reason": "越界"}},
+        ("POST", "/console/points/award"): {"form": {
+            "member_id": str(sibling["member_id"]), "category": "志愿服务", "points": "1",
+            "note": "越界", "occurred_on": today}},
         ("POST", "/console/events/new"): {"form": {
             "title": "越界活动", "location": "x", "starts_at": starts_local, "capacity": "3",
             "remind_before_minutes": "60", "kind": "activity",

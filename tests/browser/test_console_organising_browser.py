@@ -1,0 +1,307 @@
+"""Meetings and red points in the console, in Chromium at phone (390×844, touch) and desktop
+(1280×800) sizes, against `hongxin serve` on a fresh SQLite database.
+
+A branch organizer checks attendees of a meeting in by tapping, and the row changes in
+place (htmx): no reload, the page where it was, the counts updated. A member's 一人一册
+is read on screen and printed: in print media the console's header and sections are
+hidden, table rows are not cut, and the PDF is A4. The claims queue and the deed form
+are used, a refusal shown beside its field. Every page fits the width, raises no script
+or policy error, and passes axe-core's serious and critical checks (the helper of
+test_console_pages). Screenshots go to ``tests/browser/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from app import migrations
+from app.auth.tokens import Role, create_token
+from app.db import Database
+from app.events import attendance
+from app.models import RosterEntry
+from app.orgs.service import create_org
+from app.points import claims, deeds
+from tests.app.test_meeting_records import png
+from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
+from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
+from tests.support.factories import create_member
+from tests.support.servers import hongxin_process
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+__all__ = ["axe_path"]
+
+ADMIN = "organising-admin-token-0123456789"
+ZONE = ZoneInfo("Asia/Shanghai")
+# Enough attendees that the one tapped is well down a phone's screen.
+NAMES = [f"党员{number:02d}" for number in range(1, 13)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A branch of twelve bound members and a sibling branch; a meeting of the branch starting
+    in half an hour with a 请假 and minutes with a photo; a deed and a pending claim."""
+    folder = tmp_path_factory.mktemp("organising")
+    url = f"sqlite:///{folder / 'organising.db'}"
+    migrations.upgrade(url)
+    database = Database(url)
+
+    def seed(session: Session) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        committee = create_org(session, "机关党委", now)
+        first = create_org(session, "第一党支部", now, parent_id=committee.id)
+        second = create_org(session, "第二党支部", now, parent_id=committee.id)
+        members: dict[str, int] = {}
+        for number, name in enumerate([*NAMES, "二支部党员"], start=1):
+            member = create_member(session, name=name)
+            session.add(RosterEntry(name=name, phone=f"1380000{number:04d}",
+                                    org_id=second.id if name == "二支部党员" else first.id,
+                                    status="正式党员", duty="书记" if number == 1 else None,
+                                    member_id=member.id, bound_at=now, created_at=now,
+                                    updated_at=now))
+            members[name] = member.id
+        session.flush()
+        today = now.astimezone(ZONE).date()
+        deeds.record_deed(session, member_id=members["党员01"], category="志愿服务", points=4,
+                          hours=None, note="社区垃圾分类宣传", occurred_on=today,
+                          by="第一党支部组织委员", now=now, zone=ZONE)
+        claims.submit(session, member_id=members["党员02"], text="周末为孤寡老人送餐",
+                      category="志愿服务", occurred_on=today, source="chat", now=now, zone=ZONE)
+        organizer = create_token(session, Role.ORGANIZER, "第一党支部组织委员", first.id)
+        return {"first": first.id, "members": members, "organizer": organizer}
+
+    world = database.run_sync(seed)
+    with hongxin_process(["serve", "--no-scheduler"],
+                         {"HONGXIN_DATABASE_URL": url, "HONGXIN_ADMIN_TOKEN": ADMIN},
+                         log_path=folder / "serve.log") as base:
+        auth = {"Authorization": f"Bearer {ADMIN}"}
+        starts = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+        created = httpx.post(f"{base}/api/admin/events", headers=auth, timeout=10, json={
+            "title": "十二月支部党员大会", "location": "三楼会议室", "starts_at": starts,
+            "capacity": 50, "kind": "branch_assembly", "org_id": world["first"]})
+        assert created.status_code == 201, created.text
+        meeting = created.json()["id"]
+        minutes = httpx.post(f"{base}/api/admin/events/{meeting}/minutes", headers=auth,
+                             timeout=10, data={"text": "一、传达学习上级精神\n二、讨论发展党员"},
+                             files=[("photos", ("a.png", png(), "image/png"))])
+        assert minutes.status_code == 201, minutes.text
+        database.run_sync(lambda session: attendance.request_leave(
+            session, world["members"]["党员03"], meeting, "出差在外", datetime.now(UTC), ZONE))
+        database.close()
+        yield base, {**world, "meeting": meeting}
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """One signed-in page at one size (a touch screen on the phone), collecting errors."""
+
+    def __init__(self, browser: Browser, base: str, size: str, token: str) -> None:
+        self.base, self.size = base, size
+        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN",
+                                           has_touch=size == "phone",
+                                           is_mobile=size == "phone")
+        # Before the page's own scripts and outside its policy (see test_console_pages).
+        self.context.add_init_script(path=str(AXE))
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(f"{base}/console/login")
+        self.page.fill("#token", token)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(f"{base}/console")
+
+    def _console(self, message: Any) -> None:
+        # A refused form (4xx) is the page working; script and policy errors are not.
+        if message.type == "error" and not message.text.startswith(
+                "Failed to load resource: the server responded with a status of 4"):
+            self.errors.append(message.text)
+
+    def open(self, path: str) -> Page:
+        self.page.goto(self.base + path)
+        return self.page
+
+    def press(self, selector: str) -> None:
+        """A tap on the phone, a click on the desktop."""
+        target = self.page.locator(selector)
+        if self.size == "phone":
+            target.tap()
+        else:
+            target.click()
+
+    def check(self, name: str) -> None:
+        """Fits the width, no console errors, no serious accessibility problem; a screenshot."""
+        page = self.page
+        page.screenshot(path=str(ARTIFACTS / f"organising-{self.size}-{name}.png"),
+                        full_page=True)
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), name
+        assert self.errors == [], (name, self.errors)
+        assert accessibility_problems(page) == [], name
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def organizer(request: pytest.FixtureRequest, browser: Browser,
+              server: tuple[str, dict[str, Any]]) -> Iterator[Visit]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    visit = Visit(browser, server[0], request.param, server[1]["organizer"])
+    try:
+        yield visit
+    except BaseException:
+        visit.page.screenshot(path=str(ARTIFACTS / f"organising-{visit.size}-failure.png"))
+        raise
+    finally:
+        visit.close()
+
+
+def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
+        organizer: Visit, server: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
+    _base, world = server
+    meeting = world["meeting"]
+    # Each size checks a different member in: the server is shared by both.
+    tapped = world["members"]["党员11" if organizer.size == "phone" else "党员12"]
+    page = organizer.open(f"/console/events/{meeting}/attendance")
+    assert "出差在外" in page.inner_text(f"#member-{world['members']['党员03']}")
+    assert "二支部党员" not in page.inner_text("main")
+    assert "传达学习上级精神" in page.inner_text("#minutes")
+    assert page.evaluate("document.querySelector('ul.photos img').naturalWidth") > 0
+    organizer.check("meeting")
+
+    row = f"#member-{tapped}"
+    page.locator(row).scroll_into_view_if_needed()
+    page.evaluate("window.stillHere = true")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0 or organizer.size == "desktop"
+    present_before = int(page.inner_text("#count-present b"))
+    organizer.press(f"{row} button.checkin")
+    page.wait_for_selector(f'{row}[data-status="present"]')
+    # Swapped in place: the same document, at the same place, with the counts updated.
+    assert page.evaluate("window.stillHere") is True
+    assert abs(page.evaluate("window.scrollY") - scrolled) < 5
+    assert page.url.endswith(f"/console/events/{meeting}/attendance")
+    assert int(page.inner_text("#count-present b")) == present_before + 1
+    assert "代签" in page.inner_text(row)
+    organizer.check("meeting-checked-in")
+
+
+    # The minutes, with a photo from the phone's camera roll.
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(png())
+    page.fill("#minutes-text", f"一、传达学习上级精神\n二、现场签到（{organizer.size}）")
+    page.set_input_files("#minutes-photos", str(photo))
+    page.click("#minutes-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/attendance\?minutes=1#minutes$"))
+    assert f"现场签到（{organizer.size}）" in page.inner_text("#minutes")
+    assert page.locator("ul.photos img").count() >= 2
+    organizer.check("meeting-minutes")
+
+
+
+def test_a_refused_check_in_says_why_in_the_card(
+        organizer: Visit, server: tuple[str, dict[str, Any]]) -> None:
+    base, world = server
+    meeting, member = world["meeting"], world["members"]["党员10"]
+    page = organizer.open(f"/console/events/{meeting}/attendance")
+    page.evaluate("window.stillHere = true")
+    # Moved to next week while the page is open: check-in is no longer open.
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+
+    def move(starts: datetime) -> None:
+        moved = httpx.patch(f"{base}/api/admin/events/{meeting}", headers=auth, timeout=10,
+                            json={"starts_at": starts.isoformat()})
+        assert moved.status_code == 200, moved.text
+
+    move(datetime.now(UTC) + timedelta(days=7))
+    try:
+        organizer.press(f"#member-{member} button.checkin")
+        page.wait_for_selector(f"#member-{member} [role=alert]")
+        assert "签到尚未开放" in page.inner_text(f"#member-{member}")
+        assert page.evaluate("window.stillHere") is True
+        assert page.get_attribute(f"#member-{member}", "data-status") == "expected"
+        organizer.check("meeting-refused")
+    finally:
+        move(datetime.now(UTC) + timedelta(minutes=30))
+
+
+def test_a_record_reads_on_screen_and_prints_on_a4_without_the_console(
+        organizer: Visit) -> None:
+    page = organizer.open("/console/members")
+    organizer.check("members")
+    page.click("#ranking >> text=党员01")
+    page.wait_for_url(re.compile(r".*/console/members/\d+/record\?year=\d{4}$"))
+    assert "社区垃圾分类宣传" in page.inner_text("#deeds")
+    assert "第一党支部组织委员" in page.inner_text("#ledger")
+    organizer.check("record")
+
+    page.emulate_media(media="print")
+    for hidden in ("header.top", "nav.sections", "#record-actions", "#print"):
+        assert not page.locator(hidden).is_visible(), hidden
+    assert page.locator("#ledger table").is_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('#ledger tbody tr'))"
+                         ".breakInside") == "avoid"
+    page.screenshot(path=str(ARTIFACTS / f"organising-{organizer.size}-record-print.png"),
+                    full_page=True)
+    pdf = page.pdf(prefer_css_page_size=True)
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert boxes and all(abs(float(w) - 595.9) < 1 and abs(float(h) - 842.9) < 1
+                         for w, h in boxes)
+    page.emulate_media(media="screen")
+    assert page.locator("nav.sections").is_visible()
+
+
+def test_claims_and_deeds_with_a_refusal_beside_its_field(organizer: Visit) -> None:
+    page = organizer.open("/console/points/claims")
+    organizer.check("claims")
+    if organizer.size == "phone":
+        card = page.locator("article.claim", has_text="周末为孤寡老人送餐")
+        card.locator("input[name=points]").fill("99")
+        card.locator("form.approve button").click()
+        page.wait_for_load_state()
+        assert "超过积分规则上限" in page.inner_text("article.claim")
+        organizer.check("claims-refused")
+        card = page.locator("article.claim", has_text="周末为孤寡老人送餐")
+        card.locator("input[name=points]").fill("")
+        card.locator("form.approve button").click()
+        page.wait_for_url(re.compile(r".*/console/points/claims\?approved=\d+"))
+        assert "已通过申报" in page.inner_text("#notice")
+
+    page = organizer.open("/console/points/award")
+    page.fill("#member-search", "党员05")
+    page.click("form[role=search] button")
+    page.click("#found >> text=党员05")
+    page.wait_for_url(re.compile(r".*/console/points/award\?member_id=\d+"))
+    page.select_option("#category", "先锋作用")
+    page.fill("#points", "500")
+    page.fill("#note", f"带头完成急难任务（{organizer.size}）")
+    page.click("#award-form button[type=submit]")
+    assert "超过积分规则上限" in page.inner_text("#points-error")
+    assert page.input_value("#note") == f"带头完成急难任务（{organizer.size}）"
+    organizer.check("award-refused")
+    page.fill("#points", "")
+    page.click("#award-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/console/members/\d+/record\?year=\d{4}&awarded=1"))
+    assert f"带头完成急难任务（{organizer.size}）" in page.inner_text("#deeds")
+    organizer.check("award-done")
