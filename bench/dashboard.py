@@ -40,12 +40,16 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
         Member,
         PointsBalance,
         PointsEntry,
+        PointsPeriodTotal,
         QuizAnswer,
         QuizAttempt,
         RosterEntry,
         Signup,
     )
     from app.orgs.service import create_org
+    from app.points.periods import period_labels
+    from app.points.rules import CATEGORY_COLUMNS
+    from app.points.service import month_of
     from app.quiz_banks.service import import_bank
     from tests.support.quizbanks import bank_csv
 
@@ -64,13 +68,22 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
     def moment(k: int) -> datetime:
         return now - timedelta(minutes=(k * 7919) % (DAYS * 24 * 60))
 
-    activities = ("lesson_read", "answer_correct", "event_checkin", "quiz_full_marks")
+    activities = (("lesson_read", "学习"), ("answer_correct", "学习"),
+                  ("event_checkin", "组织生活"), ("deed_pioneer", "先锋作用"))
     batch: list[dict[str, Any]] = []
+    period_totals: dict[tuple[str, int], dict[str, int]] = {}
     for member_id in ids:
         for k in range(lines):
-            batch.append({"member_id": member_id, "activity": activities[k % 4],
-                          "reference": f"r{k}", "delta": 1 + k % 3, "note": "",
-                          "created_at": moment(member_id * lines + k)})
+            activity, category = activities[k % 4]
+            at, delta = moment(member_id * lines + k), 1 + k % 3
+            month = month_of(at, ZONE)
+            batch.append({"member_id": member_id, "activity": activity, "reference": f"r{k}",
+                          "delta": delta, "note": "", "created_at": at, "occurred_at": at,
+                          "occurred_month": month, "category": category, "rule_version": 1})
+            for label in period_labels(month):
+                totals = period_totals.setdefault((label, member_id), dict.fromkeys(
+                    CATEGORY_COLUMNS.values(), 0))
+                totals[CATEGORY_COLUMNS[category]] += delta
         if len(batch) >= 50_000:
             session.execute(insert(PointsEntry), batch)
             batch = []
@@ -79,6 +92,9 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
     session.execute(insert(PointsBalance).from_select(
         ["member_id", "total"],
         select(PointsEntry.member_id, func.sum(PointsEntry.delta)).group_by(PointsEntry.member_id)))
+    session.execute(insert(PointsPeriodTotal), [
+        {"period": label, "member_id": member_id, **totals}
+        for (label, member_id), totals in period_totals.items()])
 
     lessons = [create_lesson(session, title=f"第{n}课", summary="", body="",
                              publish_date=now.date(), now=now).id for n in range(30)]
