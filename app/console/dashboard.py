@@ -1,11 +1,17 @@
 """The dashboard's figures for the signed-in scope and a period, and their XLSX exports.
 
 Every figure is a small table (a header and rows) computed by aggregate
-queries over the ledger, lesson reads, quiz answers and sign-ups; the page
+queries over the points, lesson reads, quiz answers and sign-ups; the page
 draws each as an ECharts chart above the same table, and the export writes
 the same rows through :mod:`app.exports`. Members count inside a scoped
 caller's org subtree only (bound members; :class:`OrgScope.holds_member`),
 events as the events pages show them.
+
+Points are the 先锋指数's: a ledger line counts in the period its deed occurred
+in, under its category (lines in no category count nowhere, as in the 先锋指数).
+A period of whole months reads the per-member period totals the ledger's
+writer keeps; any other period adds up the ledger, and both give the same
+figures.
 
 Weeks start on Monday in the service's time zone. Rows are bucketed into
 weeks by a ``CASE`` over the week boundaries computed here, so the same query
@@ -17,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.tokens import Principal
@@ -35,17 +42,21 @@ from app.models import (
     LessonRead,
     Org,
     PointsEntry,
+    PointsPeriodTotal,
     QuizAnswer,
     RosterEntry,
     Signup,
 )
-from app.points.rules import LABELS, Activity
+from app.points.periods import labels_covering
+from app.points.rules import CATEGORIES, CATEGORY_COLUMNS
 from app.roster.port import org_full_name
 
 LONGEST_PERIOD = timedelta(days=366)
 FIGURES = ("overview", "weekly", "events", "points", "branches")
 ChartKind = Literal["bar", "line", "none"]
 BACK = "/console/dashboard"
+# points_period_totals' category columns, in the 先锋指数's order.
+POINTS_COLUMNS = tuple(CATEGORY_COLUMNS[category] for category in CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +83,12 @@ class Period:
 
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
+
+    @property
+    def end_of_last_month(self) -> datetime:
+        """Where the month the period ends in ends."""
+        next_month = (self.end.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return datetime.combine(next_month, time(), self.zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +174,7 @@ class Figures:
                    self.scope.holds_member(QuizAnswer.member_id))).one()
         return int(found[0]), int(found[1]), int(found[2])
 
+    @cached_property
     def _events_by_kind(self) -> list[tuple[str, int, int, int]]:
         """(kind, events, expected, present) per kind: an activity expects the members
         signed up, a meeting (whose members do not sign up) its expected attendees."""
@@ -185,26 +203,65 @@ class Figures:
         return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
-    def _points_by_activity(self) -> list[tuple[str, int, int, int]]:
-        rows = self.session.execute(
-            select(PointsEntry.activity, func.sum(PointsEntry.delta), func.count(),
-                   func.count(distinct(PointsEntry.member_id)))
-            .where(_within(PointsEntry.created_at, self.period),
-                   self.scope.holds_member(PointsEntry.member_id))
-            .group_by(PointsEntry.activity).order_by(func.sum(PointsEntry.delta).desc())).all()
-        return [(activity, int(total), int(lines), int(members))
-                for activity, total, lines, members in rows]
+    def _whole_month_labels(self) -> list[str] | None:
+        """The period-total labels that hold exactly the period's points; None when the
+        ledger must be read.
+
+        They do when the period runs from the first of a month to the end of a
+        month, or to a day before it when no line occurred in the rest of that
+        month yet (the usual "this quarter up to today").
+        """
+        start, end = self.period.start, self.period.end
+        if start.day != 1:
+            return None
+        after_the_period = and_(PointsEntry.occurred_at >= self.period.ends_at,
+                                PointsEntry.occurred_at < self.period.end_of_last_month)
+        if self.session.scalar(select(exists().where(after_the_period))):
+            return None
+        return labels_covering(start.year * 100 + start.month, end.year * 100 + end.month)
+
+    def _points_per_member(self) -> Subquery:
+        """Each member's points in the period, one column per category (named as in
+        points_period_totals), for members in scope."""
+        labels = self._whole_month_labels()
+        if labels is not None:
+            totals = PointsPeriodTotal
+            return (select(totals.member_id,
+                           *(func.sum(getattr(totals, column)).label(column)
+                             for column in POINTS_COLUMNS))
+                    .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))
+                    .group_by(totals.member_id).subquery())
+        ledger = PointsEntry
+        return (select(ledger.member_id,
+                       *(func.sum(case((ledger.category == category, ledger.delta), else_=0))
+                         .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
+                .where(_within(ledger.occurred_at, self.period), ledger.category.in_(CATEGORIES),
+                       self.scope.holds_member(ledger.member_id))
+                .group_by(ledger.member_id).subquery())
+
+    @cached_property
+    def _points_by_category(self) -> list[tuple[str, int, int]]:
+        """(category, points, members with points in it), most points first."""
+        per_member = self._points_per_member()
+        found = self.session.execute(select(
+            *(func.coalesce(func.sum(per_member.c[column]), 0) for column in POINTS_COLUMNS),
+            *(func.count().filter(per_member.c[column] != 0) for column in POINTS_COLUMNS))).one()
+        points, members = found[:len(CATEGORIES)], found[len(CATEGORIES):]
+        rows = [(category, int(total), int(count))
+                for category, total, count in zip(CATEGORIES, points, members, strict=True)
+                if total or count]
+        return sorted(rows, key=lambda row: -row[1])
 
     # -------------------------------------------------------------- the figures
 
     def overview(self) -> Figure:
         reads, readers = self._reads()
         answers, correct, takers = self._answers()
-        by_kind = self._events_by_kind()
+        by_kind = self._events_by_kind
         events = sum(row[1] for row in by_kind)
         confirmed = sum(row[2] for row in by_kind)
         present = sum(row[3] for row in by_kind)
-        points = sum(row[1] for row in self._points_by_activity())
+        points = sum(row[1] for row in self._points_by_category)
         rows: list[Sequence[Value]] = [
             ("学习人次", reads), ("学习人数", readers), ("答题人数", takers),
             ("答题数", answers), ("答题正确率（%）", _percent(correct, answers)),
@@ -215,23 +272,20 @@ class Figures:
     def events(self) -> Figure:
         rows = [(KIND_LABELS.get(kind, kind), events, confirmed, present,
                  _percent(present, confirmed))
-                for kind, events, confirmed, present in self._events_by_kind()]
+                for kind, events, confirmed, present in self._events_by_kind]
         return Figure("events", "活动与会议出勤", ("类型", "场次", "报名/应到人次", "签到人次",
                                                "出勤率（%）"), rows, series=(2, 3))
 
     def points(self) -> Figure:
-        labels = {activity.value: label for activity, label in LABELS.items()}
-        rows = [(labels.get(activity, activity), total, lines, members)
-                for activity, total, lines, members in self._points_by_activity()
-                if activity != Activity.CORRECTION.value or total]
-        return Figure("points", "积分构成", ("类别", "积分", "记录数", "人数"), rows)
+        return Figure("points", "积分构成", ("类别", "积分", "人数"), self._points_by_category,
+                      note="按先锋指数类别统计，积分计入事项发生的时段。")
 
     def branches(self) -> Figure:
         """Every 党支部 in scope, ranked by points per bound member in the period.
 
-        Each measure is grouped by member in the database (one pass over the
-        period's rows) and added up per branch here: joining the ledger to the
-        org tree instead let SQLite's planner walk the tree once per ledger line.
+        Each measure is grouped by member in the database (one row per member)
+        and added up per branch here: joining the ledger to the org tree instead
+        let SQLite's planner walk the tree once per ledger line.
         """
         branch, below = aliased(Org), aliased(Org)
         branches_of: dict[int, list[int]] = {}
@@ -246,18 +300,22 @@ class Figures:
         names = {org_id: org_full_name(self.session, org_id) for org_id in self.session.scalars(
             select(Org.id).where(Org.kind == "branch", self.scope.orgs()))}
 
-        def per_branch(member_column: Any, measure: Any, when: Any) -> dict[int, int]:
+        def add_up(per_member: Any) -> dict[int, int]:
             totals: dict[int, int] = {}
-            for member_id, value in self.session.execute(
-                    select(member_column, measure).where(when).group_by(member_column)):
+            for member_id, value in self.session.execute(per_member):
                 for branch_id in branches_of.get(int(member_id), ()):
                     totals[branch_id] = totals.get(branch_id, 0) + int(value or 0)
             return totals
 
+        def per_branch(member_column: Any, measure: Any, when: Any) -> dict[int, int]:
+            return add_up(select(member_column, measure).where(when).group_by(member_column))
+
         members = per_branch(RosterEntry.member_id, func.count(),
                              RosterEntry.member_id.is_not(None))
-        points = per_branch(PointsEntry.member_id, func.sum(PointsEntry.delta),
-                            _within(PointsEntry.created_at, self.period))
+        points_of = self._points_per_member()
+        points = add_up(select(points_of.c.member_id,
+                               sum((points_of.c[column] for column in POINTS_COLUMNS[1:]),
+                                   start=points_of.c[POINTS_COLUMNS[0]])))
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
@@ -284,33 +342,38 @@ class Figures:
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
 
-        def by_week(measure: Any, column: Any, *conditions: Any) -> dict[int, int]:
+        def by_week(column: Any, conditions: Sequence[Any], *measures: Any
+                    ) -> dict[int, tuple[int, ...]]:
+            """{week number: the measures} over the rows whose ``column`` is in the period."""
             bucket = _week_of(column, self.period).label("week")
             found = self.session.execute(
-                select(bucket, measure).where(_within(column, self.period), *conditions)
-                .group_by(bucket)).all()
-            return {int(week): int(value or 0) for week, value in found}
+                select(bucket, *measures).where(_within(column, self.period), *conditions)
+                .group_by(bucket))
+            return {int(week): tuple(int(value or 0) for value in values)
+                    for week, *values in found}
 
-        reads = by_week(func.count(), LessonRead.read_at,
-                        self.scope.holds_member(LessonRead.member_id))
-        answers = by_week(func.count(), QuizAnswer.answered_at,
-                          self.scope.holds_member(QuizAnswer.member_id))
-        correct = by_week(func.sum(case((QuizAnswer.correct, 1), else_=0)),
-                          QuizAnswer.answered_at, self.scope.holds_member(QuizAnswer.member_id))
-        takers = by_week(func.count(distinct(QuizAnswer.member_id)), QuizAnswer.answered_at,
-                         self.scope.holds_member(QuizAnswer.member_id))
+        nothing = (0, 0, 0)
+        reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
+                        func.count())
+        answers = by_week(QuizAnswer.answered_at, [self.scope.holds_member(QuizAnswer.member_id)],
+                          func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
+                          func.count(distinct(QuizAnswer.member_id)))
         visible_events = select(Event.id).where(visibility(self.principal))
-        present = by_week(func.count(), Signup.checked_in_at,
-                          Signup.event_id.in_(visible_events))
-        for week, attended in by_week(func.count(), Attendance.checked_in_at,
-                                      Attendance.status == PRESENT,
-                                      Attendance.event_id.in_(visible_events)).items():
-            present[week] = present.get(week, 0) + attended
-        points = by_week(func.sum(PointsEntry.delta), PointsEntry.created_at,
-                         self.scope.holds_member(PointsEntry.member_id))
-        rows = [(f"{monday:%m-%d}", reads.get(n, 0), takers.get(n, 0), answers.get(n, 0),
-                 _percent(correct.get(n, 0), answers.get(n, 0)), present.get(n, 0),
-                 points.get(n, 0)) for n, monday in enumerate(weeks)]
+        signed_in = by_week(Signup.checked_in_at, [Signup.event_id.in_(visible_events)],
+                            func.count())
+        attended = by_week(Attendance.checked_in_at, [Attendance.status == PRESENT,
+                                                      Attendance.event_id.in_(visible_events)],
+                           func.count())
+        points = by_week(PointsEntry.occurred_at, [PointsEntry.category.in_(CATEGORIES),
+                                                   self.scope.holds_member(PointsEntry.member_id)],
+                         func.sum(PointsEntry.delta))
+        rows = []
+        for n, monday in enumerate(weeks):
+            answered, correct, takers = answers.get(n, nothing)
+            rows.append((f"{monday:%m-%d}", reads.get(n, nothing)[0], takers, answered,
+                         _percent(correct, answered),
+                         signed_in.get(n, nothing)[0] + attended.get(n, nothing)[0],
+                         points.get(n, nothing)[0]))
         return Figure("weekly", "每周趋势",
                       ("周（周一）", "学习人次", "答题人数", "答题数", "正确率（%）", "签到人次",
                        "积分"), rows, chart="line", series=(1, 2, 5))
