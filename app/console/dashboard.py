@@ -221,18 +221,20 @@ class Figures:
         return labels_covering(start.year * 100 + start.month, end.year * 100 + end.month)
 
     def _points_per_member(self) -> Subquery:
-        """Each member's points in the period, one column per category (named as in
-        points_period_totals), for members in scope."""
+        """Each member's points in the period for members in scope: ``total``, and one
+        column per category named as in points_period_totals."""
         labels = self._whole_month_labels()
         if labels is not None:
             totals = PointsPeriodTotal
             return (select(totals.member_id,
+                           func.sum(totals.study + totals.org_life + totals.volunteering
+                                    + totals.pioneering).label("total"),
                            *(func.sum(getattr(totals, column)).label(column)
                              for column in POINTS_COLUMNS))
                     .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))
                     .group_by(totals.member_id).subquery())
         ledger = PointsEntry
-        return (select(ledger.member_id,
+        return (select(ledger.member_id, func.sum(ledger.delta).label("total"),
                        *(func.sum(case((ledger.category == category, ledger.delta), else_=0))
                          .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
                 .where(_within(ledger.occurred_at, self.period), ledger.category.in_(CATEGORIES),
@@ -313,9 +315,7 @@ class Figures:
         members = per_branch(RosterEntry.member_id, func.count(),
                              RosterEntry.member_id.is_not(None))
         points_of = self._points_per_member()
-        points = add_up(select(points_of.c.member_id,
-                               sum((points_of.c[column] for column in POINTS_COLUMNS[1:]),
-                                   start=points_of.c[POINTS_COLUMNS[0]])))
+        points = add_up(select(points_of.c.member_id, points_of.c.total))
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
