@@ -13,9 +13,10 @@ A period of whole months reads the per-member period totals the ledger's
 writer keeps; any other period adds up the ledger, and both give the same
 figures.
 
-Weeks start on Monday in the service's time zone. Rows are bucketed into
-weeks by a ``CASE`` over the week boundaries computed here, so the same query
-runs on SQLite and PostgreSQL without date functions of either.
+Weeks start on Monday in the service's time zone. Each week's rows are read
+as a range of an index that starts with their time, one ``SELECT`` per week
+joined by ``UNION ALL``: no date functions of either database, and no
+per-row work to find a row's week.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.tokens import Principal
@@ -81,6 +93,15 @@ class Period:
         return [monday + timedelta(weeks=n)
                 for n in range((self.end - monday).days // 7 + 1)]
 
+    def week_spans(self) -> list[tuple[datetime, datetime]]:
+        """[start, end) of every week's part inside the period."""
+        def at(day: date) -> datetime:
+            return datetime.combine(day, time(), self.zone)
+
+        return [(max(at(monday), self.starts_at), min(at(monday + timedelta(weeks=1)),
+                                                        self.ends_at))
+                for monday in self.weeks()]
+
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
 
@@ -133,14 +154,6 @@ def presets(today: date) -> list[tuple[str, date, date]]:
 
 def _within(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.starts_at, column < period.ends_at)
-
-
-def _week_of(column: Any, period: Period) -> Any:
-    """The week number (0 for the first) of a timestamp inside the period."""
-    boundaries = [datetime.combine(monday + timedelta(weeks=1), time(), period.zone)
-                  for monday in period.weeks()]
-    whens = [(column < boundary, number) for number, boundary in enumerate(boundaries[:-1])]
-    return case(*whens, else_=len(boundaries) - 1) if whens else 0
 
 
 def _percent(part: int, whole: int) -> float:
@@ -344,13 +357,13 @@ class Figures:
 
         def by_week(column: Any, conditions: Sequence[Any], *measures: Any
                     ) -> dict[int, tuple[int, ...]]:
-            """{week number: the measures} over the rows whose ``column`` is in the period."""
-            bucket = _week_of(column, self.period).label("week")
-            found = self.session.execute(
-                select(bucket, *measures).where(_within(column, self.period), *conditions)
-                .group_by(bucket))
+            """{week number: the measures} over the rows whose ``column`` is in the week."""
+            weeks = union_all(*(
+                select(literal(number).label("week"), *measures)
+                .where(column >= start, column < end, *conditions)
+                for number, (start, end) in enumerate(self.period.week_spans())))
             return {int(week): tuple(int(value or 0) for value in values)
-                    for week, *values in found}
+                    for week, *values in self.session.execute(weeks)}
 
         nothing = (0, 0, 0)
         reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
