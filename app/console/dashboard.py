@@ -40,7 +40,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal
 from app.console.refusals import ConsoleRefusal
@@ -298,37 +298,36 @@ class Figures:
     def branches(self) -> Figure:
         """Every 党支部 in scope, ranked by points per bound member in the period.
 
-        Each measure is grouped by member in the database (one row per member)
-        and added up per branch here: joining the ledger to the org tree instead
-        let SQLite's planner walk the tree once per ledger line.
+        Each measure is counted per org in the database, over the members bound
+        to the org's roster entries (a join on the member, a few rows out), and
+        the orgs are added up into the branches above them here: joining the
+        ledger to the org tree's paths instead let SQLite's planner walk the
+        tree once per ledger line.
         """
-        branch, below = aliased(Org), aliased(Org)
-        branches_of: dict[int, list[int]] = {}
-        for member_id, branch_id in self.session.execute(
-                select(RosterEntry.member_id, branch.id)
-                .join(below, below.id == RosterEntry.org_id)
-                .join(branch, below.path.startswith(branch.path))
-                .where(branch.kind == "branch", branch.id.in_(self.scope.org_ids()),
-                       RosterEntry.member_id.is_not(None))):
-            if member_id is not None:
-                branches_of.setdefault(member_id, []).append(branch_id)
-        names = {org_id: org_full_name(self.session, org_id) for org_id in self.session.scalars(
-            select(Org.id).where(Org.kind == "branch", self.scope.orgs()))}
+        orgs = self.session.execute(select(Org.id, Org.path, Org.kind)
+                                    .where(self.scope.orgs())).all()
+        branch_paths = {org.id: org.path for org in orgs if org.kind == "branch"}
+        branches_of = {org.id: [branch_id for branch_id, path in branch_paths.items()
+                                if org.path.startswith(path)] for org in orgs}
+        names = {branch_id: org_full_name(self.session, branch_id) for branch_id in branch_paths}
 
-        def add_up(per_member: Any) -> dict[int, int]:
+        def add_up(per_org: Any) -> dict[int, int]:
             totals: dict[int, int] = {}
-            for member_id, value in self.session.execute(per_member):
-                for branch_id in branches_of.get(int(member_id), ()):
+            for org_id, value in self.session.execute(per_org):
+                for branch_id in branches_of.get(org_id, ()):
                     totals[branch_id] = totals.get(branch_id, 0) + int(value or 0)
             return totals
 
-        def per_branch(member_column: Any, measure: Any, when: Any) -> dict[int, int]:
-            return add_up(select(member_column, measure).where(when).group_by(member_column))
+        def per_branch(member_column: Any, measure: Any, *conditions: Any) -> dict[int, int]:
+            return add_up(select(RosterEntry.org_id, measure)
+                          .join_from(member_column.table, RosterEntry,
+                                     RosterEntry.member_id == member_column)
+                          .where(*conditions).group_by(RosterEntry.org_id))
 
-        members = per_branch(RosterEntry.member_id, func.count(),
-                             RosterEntry.member_id.is_not(None))
+        members = add_up(select(RosterEntry.org_id, func.count(RosterEntry.member_id))
+                         .group_by(RosterEntry.org_id))
         points_of = self._points_per_member()
-        points = add_up(select(points_of.c.member_id, points_of.c.total))
+        points = per_branch(points_of.c.member_id, func.sum(points_of.c.total))
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
@@ -336,9 +335,8 @@ class Figures:
         present = per_branch(Signup.member_id, func.count(),
                              _within(Signup.checked_in_at, self.period))
         for branch_id, attended in per_branch(
-                Attendance.member_id, func.count(),
-                and_(Attendance.status == PRESENT,
-                     _within(Attendance.checked_in_at, self.period))).items():
+                Attendance.member_id, func.count(), Attendance.status == PRESENT,
+                _within(Attendance.checked_in_at, self.period)).items():
             present[branch_id] = present.get(branch_id, 0) + attended
         table = sorted(
             ((names[org_id], members.get(org_id, 0), reads.get(org_id, 0),
