@@ -10,10 +10,12 @@ the branch ranking's export, for the default period (this quarter up to
 today); then each figure of the 党委 page alone, and the page for a custom
 range of the same length (which reads the ledger, not the period totals).
 
-The baseline, in the same run over the same rows, is the dashboard as first
-written (:class:`FirstFigures`): points read from the ledger on every page,
-per activity, by the time lines were recorded, added up twice per page;
-its ratio is baseline / service. The branch ranking's first query, joining
+The baseline, in the same run over the same rows, is the dashboard with its
+points read as first written (:class:`FirstFigures`): from the ledger on every
+page, per activity and by the time lines were recorded, twice per page (the
+overview and the points figure) and once more per member for the branch
+ranking; its ratio is baseline / service. The other figures' queries are the
+service's in both. The branch ranking's first query, joining
 the ledger to the org tree, is timed against the service's ranking too.
 ``--postgres`` runs it on a throwaway PostgreSQL server.
 """
@@ -145,7 +147,7 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
 
 
 class FirstFigures(dashboard.Figures):
-    """The dashboard's figures as first written: every page adds up the ledger's lines
+    """The dashboard's points as first written: every page adds up the ledger's lines
     recorded in the period, per activity (twice: for the overview and for the
     points figure) and per member (for the branch ranking)."""
 
