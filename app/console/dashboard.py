@@ -356,12 +356,12 @@ class Figures:
         def by_week(column: Any, conditions: Sequence[Any], *measures: Any
                     ) -> dict[int, tuple[int, ...]]:
             """{week number: the measures} over the rows whose ``column`` is in the week."""
-            weeks = union_all(*(
+            each_week = union_all(*(
                 select(literal(number).label("week"), *measures)
                 .where(column >= start, column < end, *conditions)
                 for number, (start, end) in enumerate(self.period.week_spans())))
             return {int(week): tuple(int(value or 0) for value in values)
-                    for week, *values in self.session.execute(weeks)}
+                    for week, *values in self.session.execute(each_week)}
 
         nothing = (0, 0, 0)
         reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],

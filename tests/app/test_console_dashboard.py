@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -174,18 +173,22 @@ def _spring_deeds(session: Session, world: World) -> None:
     _deed(session, b1, "july", datetime(2025, 7, 1, 0, 5, tzinfo=ZONE))
 
 
+def _points_figures(client: TestClient, start: str, end: str) -> tuple[object, ...]:
+    """The points figure's rows, each branch's points and the overview's total."""
+    dates = {"start": start, "end": end}
+    points = workbook_rows(client.get("/console/dashboard/points.xlsx", params=dates).content)
+    ranking = workbook_rows(client.get("/console/dashboard/branches.xlsx", params=dates).content)
+    page = client.get("/console/dashboard", params=dates).text
+    return (points[2:], [(row[0], row[5]) for row in ranking[2:]], kpis(page)["发放积分"])
+
+
 def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, database: Database,
                                                       world: World) -> None:
     database.run_sync(lambda session: _spring_deeds(session, world))
     sign_in(client, ADMIN)
 
     def figures(start: str, end: str) -> tuple[object, ...]:
-        dates = {"start": start, "end": end}
-        points = workbook_rows(client.get("/console/dashboard/points.xlsx", params=dates).content)
-        ranking = workbook_rows(client.get("/console/dashboard/branches.xlsx",
-                                           params=dates).content)
-        page = client.get("/console/dashboard", params=dates).text
-        return (points[2:], [(row[0], row[5]) for row in ranking[2:]], kpis(page)["发放积分"])
+        return _points_figures(client, start, end)
 
     # A quarter reads the period totals; a day more, with no deed on it, the ledger.
     quarter = figures("2025-04-01", "2025-06-30")
@@ -202,3 +205,14 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
     assert july == ([("先锋作用", 10, 1)],
                     [("机关党委/第二党支部", 10), ("机关党委/第一党支部", 0)], 10)
     assert figures("2025-06-30", "2025-07-31") == july
+
+
+def test_a_branch_reads_its_own_members_points_from_either_source(
+        client: TestClient, database: Database, world: World) -> None:
+    database.run_sync(lambda session: _spring_deeds(session, world))
+    token = database.run_sync(lambda session: create_token(
+        session, Role.ORGANIZER, "一支部书记", world.first))
+    sign_in(client, token)
+    quarter = _points_figures(client, "2025-04-01", "2025-06-30")
+    assert quarter == ([("先锋作用", 20, 1)], [("机关党委/第一党支部", 20)], 20)
+    assert _points_figures(client, "2025-03-31", "2025-06-30") == quarter
