@@ -322,16 +322,23 @@ class Figures:
             return add_up(select(RosterEntry.org_id, measure)
                           .join_from(member_column.table, RosterEntry,
                                      RosterEntry.member_id == member_column)
-                          .where(*conditions).group_by(RosterEntry.org_id))
+                          .where(self.scope.holds_org(RosterEntry.org_id), *conditions)
+                          .group_by(RosterEntry.org_id))
 
-        members = add_up(select(RosterEntry.org_id, func.count(RosterEntry.member_id))
-                         .group_by(RosterEntry.org_id))
+        def bound_members(*conditions: Any) -> dict[int, int]:
+            return add_up(select(RosterEntry.org_id, func.count(RosterEntry.member_id))
+                          .where(self.scope.holds_org(RosterEntry.org_id), *conditions)
+                          .group_by(RosterEntry.org_id))
+
+        members = bound_members()
         points_of = self._points_per_member()
         points = per_branch(points_of.c.member_id, func.sum(points_of.c.total))
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
-        takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
-                            _within(QuizAnswer.answered_at, self.period))
+        # Members who answered, asked per member: counting the distinct members
+        # among the period's answers sorts every answer.
+        takers = bound_members(exists().where(QuizAnswer.member_id == RosterEntry.member_id,
+                                              _within(QuizAnswer.answered_at, self.period)))
         present = per_branch(Signup.member_id, func.count(),
                              _within(Signup.checked_in_at, self.period))
         for branch_id, attended in per_branch(
