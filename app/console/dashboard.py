@@ -9,9 +9,9 @@ events as the events pages show them.
 
 Points are the 先锋指数's: a ledger line counts in the period its deed occurred
 in, under its category (lines in no category count nowhere, as in the 先锋指数).
-A period of whole months reads the per-member period totals the ledger's
-writer keeps; any other period adds up the ledger, and both give the same
-figures.
+The period's whole months are read from the per-member period totals the
+ledger's writer keeps, and only the days left at either end from the ledger;
+both give the same figures.
 
 Weeks start on Monday in the service's time zone. Each week's rows are read
 as a range of an index that starts with their time, one ``SELECT`` per week
@@ -108,8 +108,7 @@ class Period:
     @property
     def end_of_last_month(self) -> datetime:
         """Where the month the period ends in ends."""
-        next_month = (self.end.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return datetime.combine(next_month, time(), self.zone)
+        return datetime.combine(_next_month(self.end), time(), self.zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +153,10 @@ def presets(today: date) -> list[tuple[str, date, date]]:
 
 def _within(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.starts_at, column < period.ends_at)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _percent(part: int, whole: int) -> float:
@@ -216,43 +219,53 @@ class Figures:
         return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
-    def _whole_month_labels(self) -> list[str] | None:
-        """The period-total labels that hold exactly the period's points; None when the
-        ledger must be read.
+    def _whole_months_and_the_rest(self) -> tuple[list[str], list[tuple[datetime, datetime]]]:
+        """The period-total labels of the period's whole months, and the spans of the
+        period left at either end, whose points the ledger must give.
 
-        They do when the period runs from the first of a month to the end of a
-        month, or to a day before it when no line occurred in the rest of that
-        month yet (the usual "this quarter up to today").
+        The month the period ends in counts as whole when no line occurred in it
+        after the period yet (the usual "this quarter up to today").
         """
-        start, end = self.period.start, self.period.end
-        if start.day != 1:
-            return None
-        after_the_period = and_(PointsEntry.occurred_at >= self.period.ends_at,
-                                PointsEntry.occurred_at < self.period.end_of_last_month)
+        period = self.period
+
+        def at(day: date) -> datetime:
+            return datetime.combine(day, time(), period.zone)
+
+        first = period.start if period.start.day == 1 else _next_month(period.start)
+        after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
+                                PointsEntry.occurred_at < period.end_of_last_month)
+        past = _next_month(period.end)
         if self.session.scalar(select(exists().where(after_the_period))):
-            return None
-        return labels_covering(start.year * 100 + start.month, end.year * 100 + end.month)
+            past = period.end.replace(day=1)
+        if first >= past:
+            return [], [(period.starts_at, period.ends_at)]
+        last = past - timedelta(days=1)
+        labels = labels_covering(first.year * 100 + first.month, last.year * 100 + last.month)
+        spans = [(period.starts_at, at(first)), (at(past), period.ends_at)]
+        return labels, [(start, end) for start, end in spans if start < end]
 
     def _points_per_member(self) -> Subquery:
         """Each member's points in the period for members in scope: ``total``, and one
         column per category named as in points_period_totals."""
-        labels = self._whole_month_labels()
-        if labels is not None:
-            totals = PointsPeriodTotal
-            return (select(totals.member_id,
-                           func.sum(totals.study + totals.org_life + totals.volunteering
-                                    + totals.pioneering).label("total"),
-                           *(func.sum(getattr(totals, column)).label(column)
-                             for column in POINTS_COLUMNS))
-                    .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))
-                    .group_by(totals.member_id).subquery())
-        ledger = PointsEntry
-        return (select(ledger.member_id, func.sum(ledger.delta).label("total"),
-                       *(func.sum(case((ledger.category == category, ledger.delta), else_=0))
-                         .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
-                .where(_within(ledger.occurred_at, self.period), ledger.category.in_(CATEGORIES),
-                       self.scope.holds_member(ledger.member_id))
-                .group_by(ledger.member_id).subquery())
+        labels, spans = self._whole_months_and_the_rest()
+        totals, ledger = PointsPeriodTotal, PointsEntry
+        parts = [select(totals.member_id,
+                        (totals.study + totals.org_life + totals.volunteering
+                         + totals.pioneering).label("total"),
+                        *(getattr(totals, column).label(column) for column in POINTS_COLUMNS))
+                 .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))]
+        parts += [select(ledger.member_id, ledger.delta.label("total"),
+                         *(case((ledger.category == category, ledger.delta), else_=0)
+                           .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
+                  .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                         ledger.category.in_(CATEGORIES),
+                         self.scope.holds_member(ledger.member_id))
+                  for start, end in spans]
+        rows = union_all(*parts).subquery()
+        return (select(rows.c.member_id,
+                       *(func.sum(rows.c[column]).label(column)
+                         for column in ("total", *POINTS_COLUMNS)))
+                .group_by(rows.c.member_id).subquery())
 
     @cached_property
     def _points_by_category(self) -> list[tuple[str, int, int]]:

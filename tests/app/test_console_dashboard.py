@@ -190,7 +190,7 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
     def figures(start: str, end: str) -> tuple[object, ...]:
         return _points_figures(client, start, end)
 
-    # A quarter reads the period totals; a day more, with no deed on it, the ledger.
+    # A quarter reads the period totals; a day more, with no deed on it, the ledger too.
     quarter = figures("2025-04-01", "2025-06-30")
     assert quarter == ([("先锋作用", 30, 2)],
                        [("机关党委/第一党支部", 20), ("机关党委/第二党支部", 10)], 30)
@@ -205,6 +205,14 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
     assert july == ([("先锋作用", 10, 1)],
                     [("机关党委/第二党支部", 10), ("机关党委/第一党支部", 0)], 10)
     assert figures("2025-06-30", "2025-07-31") == july
+    # Half of May from the ledger (the deed entered in July), June from the totals.
+    assert figures("2025-05-15", "2025-06-30") == ([("先锋作用", 20, 2)],
+                                                  [("机关党委/第二党支部", 10),
+                                                   ("机关党委/第一党支部", 10)], 20)
+    # Inside one month, not from its first day: the ledger alone.
+    assert figures("2025-06-10", "2025-06-30") == ([("先锋作用", 10, 1)],
+                                                  [("机关党委/第二党支部", 10),
+                                                   ("机关党委/第一党支部", 0)], 10)
 
 
 def test_a_branch_reads_its_own_members_points_from_either_source(
