@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.console import dashboard
 from app.models import PointsEntry
+from bench.meetings import _settle as settle
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAYS = 90
@@ -233,6 +234,7 @@ def run(url: str, members: int, lines: int, answers: int, repeat: int,
         started = time.perf_counter()
         with database.unit_of_work() as session:
             branches = _seed(session, members, lines, answers)
+        settle(database)
         figures: dict[str, float] = {"seed seconds": time.perf_counter() - started}
         print(f"seeded in {figures['seed seconds']:.0f} s", flush=True)
         now = datetime.now(UTC)
