@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import (
     callback,
+    dashboard,
     faults,
     grading,
     import_stall,
@@ -118,6 +119,13 @@ def main() -> None:
         extra += figures("Red points: 先锋指数 for 10,000 members over 1 M ledger lines and "
                          "one member's 一人一册, against their baselines",
                          pioneer.main(postgres_url=database("bench_pioneer")))
+        extra += figures("Console dashboard of a 党委 of 10,000 bound members, 1 M ledger lines "
+                         "and 100,000 quiz answers, against the first version (SQLite)",
+                         dashboard.main([]))
+        dashboard_database = database("bench_dashboard")
+        if dashboard_database:
+            extra += figures("Console dashboard: the same on PostgreSQL",
+                             dashboard.main([], database_url=dashboard_database))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "

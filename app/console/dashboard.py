@@ -1,15 +1,22 @@
 """The dashboard's figures for the signed-in scope and a period, and their XLSX exports.
 
 Every figure is a small table (a header and rows) computed by aggregate
-queries over the ledger, lesson reads, quiz answers and sign-ups; the page
+queries over the points, lesson reads, quiz answers and sign-ups; the page
 draws each as an ECharts chart above the same table, and the export writes
 the same rows through :mod:`app.exports`. Members count inside a scoped
 caller's org subtree only (bound members; :class:`OrgScope.holds_member`),
 events as the events pages show them.
 
-Weeks start on Monday in the service's time zone. Rows are bucketed into
-weeks by a ``CASE`` over the week boundaries computed here, so the same query
-runs on SQLite and PostgreSQL without date functions of either.
+Points are the 先锋指数's: a ledger line counts in the period its deed occurred
+in, under its category (lines in no category count nowhere, as in the 先锋指数).
+The period's whole months are read from the per-member period totals the
+ledger's writer keeps, and only the days left at either end from the ledger;
+both give the same figures.
+
+Weeks start on Monday in the service's time zone. Each week's rows are read
+as a range of an index that starts with their time, one ``SELECT`` per week
+joined by ``UNION ALL``: no date functions of either database, and no
+per-row work to find a row's week.
 """
 
 from __future__ import annotations
@@ -17,11 +24,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal
 from app.console.refusals import ConsoleRefusal
@@ -35,17 +54,21 @@ from app.models import (
     LessonRead,
     Org,
     PointsEntry,
+    PointsPeriodTotal,
     QuizAnswer,
     RosterEntry,
     Signup,
 )
-from app.points.rules import LABELS, Activity
+from app.points.periods import labels_covering
+from app.points.rules import CATEGORIES, CATEGORY_COLUMNS
 from app.roster.port import org_full_name
 
 LONGEST_PERIOD = timedelta(days=366)
 FIGURES = ("overview", "weekly", "events", "points", "branches")
 ChartKind = Literal["bar", "line", "none"]
 BACK = "/console/dashboard"
+# points_period_totals' category columns, in the 先锋指数's order.
+POINTS_COLUMNS = tuple(CATEGORY_COLUMNS[category] for category in CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +93,22 @@ class Period:
         return [monday + timedelta(weeks=n)
                 for n in range((self.end - monday).days // 7 + 1)]
 
+    def week_spans(self) -> list[tuple[datetime, datetime]]:
+        """[start, end) of every week's part inside the period."""
+        def at(day: date) -> datetime:
+            return datetime.combine(day, time(), self.zone)
+
+        return [(max(at(monday), self.starts_at), min(at(monday + timedelta(weeks=1)),
+                                                        self.ends_at))
+                for monday in self.weeks()]
+
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
+
+    @property
+    def end_of_last_month(self) -> datetime:
+        """Where the month the period ends in ends."""
+        return datetime.combine(_next_month(self.end), time(), self.zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +155,8 @@ def _within(column: Any, period: Period) -> ColumnElement[bool]:
     return and_(column >= period.starts_at, column < period.ends_at)
 
 
-def _week_of(column: Any, period: Period) -> Any:
-    """The week number (0 for the first) of a timestamp inside the period."""
-    boundaries = [datetime.combine(monday + timedelta(weeks=1), time(), period.zone)
-                  for monday in period.weeks()]
-    whens = [(column < boundary, number) for number, boundary in enumerate(boundaries[:-1])]
-    return case(*whens, else_=len(boundaries) - 1) if whens else 0
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def _percent(part: int, whole: int) -> float:
@@ -157,6 +190,7 @@ class Figures:
                    self.scope.holds_member(QuizAnswer.member_id))).one()
         return int(found[0]), int(found[1]), int(found[2])
 
+    @cached_property
     def _events_by_kind(self) -> list[tuple[str, int, int, int]]:
         """(kind, events, expected, present) per kind: an activity expects the members
         signed up, a meeting (whose members do not sign up) its expected attendees."""
@@ -185,26 +219,77 @@ class Figures:
         return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
-    def _points_by_activity(self) -> list[tuple[str, int, int, int]]:
-        rows = self.session.execute(
-            select(PointsEntry.activity, func.sum(PointsEntry.delta), func.count(),
-                   func.count(distinct(PointsEntry.member_id)))
-            .where(_within(PointsEntry.created_at, self.period),
-                   self.scope.holds_member(PointsEntry.member_id))
-            .group_by(PointsEntry.activity).order_by(func.sum(PointsEntry.delta).desc())).all()
-        return [(activity, int(total), int(lines), int(members))
-                for activity, total, lines, members in rows]
+    def _whole_months_and_the_rest(self) -> tuple[list[str], list[tuple[datetime, datetime]]]:
+        """The period-total labels of the period's whole months, and the spans of the
+        period left at either end, whose points the ledger must give.
+
+        The month the period ends in counts as whole when no line occurred in it
+        after the period yet (the usual "this quarter up to today").
+        """
+        period = self.period
+
+        def at(day: date) -> datetime:
+            return datetime.combine(day, time(), period.zone)
+
+        first = period.start if period.start.day == 1 else _next_month(period.start)
+        after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
+                                PointsEntry.occurred_at < period.end_of_last_month)
+        past = _next_month(period.end)
+        if self.session.scalar(select(exists().where(after_the_period))):
+            past = period.end.replace(day=1)
+        if first >= past:
+            return [], [(period.starts_at, period.ends_at)]
+        last = past - timedelta(days=1)
+        labels = labels_covering(first.year * 100 + first.month, last.year * 100 + last.month)
+        spans = [(period.starts_at, at(first)), (at(past), period.ends_at)]
+        return labels, [(start, end) for start, end in spans if start < end]
+
+    def _points_per_member(self) -> Subquery:
+        """Each member's points in the period for members in scope: ``total``, and one
+        column per category named as in points_period_totals."""
+        labels, spans = self._whole_months_and_the_rest()
+        totals, ledger = PointsPeriodTotal, PointsEntry
+        parts = [select(totals.member_id,
+                        (totals.study + totals.org_life + totals.volunteering
+                         + totals.pioneering).label("total"),
+                        *(getattr(totals, column).label(column) for column in POINTS_COLUMNS))
+                 .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))]
+        parts += [select(ledger.member_id, ledger.delta.label("total"),
+                         *(case((ledger.category == category, ledger.delta), else_=0)
+                           .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
+                  .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                         ledger.category.in_(CATEGORIES),
+                         self.scope.holds_member(ledger.member_id))
+                  for start, end in spans]
+        rows = union_all(*parts).subquery()
+        return (select(rows.c.member_id,
+                       *(func.sum(rows.c[column]).label(column)
+                         for column in ("total", *POINTS_COLUMNS)))
+                .group_by(rows.c.member_id).subquery())
+
+    @cached_property
+    def _points_by_category(self) -> list[tuple[str, int, int]]:
+        """(category, points, members with points in it), most points first."""
+        per_member = self._points_per_member()
+        found = self.session.execute(select(
+            *(func.coalesce(func.sum(per_member.c[column]), 0) for column in POINTS_COLUMNS),
+            *(func.count().filter(per_member.c[column] != 0) for column in POINTS_COLUMNS))).one()
+        points, members = found[:len(CATEGORIES)], found[len(CATEGORIES):]
+        rows = [(category, int(total), int(count))
+                for category, total, count in zip(CATEGORIES, points, members, strict=True)
+                if total or count]
+        return sorted(rows, key=lambda row: -row[1])
 
     # -------------------------------------------------------------- the figures
 
     def overview(self) -> Figure:
         reads, readers = self._reads()
         answers, correct, takers = self._answers()
-        by_kind = self._events_by_kind()
+        by_kind = self._events_by_kind
         events = sum(row[1] for row in by_kind)
         confirmed = sum(row[2] for row in by_kind)
         present = sum(row[3] for row in by_kind)
-        points = sum(row[1] for row in self._points_by_activity())
+        points = sum(row[1] for row in self._points_by_category)
         rows: list[Sequence[Value]] = [
             ("学习人次", reads), ("学习人数", readers), ("答题人数", takers),
             ("答题数", answers), ("答题正确率（%）", _percent(correct, answers)),
@@ -215,59 +300,63 @@ class Figures:
     def events(self) -> Figure:
         rows = [(KIND_LABELS.get(kind, kind), events, confirmed, present,
                  _percent(present, confirmed))
-                for kind, events, confirmed, present in self._events_by_kind()]
+                for kind, events, confirmed, present in self._events_by_kind]
         return Figure("events", "活动与会议出勤", ("类型", "场次", "报名/应到人次", "签到人次",
                                                "出勤率（%）"), rows, series=(2, 3))
 
     def points(self) -> Figure:
-        labels = {activity.value: label for activity, label in LABELS.items()}
-        rows = [(labels.get(activity, activity), total, lines, members)
-                for activity, total, lines, members in self._points_by_activity()
-                if activity != Activity.CORRECTION.value or total]
-        return Figure("points", "积分构成", ("类别", "积分", "记录数", "人数"), rows)
+        return Figure("points", "积分构成", ("类别", "积分", "人数"), self._points_by_category,
+                      note="按先锋指数类别统计，积分计入事项发生的时段。")
 
     def branches(self) -> Figure:
         """Every 党支部 in scope, ranked by points per bound member in the period.
 
-        Each measure is grouped by member in the database (one pass over the
-        period's rows) and added up per branch here: joining the ledger to the
-        org tree instead let SQLite's planner walk the tree once per ledger line.
+        Each measure is counted per org in the database, over the members bound
+        to the org's roster entries (a join on the member, a few rows out), and
+        the orgs are added up into the branches above them here: joining the
+        ledger to the org tree's paths instead let SQLite's planner walk the
+        tree once per ledger line.
         """
-        branch, below = aliased(Org), aliased(Org)
-        branches_of: dict[int, list[int]] = {}
-        for member_id, branch_id in self.session.execute(
-                select(RosterEntry.member_id, branch.id)
-                .join(below, below.id == RosterEntry.org_id)
-                .join(branch, below.path.startswith(branch.path))
-                .where(branch.kind == "branch", branch.id.in_(self.scope.org_ids()),
-                       RosterEntry.member_id.is_not(None))):
-            if member_id is not None:
-                branches_of.setdefault(member_id, []).append(branch_id)
-        names = {org_id: org_full_name(self.session, org_id) for org_id in self.session.scalars(
-            select(Org.id).where(Org.kind == "branch", self.scope.orgs()))}
+        orgs = self.session.execute(select(Org.id, Org.path, Org.kind)
+                                    .where(self.scope.orgs())).all()
+        branch_paths = {org.id: org.path for org in orgs if org.kind == "branch"}
+        branches_of = {org.id: [branch_id for branch_id, path in branch_paths.items()
+                                if org.path.startswith(path)] for org in orgs}
+        names = {branch_id: org_full_name(self.session, branch_id) for branch_id in branch_paths}
 
-        def per_branch(member_column: Any, measure: Any, when: Any) -> dict[int, int]:
+        def add_up(per_org: Any) -> dict[int, int]:
             totals: dict[int, int] = {}
-            for member_id, value in self.session.execute(
-                    select(member_column, measure).where(when).group_by(member_column)):
-                for branch_id in branches_of.get(int(member_id), ()):
+            for org_id, value in self.session.execute(per_org):
+                for branch_id in branches_of.get(org_id, ()):
                     totals[branch_id] = totals.get(branch_id, 0) + int(value or 0)
             return totals
 
-        members = per_branch(RosterEntry.member_id, func.count(),
-                             RosterEntry.member_id.is_not(None))
-        points = per_branch(PointsEntry.member_id, func.sum(PointsEntry.delta),
-                            _within(PointsEntry.created_at, self.period))
+        def per_branch(member_column: Any, measure: Any, *conditions: Any) -> dict[int, int]:
+            return add_up(select(RosterEntry.org_id, measure)
+                          .join_from(member_column.table, RosterEntry,
+                                     RosterEntry.member_id == member_column)
+                          .where(self.scope.holds_org(RosterEntry.org_id), *conditions)
+                          .group_by(RosterEntry.org_id))
+
+        def bound_members(*conditions: Any) -> dict[int, int]:
+            return add_up(select(RosterEntry.org_id, func.count(RosterEntry.member_id))
+                          .where(self.scope.holds_org(RosterEntry.org_id), *conditions)
+                          .group_by(RosterEntry.org_id))
+
+        members = bound_members()
+        points_of = self._points_per_member()
+        points = per_branch(points_of.c.member_id, func.sum(points_of.c.total))
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
-        takers = per_branch(QuizAnswer.member_id, func.count(distinct(QuizAnswer.member_id)),
-                            _within(QuizAnswer.answered_at, self.period))
+        # Members who answered, asked per member: counting the distinct members
+        # among the period's answers sorts every answer.
+        takers = bound_members(exists().where(QuizAnswer.member_id == RosterEntry.member_id,
+                                              _within(QuizAnswer.answered_at, self.period)))
         present = per_branch(Signup.member_id, func.count(),
                              _within(Signup.checked_in_at, self.period))
         for branch_id, attended in per_branch(
-                Attendance.member_id, func.count(),
-                and_(Attendance.status == PRESENT,
-                     _within(Attendance.checked_in_at, self.period))).items():
+                Attendance.member_id, func.count(), Attendance.status == PRESENT,
+                _within(Attendance.checked_in_at, self.period)).items():
             present[branch_id] = present.get(branch_id, 0) + attended
         table = sorted(
             ((names[org_id], members.get(org_id, 0), reads.get(org_id, 0),
@@ -284,33 +373,38 @@ class Figures:
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
 
-        def by_week(measure: Any, column: Any, *conditions: Any) -> dict[int, int]:
-            bucket = _week_of(column, self.period).label("week")
-            found = self.session.execute(
-                select(bucket, measure).where(_within(column, self.period), *conditions)
-                .group_by(bucket)).all()
-            return {int(week): int(value or 0) for week, value in found}
+        def by_week(column: Any, conditions: Sequence[Any], *measures: Any
+                    ) -> dict[int, tuple[int, ...]]:
+            """{week number: the measures} over the rows whose ``column`` is in the week."""
+            each_week = union_all(*(
+                select(literal(number).label("week"), *measures)
+                .where(column >= start, column < end, *conditions)
+                for number, (start, end) in enumerate(self.period.week_spans())))
+            return {int(week): tuple(int(value or 0) for value in values)
+                    for week, *values in self.session.execute(each_week)}
 
-        reads = by_week(func.count(), LessonRead.read_at,
-                        self.scope.holds_member(LessonRead.member_id))
-        answers = by_week(func.count(), QuizAnswer.answered_at,
-                          self.scope.holds_member(QuizAnswer.member_id))
-        correct = by_week(func.sum(case((QuizAnswer.correct, 1), else_=0)),
-                          QuizAnswer.answered_at, self.scope.holds_member(QuizAnswer.member_id))
-        takers = by_week(func.count(distinct(QuizAnswer.member_id)), QuizAnswer.answered_at,
-                         self.scope.holds_member(QuizAnswer.member_id))
+        nothing = (0, 0, 0)
+        reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
+                        func.count())
+        answers = by_week(QuizAnswer.answered_at, [self.scope.holds_member(QuizAnswer.member_id)],
+                          func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
+                          func.count(distinct(QuizAnswer.member_id)))
         visible_events = select(Event.id).where(visibility(self.principal))
-        present = by_week(func.count(), Signup.checked_in_at,
-                          Signup.event_id.in_(visible_events))
-        for week, attended in by_week(func.count(), Attendance.checked_in_at,
-                                      Attendance.status == PRESENT,
-                                      Attendance.event_id.in_(visible_events)).items():
-            present[week] = present.get(week, 0) + attended
-        points = by_week(func.sum(PointsEntry.delta), PointsEntry.created_at,
-                         self.scope.holds_member(PointsEntry.member_id))
-        rows = [(f"{monday:%m-%d}", reads.get(n, 0), takers.get(n, 0), answers.get(n, 0),
-                 _percent(correct.get(n, 0), answers.get(n, 0)), present.get(n, 0),
-                 points.get(n, 0)) for n, monday in enumerate(weeks)]
+        signed_in = by_week(Signup.checked_in_at, [Signup.event_id.in_(visible_events)],
+                            func.count())
+        attended = by_week(Attendance.checked_in_at, [Attendance.status == PRESENT,
+                                                      Attendance.event_id.in_(visible_events)],
+                           func.count())
+        points = by_week(PointsEntry.occurred_at, [PointsEntry.category.in_(CATEGORIES),
+                                                   self.scope.holds_member(PointsEntry.member_id)],
+                         func.sum(PointsEntry.delta))
+        rows = []
+        for n, monday in enumerate(weeks):
+            answered, correct, takers = answers.get(n, nothing)
+            rows.append((f"{monday:%m-%d}", reads.get(n, nothing)[0], takers, answered,
+                         _percent(correct, answered),
+                         signed_in.get(n, nothing)[0] + attended.get(n, nothing)[0],
+                         points.get(n, nothing)[0]))
         return Figure("weekly", "每周趋势",
                       ("周（周一）", "学习人次", "答题人数", "答题数", "正确率（%）", "签到人次",
                        "积分"), rows, chart="line", series=(1, 2, 5))

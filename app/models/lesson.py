@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -72,7 +72,11 @@ class LessonRead(Base):
     """A member read a lesson; unique per (member, lesson), so reading counts once."""
 
     __tablename__ = "lesson_reads"
-    __table_args__ = (UniqueConstraint("member_id", "lesson_id"),)
+    __table_args__ = (
+        UniqueConstraint("member_id", "lesson_id"),
+        # The dashboard's reading figures: the period's reads from the index alone.
+        Index("ix_lesson_reads_dashboard", "read_at", "member_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))

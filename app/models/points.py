@@ -27,7 +27,11 @@ class PointsEntry(Base):
     __table_args__ = (
         UniqueConstraint("member_id", "activity", "reference"),
         Index("ix_points_entries_member_id_created_at", "member_id", "created_at"),
-        Index("ix_points_entries_member_id_occurred_at", "member_id", "occurred_at"),
+        # Caps read a member's lines by time; the dashboard's weekly points read them
+        # from these two indexes alone, by member for a scoped caller, by time for all.
+        Index("ix_points_entries_member_id_occurred_at_points", "member_id", "occurred_at",
+              "category", "delta"),
+        Index("ix_points_entries_dashboard", "occurred_at", "member_id", "category", "delta"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,3 +33,24 @@ def parse_period(text: str) -> str:
     if found.group(2):
         return f"{year}Q{found.group(2)}"
     return f"{year}-{month:02d}" if month is not None else year
+
+
+def labels_covering(first_month: int, last_month: int) -> list[str]:
+    """The fewest year, quarter and month labels that together hold exactly the months
+    ``first_month`` to ``last_month`` (``yyyymm``, both included)."""
+    labels: list[str] = []
+    year, month = divmod(first_month, 100)
+    while year * 100 + month <= last_month:
+        months_left = (last_month // 100 - year) * 12 + last_month % 100 - month + 1
+        if month == 1 and months_left >= 12:
+            labels.append(str(year))
+            year += 1
+            continue
+        if month % 3 == 1 and months_left >= 3:
+            labels.append(f"{year}Q{(month - 1) // 3 + 1}")
+            step = 3
+        else:
+            labels.append(f"{year}-{month:02d}")
+            step = 1
+        year, month = year + (month - 1 + step) // 12, (month - 1 + step) % 12 + 1
+    return labels

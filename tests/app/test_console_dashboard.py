@@ -12,9 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.auth.tokens import Role, create_token
 from app.db import Database
+from app.models import PointsEntry
+from app.points.rules import Activity
+from app.points.service import award_by_rule, reverse
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import sign_in
@@ -87,7 +92,8 @@ def test_every_export_holds_the_figures_the_page_shows(client: TestClient, world
     events = workbook_rows(client.get("/console/dashboard/events.xlsx", params=period()).content)
     assert events[2:] == [("活动", 1, 2, 1, 50), ("支部党员大会", 1, 1, 1, 100)]
     points = workbook_rows(client.get("/console/dashboard/points.xlsx", params=period()).content)
-    assert points[2:] == [("活动签到", 6, 2, 2), ("学习微党课", 5, 5, 4)]
+    # By 先锋指数 category: the check-ins are 组织生活, the reads 学习.
+    assert points[1:] == [("类别", "积分", "人数"), ("组织生活", 6, 2), ("学习", 5, 4)]
     response = client.get("/console/dashboard/points.xlsx", params=period())
     assert "attachment" in response.headers["content-disposition"]
     assert response.headers["cache-control"] == "no-store"
@@ -140,3 +146,81 @@ def test_the_default_period_is_this_quarter(client: TestClient, world: World) ->
     quarter = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
     assert f'name="start" value="{quarter.isoformat()}"' in page
     assert f'name="end" value="{today.isoformat()}"' in page
+
+
+def _deed(session: Session, member_id: int, reference: str, occurred: datetime,
+          recorded: datetime | None = None) -> int:
+    """A 先锋作用 deed (10 points) that occurred at ``occurred``; the ledger line's id."""
+    award_by_rule(session, member_id=member_id, activity=Activity.DEED_PIONEER,
+                  reference=reference, recorded_by="test", note="", occurred_at=occurred,
+                  zone=ZONE, recorded_at=recorded)
+    return session.scalars(select(PointsEntry.id).where(PointsEntry.reference == reference)).one()
+
+
+def _spring_deeds(session: Session, world: World) -> None:
+    """Deeds around the second quarter of 2025, in Shanghai time: the quarter holds
+    A1's first three (30), minus the reversed third (20), and B1's (10)."""
+    a1, b1 = world.members["A1"], world.members["B1"]
+    _deed(session, a1, "march", datetime(2025, 3, 30, 12, 0, tzinfo=ZONE))
+    # Still 31 March in UTC, already April in Shanghai.
+    _deed(session, a1, "april", datetime(2025, 4, 1, 0, 10, tzinfo=ZONE))
+    # Done in May, entered in July: counts in May.
+    _deed(session, a1, "may", datetime(2025, 5, 15, 9, 0, tzinfo=ZONE),
+          recorded=datetime(2025, 7, 5, 9, 0, tzinfo=ZONE))
+    reverse(session, _deed(session, a1, "june", datetime(2025, 6, 30, 23, 50, tzinfo=ZONE)),
+            "重复录入", datetime(2025, 7, 2, tzinfo=ZONE))
+    _deed(session, b1, "june-b", datetime(2025, 6, 10, 9, 0, tzinfo=ZONE))
+    _deed(session, b1, "july", datetime(2025, 7, 1, 0, 5, tzinfo=ZONE))
+
+
+def _points_figures(client: TestClient, start: str, end: str) -> tuple[object, ...]:
+    """The points figure's rows, each branch's points and the overview's total."""
+    dates = {"start": start, "end": end}
+    points = workbook_rows(client.get("/console/dashboard/points.xlsx", params=dates).content)
+    ranking = workbook_rows(client.get("/console/dashboard/branches.xlsx", params=dates).content)
+    page = client.get("/console/dashboard", params=dates).text
+    return (points[2:], [(row[0], row[5]) for row in ranking[2:]], kpis(page)["发放积分"])
+
+
+def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, database: Database,
+                                                      world: World) -> None:
+    database.run_sync(lambda session: _spring_deeds(session, world))
+    sign_in(client, ADMIN)
+
+    def figures(start: str, end: str) -> tuple[object, ...]:
+        return _points_figures(client, start, end)
+
+    # A quarter reads the period totals; a day more, with no deed on it, the ledger too.
+    quarter = figures("2025-04-01", "2025-06-30")
+    assert quarter == ([("先锋作用", 30, 2)],
+                       [("机关党委/第一党支部", 20), ("机关党委/第二党支部", 10)], 30)
+    assert figures("2025-03-31", "2025-06-30") == quarter
+    # Ending mid-June, before a deed later in June: the ledger, without that deed.
+    assert figures("2025-04-01", "2025-06-20") == quarter
+    assert figures("2025-04-01", "2025-06-05") == ([("先锋作用", 20, 1)],
+                                                  [("机关党委/第一党支部", 20),
+                                                   ("机关党委/第二党支部", 0)], 20)
+    # A month, and the same from the day before (a deed and its reversal, adding up to 0).
+    july = figures("2025-07-01", "2025-07-31")
+    assert july == ([("先锋作用", 10, 1)],
+                    [("机关党委/第二党支部", 10), ("机关党委/第一党支部", 0)], 10)
+    assert figures("2025-06-30", "2025-07-31") == july
+    # Half of May from the ledger (the deed entered in July), June from the totals.
+    assert figures("2025-05-15", "2025-06-30") == ([("先锋作用", 20, 2)],
+                                                  [("机关党委/第二党支部", 10),
+                                                   ("机关党委/第一党支部", 10)], 20)
+    # Inside one month, not from its first day: the ledger alone.
+    assert figures("2025-06-10", "2025-06-30") == ([("先锋作用", 10, 1)],
+                                                  [("机关党委/第二党支部", 10),
+                                                   ("机关党委/第一党支部", 0)], 10)
+
+
+def test_a_branch_reads_its_own_members_points_from_either_source(
+        client: TestClient, database: Database, world: World) -> None:
+    database.run_sync(lambda session: _spring_deeds(session, world))
+    token = database.run_sync(lambda session: create_token(
+        session, Role.ORGANIZER, "一支部书记", world.first))
+    sign_in(client, token)
+    quarter = _points_figures(client, "2025-04-01", "2025-06-30")
+    assert quarter == ([("先锋作用", 20, 1)], [("机关党委/第一党支部", 20)], 20)
+    assert _points_figures(client, "2025-03-31", "2025-06-30") == quarter
