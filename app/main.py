@@ -16,14 +16,14 @@ from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
 from app.errors import install_error_handlers
-from app.events.mp_router import router as mp_events_router
+from app.events.miniprogram_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.lessons.links import ReadingLinks, link_key
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.limits import RequestGuard
-from app.miniprogram.learning import router as mp_learning_router
+from app.miniprogram.learning_router import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.moderation.filter import WordFilter

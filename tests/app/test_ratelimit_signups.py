@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import TooManyRequests
-from app.events import mp
+from app.events import miniprogram
 from app.events.signups import SIGNUP_ACTIONS
 from app.fakewechat import FakeWeChatServer, fake_openid
 from app.main import create_app
@@ -144,8 +144,8 @@ def test_actions_are_accepted_again_once_the_window_has_passed(database: Databas
             member = session.get(Member, member_id)
             assert member is not None
             if n % 2 == 0:
-                return mp.sign_up(session, member, event_id, at, ZONE).outcome
-            return mp.cancel(session, member_id, event_id, at, ZONE).outcome
+                return miniprogram.sign_up(session, member, event_id, at, ZONE).outcome
+            return miniprogram.cancel(session, member_id, event_id, at, ZONE).outcome
         return database.run_sync(work)
 
     assert [act(n, now + timedelta(seconds=n)) for n in range(LIMIT)] \
