@@ -190,7 +190,8 @@ class PointsComparison:
 
 
 def seed_ledger(database_url: str) -> None:
-    """Members ``o_ledger_00000``… with 100 ledger lines each, and their running totals."""
+    """Members ``o_ledger_00000``… with 100 ledger lines each, their running totals and the
+    members per total."""
     from datetime import UTC, datetime
 
     from sqlalchemy import bindparam, insert, text
@@ -210,13 +211,18 @@ def seed_ledger(database_url: str) -> None:
         connection.execute(text(
             "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :lines) "
             "INSERT INTO points_entries (member_id, activity, reference, delta, note, created_at) "
-            "SELECT m.id, 'event_checkin', 'seed:' || seq.i, (m.id * 7 + seq.i) % 5, '', :at "
+            "SELECT m.id, 'event_checkin', 'seed:' || seq.i, "
+            # Totals spread over 100-300, so that a rank has members ahead of it to count.
+            "1 + CASE WHEN seq.i <= m.id % 100 THEN (m.id % 97 + seq.i) % 5 ELSE 0 END, '', :at "
             "FROM members m CROSS JOIN seq WHERE m.openid LIKE 'o_ledger_%'"
         ).bindparams(bindparam("at", type_=UTCDateTime())), {"lines": LEDGER_LINES_PER_MEMBER,
                                                               "at": at})
         connection.execute(text(
             "INSERT INTO points_balances (member_id, total) "
             "SELECT member_id, SUM(delta) FROM points_entries GROUP BY member_id"))
+        connection.execute(text(
+            "INSERT INTO points_total_counts (total, members) "
+            "SELECT total, COUNT(*) FROM points_balances GROUP BY total"))
     engine.dispose()
 
 

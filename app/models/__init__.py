@@ -9,7 +9,7 @@ from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsBalance, PointsEntry
+from app.models.points import PointsBalance, PointsEntry, PointsTotalCount
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
 from app.models.token import ApiToken, ConsoleSession
@@ -31,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "PointsBalance",
     "PointsEntry",
+    "PointsTotalCount",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",

@@ -46,3 +46,18 @@ class PointsBalance(Base):
     member_id: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     total: Mapped[int]
+
+
+class PointsTotalCount(Base):
+    """How many members have each total: the rank's count of members ahead adds these up.
+
+    Counting the balances above a total walks one index entry per member ahead;
+    there are far fewer distinct totals than members. Kept by the ledger's
+    writer together with the balances (which are never deleted: members are
+    erased, not removed). A total nobody has any more stays, with 0 members.
+    """
+
+    __tablename__ = "points_total_counts"
+
+    total: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    members: Mapped[int]
