@@ -144,12 +144,6 @@ class Database:
                 else PostgresLoopBatcher(normalize_url(self._url), self._group_writer()))
         return self._loop_batcher.submit(work)
 
-    def run_sync(self, work: Callable[[Session], T]) -> T:
-        """Same as :meth:`run`, from a thread that is not the event loop."""
-        if self.is_sqlite:
-            return self._group_writer().submit(work).result()
-        return self._run_now(work)
-
     def _run_now(self, work: Callable[[Session], T]) -> T:
         with self.unit_of_work() as session:
             return work(session)
@@ -174,6 +168,7 @@ class Database:
         """:meth:`close`, from the event loop: the loop's own connections close on it."""
         if isinstance(self._loop_batcher, PostgresLoopBatcher):
             await self._loop_batcher.aclose()
+            self._loop_batcher = None
         self.close()
 
     def close(self) -> None:
