@@ -119,4 +119,4 @@ def save_conversation(sql: RawSQL, member_id: int, conversation: dict[str, Any] 
 
 def set_member_field(sql: RawSQL, member_id: int, field: str, value: str | bool) -> None:
     """``field``: name, phone, branch or subscribed."""
-    sql.execute(_SET_FIELD[field], {"value": value, "id": member_id})
+    sql.defer(_SET_FIELD[field], {"value": value, "id": member_id})

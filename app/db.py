@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.group_commit import PostgresLoopBatcher, SQLiteLoopBatcher, WriterThread
-from app.rawsql import hold_deferred_statements_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -51,10 +50,8 @@ def create_db_engine(url: str, *, never_wait: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         # No pre-ping: it costs a round trip per unit of work; a dropped connection
         # fails one unit instead, and the pool replaces it.
-        engine = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
-                               pool_recycle=1800)
-        hold_deferred_statements_in_order(engine)
-        return engine
+        return create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
+                             pool_recycle=1800)
     engine = create_engine(
         parsed,
         poolclass=QueuePool,

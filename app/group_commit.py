@@ -46,8 +46,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.rawsql import hold_deferred_statements_in_order
-
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -310,7 +308,6 @@ class PostgresLoopBatcher(_LoopBatcher):
         super().__init__(writer)
         self._engine = create_async_engine(
             url, pool_size=1, max_overflow=0, pool_recycle=1800)
-        hold_deferred_statements_in_order(self._engine.sync_engine)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False

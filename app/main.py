@@ -80,9 +80,9 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                           zone=ZoneInfo(settings.timezone),
                           links=ReadingLinks(settings.public_url, link_key(settings))),
         )
-        # What start-up built (modules, mappers, routes: ~150,000 objects) lives as long
-        # as the process; left to the collector, every full collection walks all of it,
-        # a pause of 25-100 ms that lands on whichever requests are in flight.
+        # What start-up built (modules, mappers, routes) lives as long as the process;
+        # left to the collector, every full collection walks all of it, a pause that
+        # lands on whichever requests are in flight (bench/NOTES.md).
         gc.freeze()
         scheduler = None
         if run_scheduler:

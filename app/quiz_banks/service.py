@@ -120,7 +120,7 @@ def _insert_questions(session: Session, bank_id: int, questions: Sequence[quizze
                       first_position: int) -> None:
     # A Core executemany on the table, not ORM objects nor the ORM bulk insert: the
     # latter splits rows by which columns are NULL (difficulty often is), which
-    # turned 10,000 rows into thousands of statements.
+    # turned a bank's rows into thousands of statements.
     statement = insert(cast(Table, BankQuestion.__table__))
     session.connection().execute(statement, question_rows(bank_id, questions, first_position))
 
