@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from app.db import create_db_engine
 from app.models import Base
@@ -22,10 +22,33 @@ def database_url() -> str:
     return get_settings().database_url
 
 
+def _stop_cascades(connection: Connection) -> None:
+    """SQLite alters a table by copying it, dropping the original and renaming the copy.
+
+    With foreign keys enforced, that drop deletes (ON DELETE CASCADE) every row
+    that refers to the table: altering ``members`` would empty the ledger and
+    the sign-ups. So migrations run with enforcement off, and
+    :func:`_check_references` proves afterwards that no reference broke. The
+    pragma is ignored inside a transaction, hence on the driver's connection
+    before the first one.
+    """
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    driver_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _check_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"a migration left rows with broken references: {broken[:5]}")
+
+
 def run_migrations_online() -> None:
     engine = create_db_engine(database_url())
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                _stop_cascades(connection)
             if connection.dialect.name == "postgresql":
                 # Several `hongxin serve` processes may start at once; one migrates,
                 # the others wait here and then find the schema at head.
@@ -39,6 +62,8 @@ def run_migrations_online() -> None:
             )
             with context.begin_transaction():
                 context.run_migrations()
+                if connection.dialect.name == "sqlite":
+                    _check_references(connection)
             if connection.dialect.name == "postgresql":
                 unlock = text("SELECT pg_advisory_unlock(:id)")
                 connection.execute(unlock, {"id": MIGRATION_LOCK_ID})

@@ -8,14 +8,31 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.settings import DEFAULT_PORT, Settings, SettingsError, load_settings, local_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger("hongxin")
 T = TypeVar("T")
 
 Command = Callable[[argparse.Namespace, Settings], int]
+
+
+@contextmanager
+def _unit_of_work(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database, committed when the block ends without error."""
+    from app.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        with database.unit_of_work() as session:
+            yield session
+    finally:
+        database.close()
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,36 +70,33 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 def _token_create(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.tokens import Role, create_token
-    from app.db import Database
+    from app.errors import NotFound
 
-    database = Database(settings.database_url)
     try:
-        with database.unit_of_work() as session:
-            token = create_token(session, Role(args.role), args.name)
-    finally:
-        database.close()
+        with _unit_of_work(settings) as session:
+            token = create_token(session, Role(args.role), args.name, args.org)
+    except NotFound:
+        print(f"hongxin: no org with id {args.org} (see GET /api/admin/orgs)", file=sys.stderr)
+        return 1
     print(token)
     return 0
 
 
 def _token_list(_args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.tokens import list_tokens
-    from app.db import Database
 
-    database = Database(settings.database_url)
-    try:
-        with database.unit_of_work() as session:
-            rows = [(t.id, t.role, t.name, t.created_at, t.last_used_at, t.revoked_at)
-                    for t in list_tokens(session)]
-    finally:
-        database.close()
+    with _unit_of_work(settings) as session:
+        rows = [(t.id, t.role, t.name, t.org_id, t.created_at, t.last_used_at, t.revoked_at)
+                for t in list_tokens(session)]
 
     def shown(moment: Any) -> str:
         return moment.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M") if moment else "-"
 
-    print("id\trole\tname\tcreated\tlast used\trevoked")
-    for token_id, role, name, created, used, revoked in rows:
-        print(f"{token_id}\t{role}\t{name}\t{shown(created)}\t{shown(used)}\t{shown(revoked)}")
+    print("id\trole\tname\torg\tcreated\tlast used\trevoked")
+    for token_id, role, name, org_id, created, used, revoked in rows:
+        org = "-" if org_id is None else org_id
+        print(f"{token_id}\t{role}\t{name}\t{org}\t{shown(created)}\t{shown(used)}\t"
+              f"{shown(revoked)}")
     return 0
 
 
@@ -90,29 +104,22 @@ def _token_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
     from app.auth.tokens import revoke_token
-    from app.db import Database
     from app.errors import NotFound
 
-    database = Database(settings.database_url)
     try:
-        with database.unit_of_work() as session:
-            token = revoke_token(session, args.id, datetime.now(UTC))
-            name = token.name
+        with _unit_of_work(settings) as session:
+            name = revoke_token(session, args.id, datetime.now(UTC)).name
     except NotFound:
         print(f"hongxin: no token with id {args.id} (see hongxin token list)", file=sys.stderr)
         return 1
-    finally:
-        database.close()
     print(f"token {args.id} ({name}) is revoked; its API calls and console sessions "
           "are refused from now on")
     return 0
 
 
 def _worker(_args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrations
     from app.scheduler.runner import run_worker
 
-    migrations.upgrade(settings.database_url)
     asyncio.run(run_worker(settings))
     return 0
 
@@ -147,15 +154,10 @@ def _menu_push(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _outbox_status(_args: argparse.Namespace, settings: Settings) -> int:
-    from app.db import Database
     from app.outbox.service import summary
 
-    database = Database(settings.database_url)
-    try:
-        with database.unit_of_work() as session:
-            found = summary(session)
-    finally:
-        database.close()
+    with _unit_of_work(settings) as session:
+        found = summary(session)
     for status, count in found.counts.items():
         print(f"{status:<11}{count:>8}")
     if found.oldest_due_pending is not None:
@@ -170,16 +172,10 @@ def _outbox_status(_args: argparse.Namespace, settings: Settings) -> int:
 def _outbox_retry(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
-    from app.db import Database
     from app.outbox.service import retry
 
-    database = Database(settings.database_url)
-    try:
-        with database.unit_of_work() as session:
-            count = retry(session, datetime.now(UTC), row_id=args.id,
-                          all_failed=args.all_failed)
-    finally:
-        database.close()
+    with _unit_of_work(settings) as session:
+        count = retry(session, datetime.now(UTC), row_id=args.id, all_failed=args.all_failed)
     print(f"{count} message(s) queued again")
     return 0 if count or args.all_failed else 1
 
@@ -210,12 +206,10 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 def _event_qrcode(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from app import migrations
     from app.errors import NotFound
     from app.events.qrcode import checkin_qrcode
     from app.wechat.api_errors import WeChatAPIError
 
-    migrations.upgrade(settings.database_url)
     try:
         expire = None if args.permanent else args.days * 86_400
         code = asyncio.run(checkin_qrcode(settings, args.event_id, expire_seconds=expire))
@@ -247,67 +241,56 @@ def _quiz_template(args: argparse.Namespace, _settings: Settings) -> int:
 def _quiz_import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from app import migrations
     from app.quiz_banks.cli import import_file
 
-    migrations.upgrade(settings.database_url)
     return import_file(settings.database_url, Path(args.file), args.name)
 
 
 def _quiz_list(_args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrations
     from app.quiz_banks.cli import list_banks
 
-    migrations.upgrade(settings.database_url)
     return list_banks(settings.database_url)
 
 
 def _quiz_activate(args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrations
     from app.quiz_banks.cli import activate
 
-    migrations.upgrade(settings.database_url)
     return activate(settings.database_url, args.bank_id)
 
 
 def _quiz_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrations
     from app.quiz_banks.cli import delete
 
-    migrations.upgrade(settings.database_url)
     return delete(settings.database_url, args.bank_id)
 def _roster_import(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from app import migrations
     from app.roster.cli import import_file
 
-    migrations.upgrade(settings.database_url)
     return import_file(settings.database_url, Path(args.file))
 
 
 def _demo_data(_args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
-    from app import migrations
-    from app.db import Database
     from app.demo.service import load_demo
     from app.events.demo import load_demo_events
+    from app.events.demo_meetings import load_demo_meetings
+    from app.points.demo import load_demo_points
     from app.roster.demo import load_demo_roster
 
-    migrations.upgrade(settings.database_url)
-    database = Database(settings.database_url)
-    try:
-        with database.unit_of_work() as session:
-            result = load_demo(session, datetime.now(UTC), settings.zone)
-            events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
-            people_added = load_demo_roster(session, datetime.now(UTC))
-    finally:
-        database.close()
+    with _unit_of_work(settings) as session:
+        result = load_demo(session, datetime.now(UTC), settings.zone)
+        events_added = load_demo_events(session, datetime.now(UTC), settings.zone)
+        people_added = load_demo_roster(session, datetime.now(UTC))
+        meetings_added = load_demo_meetings(session, datetime.now(UTC), settings.zone)
+        deeds_added, claims_added = load_demo_points(session, datetime.now(UTC), settings.zone)
     print(f"demo data: {result.lessons_added} lessons added, quiz bank "
           f"{'added' if result.bank_added else 'already there'}"
           f"{', activated' if result.bank_activated else ''}, {events_added} events added, "
-          f"{people_added} roster people added")
+          f"{people_added} roster people added, {meetings_added} meetings added, "
+          f"{deeds_added} deeds and {claims_added} "
+          "claims added")
     return 0
 
 
@@ -358,8 +341,11 @@ def _add_token_commands(commands: Any) -> None:
     create = token_commands.add_parser("create", help="create a token and print it")
     create.add_argument("--role", choices=["admin", "organizer"], required=True)
     create.add_argument("--name", required=True)
+    create.add_argument("--org", type=int, metavar="ORG_ID",
+                        help="scope the token to this org and its sub-orgs")
     create.set_defaults(run=_token_create)
-    token_commands.add_parser("list", help="every token: id, role, name, created, last used, "
+    token_commands.add_parser("list", help="every token: id, role, name, org, created, "
+                              "last used, "
                               "revoked (never the token itself)").set_defaults(run=_token_list)
     revoke = token_commands.add_parser("revoke", help="revoke a token at once, console "
                                        "sessions included")
@@ -423,6 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `serve` upgrades by itself (after its own checks), `db upgrade` is the upgrade, and
+# the rest never open the database.
+_WITHOUT_DATABASE: frozenset[Command] = frozenset(
+    {_serve, _db_upgrade, _chat, _fake_wechat, _quiz_template})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -434,6 +426,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure_logging()
     run: Command = args.run
+    if run not in _WITHOUT_DATABASE:
+        # Every command that reads or writes the database finds it at the newest schema,
+        # so a newcomer's first `hongxin token create` works on an empty directory.
+        from app import migrations
+
+        migrations.upgrade(settings.database_url)
     return run(args, settings)
 
 

@@ -19,8 +19,8 @@ from app.errors import AppError, Forbidden
 from app.ratelimit.deps import client_address
 from app.settings import Settings
 
-__all__ = ["CurrentAdmin", "CurrentOrganizer", "DatabaseDep", "EntityId", "Principal",
-           "SessionDep", "SettingsDep", "bearer_token", "get_principal"]
+__all__ = ["CurrentAdmin", "CurrentOrganizer", "CurrentUnscopedAdmin", "DatabaseDep", "EntityId",
+           "Principal", "SessionDep", "SettingsDep", "bearer_token", "get_principal"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -77,5 +77,15 @@ def require_organizer(principal: Annotated[Principal, Depends(get_principal)]) -
     return principal
 
 
+def require_unscoped_admin(principal: Annotated[Principal, Depends(require_admin)]
+                           ) -> Principal:
+    """Admins not limited to an org: for content every org shares (quiz banks, lessons,
+    contests), which one branch must not change for all the others."""
+    if not principal.scope.is_everything:
+        raise Forbidden("this needs an admin token not limited to an org")
+    return principal
+
+
 CurrentAdmin = Annotated[Principal, Depends(require_admin)]
+CurrentUnscopedAdmin = Annotated[Principal, Depends(require_unscoped_admin)]
 CurrentOrganizer = Annotated[Principal, Depends(require_organizer)]

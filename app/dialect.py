@@ -7,8 +7,10 @@ never ask which database they are on.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
+from sqlalchemy import literal as sa_literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,3 +29,20 @@ def insert_on_conflict(session: Session, entity: Any) -> Any:
 def insert_or_ignore(session: Session, entity: Any) -> Any:
     """An ``INSERT`` that leaves the row alone when a unique key already has it."""
     return insert_on_conflict(session, entity).on_conflict_do_nothing()
+
+
+def insert_many_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> int:
+    """Insert ``rows`` into ``table`` in one executemany, skipping each a unique key already
+    holds; how many were inserted.
+
+    SQLite's driver counts the rows an executemany changed; psycopg's does not, so
+    there the inserted rows are returned and counted. ``Any``: a table or model.
+    """
+    if not rows:
+        return 0
+    statement = insert_or_ignore(session, table)
+    if session.get_bind().dialect.name == "postgresql":
+        return len(session.execute(statement.returning(sa_literal(1)), rows).all())
+    # An INSERT's result is a CursorResult, which the Session's signature does not say.
+    result = cast("CursorResult[Any]", session.execute(statement, rows))
+    return int(result.rowcount)

@@ -91,8 +91,17 @@ def _csv_cell(value: Value) -> str:
     return _grouped_digits(cell_text(value))
 
 
-def to_xlsx(sheet: Sheet) -> bytes:
+def to_xlsx(sheet: Sheet, *more: Sheet) -> bytes:
+    """One workbook, a worksheet per :class:`Sheet` in the order given."""
     book = Workbook(write_only=True)
+    for each in (sheet, *more):
+        _write_sheet(book, each)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_sheet(book: Workbook, sheet: Sheet) -> None:
     page = book.create_sheet(title=sheet.sheet_name)
     for column, width in enumerate(sheet.column_widths):
         page.column_dimensions[get_column_letter(column + 1)].width = width
@@ -106,9 +115,6 @@ def to_xlsx(sheet: Sheet) -> bytes:
     page.append(cells(sheet.header))
     for row in sheet.rows:
         page.append(cells(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def _string_cell(page: Any, value: str | None) -> WriteOnlyCell:

@@ -16,6 +16,8 @@ from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
 from app.errors import install_error_handlers
+from app.events.meetings_router import mp_router as mp_meetings_router
+from app.events.meetings_router import router as meetings_router
 from app.events.miniprogram_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
@@ -26,9 +28,12 @@ from app.limits import RequestGuard
 from app.miniprogram.learning_router import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
+from app.miniprogram.subscriptions import router as mp_subscriptions_router
 from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
+from app.points.miniprogram_router import router as mp_points_router
+from app.points.router import records_router as points_records_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
 from app.reachability.router import router as reachability_router
@@ -86,7 +91,8 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
         gc.freeze()
         scheduler = None
         if run_scheduler:
-            scheduler = build_scheduler(settings, database, app.state.wechat_api)
+            scheduler = build_scheduler(settings, database, app.state.wechat_api,
+                                        app.state.mp_api)
             scheduler.start()
         try:
             yield
@@ -108,19 +114,14 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
     install_error_handlers(app)
     install_error_pages(app)
     add_callback_routes(app)
-    app.include_router(health_router)
-    app.include_router(reachability_router)
-    app.include_router(events_router)
-    app.include_router(console_router)
-    app.include_router(mp_events_router)
-    app.include_router(mp_router)
-    app.include_router(mp_learning_router)
-    app.include_router(mp_profile_router)
-    app.include_router(quiz_banks_router)
-    app.include_router(lessons_admin_router)
-    app.include_router(lessons_page_router)
-    app.include_router(points_router)
-    app.include_router(contests_router)
-    app.include_router(orgs_router)
-    app.include_router(roster_router)
+    # Order matters where paths overlap: the first router that matches serves.
+    for router in (
+            health_router, reachability_router, events_router, meetings_router,
+            console_router, mp_events_router, mp_meetings_router, mp_router,
+            mp_learning_router, mp_profile_router, mp_subscriptions_router,
+            quiz_banks_router, lessons_admin_router, lessons_page_router, points_router,
+            points_records_router, mp_points_router, contests_router, orgs_router,
+            roster_router,
+    ):
+        app.include_router(router)
     return app

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     dispatch_interval_seconds: float = Field(default=10, gt=0)
     reminder_template_id: str | None = None
+    # The mini-program's subscribe-message template for reminders (HONGXIN_MP_REMINDER_TEMPLATE_ID).
+    mp_reminder_template_id: str | None = None
     daily_lesson_cron: str = "0 8 * * *"
     # Where members' browsers reach this service (lesson pages linked from news replies).
     # `hongxin serve --port P` makes the default http://127.0.0.1:P (see app/cli.py).
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Where uploaded photos (meeting minutes) are written; unset: kept in the database.
+    media_dir: str | None = None
     # /docs, /redoc and /openapi.json; unset: served in development only.
     public_docs: bool | None = None
     # When set, /metrics answers only to "Authorization: Bearer <this>"; unset: /metrics

@@ -19,8 +19,11 @@ from bench import (
     faults,
     grading,
     import_stall,
+    meetings,
     outbox,
+    pioneer,
     quiz_import,
+    roster,
     scaleout,
     signups,
     soak,
@@ -103,6 +106,18 @@ def main() -> None:
         extra += figures("Sign-ups under contention (10 seats) against uncontended",
                          signups.main(postgres_url=database("bench_signups"),
                                       with_postgres=server is not None))
+        extra += figures("Meetings: a notice to 10,000 bound members; the compliance calendar "
+                         "of a 党委 of 200 orgs over a year (SQLite)", meetings.main())
+        meetings_database = database("bench_meetings")
+        if meetings_database:
+            extra += figures("Meetings: the same on PostgreSQL",
+                             meetings.main(database_url=meetings_database))
+        extra += figures("Boards over 10,000 bound members and 1 M ledger lines (p95 against "
+                         "an admin route that reads nothing)",
+                         roster.boards(postgres_url=database("bench_boards")))
+        extra += figures("Red points: 先锋指数 for 10,000 members over 1 M ledger lines and "
+                         "one member's 一人一册, against their baselines",
+                         pioneer.main(postgres_url=database("bench_pioneer")))
         scaleout_database = database("bench_scaleout")
         if scaleout_database:
             extra += figures("Scale-out: the callback load on one and on two `hongxin serve` "
@@ -117,6 +132,8 @@ def main() -> None:
     extra += figures("Quiz-bank import, 10,000 generated questions", quiz_import.main())
     extra += figures("Callbacks on SQLite while a 100,000-question bank is uploaded, against "
                      "none", import_stall.main())
+    extra += figures("Roster import of 10,000 people (XLSX) while the chat is loaded, SQLite",
+                     roster.import_main())
     extra += figures("Grading", grading.main())
     lines.append("## Callback: `帮助` from 1,000 members, unique MsgIds, concurrency 32\n")
     lines.append(f"Bare and Hongxin loaded in turn, {callback.describe_rounds()}; the ratio "

@@ -259,10 +259,12 @@ def seed_ledger(database_url: str) -> None:
              "subscribed": True, "daily_push": False} for n in range(LEDGER_MEMBERS)])
         connection.execute(text(
             "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :lines) "
-            "INSERT INTO points_entries (member_id, activity, reference, delta, note, created_at) "
+            "INSERT INTO points_entries (member_id, activity, reference, delta, note, created_at, "
+            "occurred_at, occurred_month, category, rule_version) "
             "SELECT m.id, 'event_checkin', 'seed:' || seq.i, "
             # Totals spread over 100-300, so that a rank has members ahead of it to count.
-            "1 + CASE WHEN seq.i <= m.id % 100 THEN (m.id % 97 + seq.i) % 5 ELSE 0 END, '', :at "
+            "1 + CASE WHEN seq.i <= m.id % 100 THEN (m.id % 97 + seq.i) % 5 ELSE 0 END, '', :at, "
+            ":at, 202611, '组织生活', 1 "
             "FROM members m CROSS JOIN seq WHERE m.openid LIKE 'o_ledger_%'"
         ).bindparams(bindparam("at", type_=UTCDateTime())), {"lines": LEDGER_LINES_PER_MEMBER,
                                                               "at": at})

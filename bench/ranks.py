@@ -40,7 +40,8 @@ def _seed(session: Session, members: int, lines: int) -> list[int]:
         for n, member_id in enumerate(ids)])
     session.execute(insert(PointsEntry), [
         {"member_id": member_id, "activity": "quiz_correct", "reference": f"r{k}",
-         "delta": (member_id * 7 + k) % 5, "note": "", "created_at": now}
+         "delta": (member_id * 7 + k) % 5, "note": "", "created_at": now, "occurred_at": now,
+         "occurred_month": now.year * 100 + now.month}
         for member_id in ids for k in range(lines)])
     session.execute(insert(PointsBalance).from_select(
         ["member_id", "total"],

@@ -5,7 +5,18 @@ service feeds it :class:`Incoming` messages with a :class:`Services` bundle
 that implements the ports in :mod:`bots.ports`.
 """
 
-from bots import binding, events, lessons, points, profile, push, quiz, welcome
+from bots import (
+    binding,
+    claims,
+    events,
+    lessons,
+    meetings,
+    points,
+    profile,
+    push,
+    quiz,
+    welcome,
+)
 from bots.engine import Bot, Outcome, Services, Turn, conversation_changed
 from bots.messages import Article, Incoming, MemberView, NewsReply, Reply, TextReply
 
@@ -29,6 +40,7 @@ def build_bot() -> Bot:
     bot = Bot(fallback=welcome.fallback)
     # First: a subscribe carrying a check-in scene must not reach welcome's plain subscribe.
     events.register(bot)
+    meetings.register(bot)
     welcome.register(bot)
     binding.register(bot)
     profile.register(bot)
@@ -36,4 +48,5 @@ def build_bot() -> Bot:
     quiz.register(bot)
     points.register(bot)
     push.register(bot)
+    claims.register(bot)
     return bot

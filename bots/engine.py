@@ -7,7 +7,8 @@ Rules are tried in this order and the first that matches handles the turn:
 2. the member's running conversation (a quiz waiting for an answer …);
 3. commands with an argument (``报名 3``, ``姓名 张三``);
 4. exact keywords (``帮助``, ``学习`` …);
-5. the fallback.
+5. other messages by kind (a photo after ``申报``);
+6. the fallback.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from bots.ports import (
     DailyPush,
     EventSignups,
     Lessons,
+    Meetings,
     MemberProfiles,
     Points,
+    PointsClaims,
     QuizPlay,
     Roster,
     WordFilter,
@@ -52,6 +55,8 @@ class Services:
     points: Points
     push: DailyPush
     roster: Roster
+    meetings: Meetings
+    claims: PointsClaims
 
 
 @dataclass(slots=True)
@@ -112,6 +117,7 @@ class Bot:
     flows: list[Rule] = field(default_factory=list)
     commands: list[Rule] = field(default_factory=list)
     keywords: dict[str, Rule] = field(default_factory=dict)
+    media: list[Rule] = field(default_factory=list)
     menu_keys: dict[str, str] = field(default_factory=dict)
 
     def on_event(self, name: str, handler: Handler, *, key_prefix: str = "") -> None:
@@ -151,6 +157,11 @@ class Bot:
 
         self.commands.append(Rule(f"command:{word}", matches, handler))
 
+    def on_message(self, kind: str, handler: Handler) -> None:
+        """Handle a non-text message of ``kind`` (``image`` …) before the fallback."""
+        self.media.append(Rule(f"message:{kind}",
+                               lambda turn: "" if turn.incoming.kind == kind else None, handler))
+
     def on_keyword(self, words: tuple[str, ...], handler: Handler, *, menu_key: str = "") -> None:
         rule = Rule(f"keyword:{words[0]}", lambda turn: "", handler)
         for word in words:
@@ -188,6 +199,9 @@ class Bot:
                 return keyword, ""
         if incoming.kind not in MESSAGE_KINDS:
             return _UNKNOWN_KIND, ""
+        media = self._first(self.media, turn)
+        if media:
+            return media
         return Rule("fallback", lambda _: "", self.fallback), ""
 
     @staticmethod

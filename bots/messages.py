@@ -20,7 +20,8 @@ class Incoming:
     ``kind`` is the platform's MsgType (``text``, ``image``, ``event`` …);
     ``event`` is the lower-cased Event for events (``subscribe``, ``scan``,
     ``click`` …) and ``event_key`` its EventKey, with the ``qrscene_`` prefix
-    of a scan-to-subscribe already removed.
+    of a scan-to-subscribe already removed. An ``image`` carries the picture's
+    ``pic_url`` and ``media_id`` as the platform gives them.
     """
 
     openid: str
@@ -29,6 +30,8 @@ class Incoming:
     text: str = ""
     event: str = ""
     event_key: str = ""
+    pic_url: str = ""
+    media_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

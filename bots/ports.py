@@ -65,14 +65,16 @@ class EventSummary:
 
 SignupOutcome = Literal[
     "confirmed", "waitlisted", "already_confirmed", "already_waitlisted",
-    "unknown", "cancelled", "started", "deadline_passed", "rate_limited",
+    "unknown", "cancelled", "started", "deadline_passed", "rate_limited", "meeting",
 ]
+# ``meeting``: a meeting of 组织生活, which its expected attendees need not sign up for.
 # ``rate_limited``: the member signed up or cancelled too often just now; nothing changed.
 CancelOutcome = Literal["cancelled", "not_signed_up", "unknown", "started", "rate_limited"]
 CheckinOutcome = Literal[
     "checked_in", "already_checked_in", "not_signed_up", "waitlisted", "unknown",
-    "cancelled", "too_early", "too_late",
+    "cancelled", "too_early", "too_late", "not_expected",
 ]
+# ``not_expected``: a meeting the member is not expected at (another org's).
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,32 @@ class EventSignups(Protocol):
         """The member's live sign-ups for events that have not started long ago."""
 
     def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult: ...
+
+
+# --------------------------------------------------------------------------- meetings
+
+LeaveOutcome = Literal[
+    "granted", "checked_in", "started", "cancelled", "not_expected", "not_meeting",
+    "unknown", "empty_reason", "reason_too_long",
+]
+# ``granted`` also when the member had asked before (the new reason replaces the old);
+# ``checked_in``: the member is already checked in, leave makes no sense any more.
+LEAVE_REASON_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveResult:
+    outcome: LeaveOutcome
+    event: EventSummary | None = None
+    kind_label: str = ""  # 支部党员大会, 党课 … (the meeting's kind as members read it)
+
+
+class Meetings(Protocol):
+    """Meetings of 组织生活 inside the turn's unit of work."""
+
+    def request_leave(self, member_id: int, event_id: int, reason: str,
+                      now: datetime) -> LeaveResult:
+        """请假 for a meeting the member is expected at, until it starts."""
 
 
 # ------------------------------------------------------------- lessons, quizzes, points
@@ -238,6 +266,27 @@ class PointsSummary:
 
 class Points(Protocol):
     def summary(self, member_id: int, now: datetime) -> PointsSummary: ...
+
+
+# --------------------------------------------------------------------- claims of deeds
+
+ClaimOutcome = Literal["submitted", "unbound", "too_long"]
+# ``unbound``: only members bound to the roster may claim (deeds count for an org).
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReceipt:
+    outcome: ClaimOutcome
+    claim_id: int | None = None
+
+
+class PointsClaims(Protocol):
+    """``申报``: a member's claim of an offline deed, for an organizer to approve."""
+
+    def submit(self, member_id: int, text: str, now: datetime) -> ClaimReceipt: ...
+
+    def attach_photo(self, member_id: int, claim_id: int, url: str, media_id: str) -> bool:
+        """Add a photo to the member's pending claim; False when it no longer takes one."""
 
 
 # --------------------------------------------------------------------------- the roster

@@ -9,6 +9,7 @@ from bots.ports import (
     CancelOutcome,
     CheckinResult,
     EventSummary,
+    LeaveResult,
     MySignup,
     PushState,
     SignupResult,
@@ -24,10 +25,12 @@ HELP = """可以发送以下关键词：
 活动 —— 近期活动
 报名 N / 取消报名 N —— 报名或取消第 N 号活动
 我的报名 —— 我报名的活动
+请假 N 原因 —— 不能参加第 N 号会议时请假，例如：请假 3 出差在外
 积分 —— 我的红色积分
 订阅 / 退订 —— 订阅或退订每日微党课推送（默认已订阅）
 绑定 姓名 手机号 —— 绑定党员花名册，例如：绑定 张三 13800000000
 我的信息 —— 查看绑定的个人信息；注销 —— 删除个人信息
+申报 描述 —— 申报线下先锋事迹（可随后发送照片），审核后计入红色积分
 姓名 张三 / 电话 13800000000 / 支部 第一党支部 —— 登记个人信息
 帮助 —— 显示本说明"""
 
@@ -103,6 +106,7 @@ def signup_reply(result: SignupResult, *, has_name: bool) -> str:
         "cancelled": f"{head} 已取消，无法报名。",
         "started": f"{head} 已开始或已结束，报名已关闭。",
         "deadline_passed": f"{head} 报名已截止。",
+        "meeting": meeting_signup_refused(event.id, event.title),
     }
     return refusals[outcome]
 
@@ -147,6 +151,7 @@ def checkin_reply(result: CheckinResult) -> str:
             else "，请在活动开始前 1 小时内扫码。"),
         "too_late": f"{head} 已结束，签到已关闭" + (
             f"（活动于 {when(result.closes_at)} 结束）。" if result.closes_at else "。"),
+        "not_expected": meeting_not_expected(head),
     }[result.outcome]
 
 
@@ -161,6 +166,58 @@ def waitlist_promoted(event_id: int, title: str, moment: str, location: str) -> 
 
 def event_cancelled(title: str, moment: str) -> str:
     return f"活动取消通知：原定于 {moment} 的“{title}”已取消，给您带来不便，敬请谅解。"
+
+
+# --------------------------------------------------------------------------- meetings
+
+LEAVE_USAGE = "请发送“请假 会议编号 原因”，例如：请假 3 出差在外。会议编号见会议通知。"
+LEAVE_UNKNOWN = "没有找到这个会议编号，请核对会议通知中的编号。"
+
+
+def meeting_not_expected(head: str) -> str:
+    return f"您不在{head}的应参会人员中（该会议属于其他组织），无法签到或请假。"
+
+
+def leave_reply(result: LeaveResult, *, in_app: bool = False) -> str:
+    """The answer to 请假; ``in_app``: for the mini-program, without chat instructions."""
+    event = result.event
+    if result.outcome == "empty_reason":
+        return "请假需要写明原因。" + ("" if in_app else LEAVE_USAGE)
+    if result.outcome == "reason_too_long":
+        return "请假原因请控制在 100 字以内。"
+    if event is None or result.outcome == "unknown":
+        return "没有找到这个会议。" if in_app else LEAVE_UNKNOWN
+    head = f"【{event.id}】{event.title}"
+    return {
+        "granted": f"已请假：{head}（{when(event.starts_at)}）。会前提醒将不再发送。",
+        "checked_in": f"您已在{head}签到，无需请假。",
+        "started": f"{head} 已开始或已结束，不能再请假；如有特殊情况请联系支部书记。",
+        "cancelled": f"{head} 已取消，无需请假。",
+        "not_expected": meeting_not_expected(head),
+        "not_meeting": f"{head} 是活动而非会议，无需请假" + (
+            "，不能参加请取消报名。" if in_app else f"；不能参加请发送“取消报名 {event.id}”。"),
+    }[result.outcome]
+
+
+def meeting_notice(event_id: int, org: str, kind: str, title: str, moment: str,
+                   location: str) -> str:
+    return (f"会议通知：{org}定于 {moment} 在 {location} 召开{kind}“{title}”，请准时参加。"
+            f"如不能参加，请发送“请假 {event_id} 原因”。")
+
+
+def meeting_reminder(event_id: int, kind: str, title: str, moment: str, location: str) -> str:
+    return (f"会议提醒：{kind}“{title}”将于 {moment} 在 {location} 召开，请准时参加，"
+            f"到场扫码签到。如不能参加，请发送“请假 {event_id} 原因”。")
+
+
+def meeting_signup_refused(event_id: int, title: str) -> str:
+    return (f"【{event_id}】{title} 是组织生活会议，无需报名：应参会人员会收到会议通知，"
+            "到场扫码签到即可。")
+
+
+def compliance_reminder(org: str, kind: str, period: str, closes: str) -> str:
+    return (f"组织生活提醒：{org}{period}的{kind}尚未召开，本期将于 {closes} 结束，"
+            "请及时安排。")
 
 
 # ------------------------------------------------------------- lessons, quizzes, points
@@ -369,3 +426,34 @@ def my_info(name: str | None, phone: str | None, org: str | None, status: str | 
         lines += [f"所在组织：{org}", f"政治面貌：{status}"]
     lines.append(f"红色积分：{points} 分")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------- red points: claims of deeds
+
+CLAIM_EMPTY = ("请在“申报”后写明事迹，例如：申报 周六参加社区义务清扫 3 小时。"
+               "发送后可再发一张照片作为佐证。")
+CLAIM_UNBOUND = ("申报线下事迹需先绑定党员花名册：请发送“绑定 姓名 手机号”，"
+                 "例如：绑定 张三 13800000000。")
+CLAIM_TOO_LONG = "申报内容不能超过 500 字，请精简后重新发送。"
+CLAIM_PHOTO_REFUSED = "这条申报已审核或照片已达 9 张，照片未添加。"
+
+
+def claim_received(claim_id: int) -> str:
+    return (f"已收到您的申报（编号 {claim_id}），将由组织审核，结果会通知您。"
+            "如有照片，请在 30 分钟内直接发送。")
+
+
+def claim_photo_added(claim_id: int) -> str:
+    return f"照片已附到申报（编号 {claim_id}）。"
+
+
+def _claim_head(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+def claim_approved(text: str, points: int) -> str:
+    return f"您的申报“{_claim_head(text)}”已审核通过，计入红色积分 {points} 分。"
+
+
+def claim_rejected(text: str, reason: str) -> str:
+    return f"您的申报“{_claim_head(text)}”未通过审核。理由：{reason}"

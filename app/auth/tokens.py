@@ -4,7 +4,8 @@ Tokens are 256-bit random strings, so a plain SHA-256 (no salt, no slow KDF)
 is enough: nothing about them can be guessed, and lookups stay one indexed query.
 
 A token is its id, not its name: names are labels for people, and two tokens
-may share one. What a token may see (the events assigned to it) hangs on its id.
+may share one. What a token may see hangs on its id (the events assigned to
+it) and on its org (the subtree it is scoped to, :mod:`app.orgs.scope`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound
 from app.models import ApiToken
+from app.orgs.scope import EVERYTHING, OrgScope, scope_of_org
 
 TOKEN_PREFIX = "hx_"  # noqa: S105 - a label that makes leaked tokens easy to spot
 # "Last used" is for spotting forgotten tokens, not an audit trail: writing it on every
@@ -36,11 +38,13 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a stored token (by id) or the bootstrap admin (``token_id`` None)."""
+    """Who is calling: a stored token (by id) or the bootstrap admin (``token_id`` None),
+    and the part of the org tree it may see."""
 
     role: Role
     name: str
     token_id: int | None = None
+    scope: OrgScope = EVERYTHING
 
     @property
     def is_admin(self) -> bool:
@@ -54,11 +58,13 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, role: Role, name: str) -> str:
-    """Store a new token for ``name`` and return it; it cannot be shown again."""
+def create_token(session: Session, role: Role, name: str, org_id: int | None = None) -> str:
+    """Store a new token for ``name`` (scoped to ``org_id``'s subtree when given) and
+    return it; it cannot be shown again."""
+    scope_of_org(session, org_id)  # a missing org is a NotFound before anything is stored
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(token_hash=hash_token(token), role=role.value, name=name,
-                         created_at=datetime.now(UTC)))
+                         org_id=org_id, created_at=datetime.now(UTC)))
     session.flush()
     return token
 
@@ -83,7 +89,8 @@ def principal_for_hash(session: Session, token_hash: str, bootstrap_token: str |
         return None
     if stored.last_used_at is None or stored.last_used_at < now - LAST_USED_RESOLUTION:
         stored.last_used_at = now
-    return Principal(Role(stored.role), stored.name, stored.id)
+    return Principal(Role(stored.role), stored.name, stored.id,
+                     scope_of_org(session, stored.org_id))
 
 
 def list_tokens(session: Session) -> Sequence[ApiToken]:

@@ -20,7 +20,8 @@ from app.errors import InvalidInput, NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
 from app.models.quiz import Contest, QuizAttempt, QuizBank
-from app.orgs.service import full_names, get_org
+from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
+from app.orgs.service import full_names
 
 __all__ = ["ContestResult", "create_contest", "get_contest", "list_contests", "results",
            "results_xlsx"]
@@ -74,18 +75,20 @@ class ContestResult:
     finished_at: datetime | None
 
 
-def results(session: Session, contest_id: int, *,
-            org_id: int | None = None) -> list[ContestResult]:
+def results(session: Session, contest_id: int, *, org_id: int | None = None,
+            scope: OrgScope = EVERYTHING) -> list[ContestResult]:
     """Each member's best attempt in the contest, best first; optionally the members bound
-    to one org's subtree. ``branch`` is a bound member's roster org (full name)."""
+    to one org's subtree, and only those ``scope`` covers. ``branch`` is a bound member's
+    roster org (full name)."""
     get_contest(session, contest_id)
     query = (select(QuizAttempt, func.coalesce(RosterEntry.name, Member.name),
                     RosterEntry.org_id)
              .join(Member, Member.id == QuizAttempt.member_id)
              .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
-             .where(QuizAttempt.contest_id == contest_id, QuizAttempt.answered > 0))
+             .where(QuizAttempt.contest_id == contest_id, QuizAttempt.answered > 0,
+                    scope.holds_member(QuizAttempt.member_id)))
     if org_id is not None:
-        subtree = get_org(session, org_id).path
+        subtree = require_org_in_scope(session, scope, org_id).path
         query = query.where(RosterEntry.org_id.in_(
             select(Org.id).where(Org.path.startswith(subtree, autoescape=True))))
     org_names = full_names(session)
@@ -119,11 +122,11 @@ def _key(attempt: QuizAttempt) -> tuple[int, float]:
     return -attempt.correct, _seconds(attempt)
 
 
-def results_xlsx(session: Session, contest_id: int) -> bytes:
+def results_xlsx(session: Session, contest_id: int, scope: OrgScope = EVERYTHING) -> bytes:
     """The results as a one-sheet workbook, for the organizers' records."""
     contest = get_contest(session, contest_id)
     rows = [[row.rank, row.name or "（未登记）", row.branch, row.correct, row.total,
-             row.seconds, row.attempts] for row in results(session, contest_id)]
+             row.seconds, row.attempts] for row in results(session, contest_id, scope=scope)]
     return exports.to_xlsx(exports.Sheet(
         ["名次", "姓名", "支部", "答对", "题数", "用时（秒）", "答题次数"], rows,
         title=contest.title, sheet_name="成绩"))

@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app.events.attendance import MeetingsPort
 from app.events.signups import EventSignupsPort
 from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
 from app.lessons.push import DailyPushPort
 from app.members.repository import MemberProfiles
+from app.points.claims_port import PointsClaimsPort
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
@@ -32,4 +34,6 @@ def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     quiz=QuizPlayPort(session, zone),
                     points=PointsPort(session, zone),
                     push=DailyPushPort(session, zone),
-                    roster=RosterPort(session))
+                    roster=RosterPort(session),
+                    meetings=MeetingsPort(session, zone),
+                    claims=PointsClaimsPort(session, zone))

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.tokens import Role
 from app.deps import Principal
 from app.errors import NotFound
 from app.events import roster, service
@@ -17,19 +16,16 @@ from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, Si
 from app.events.signups import check_in_signup, undo_signup_check_in
 from app.models import Event, Signup
 
-# Admin-only endpoints have already checked the role; reading back needs no narrowing.
-_ADMIN = Principal(Role.ADMIN, "admin")
 
-
-def _out(session: Session, event_id: int, zone: ZoneInfo, principal: Principal | None = None
-         ) -> EventOut:
-    event = service.event_for(session, event_id, principal or _ADMIN)
+def _out(session: Session, event_id: int, zone: ZoneInfo, principal: Principal) -> EventOut:
+    event = service.event_for(session, event_id, principal)
     session.refresh(event)
     return service.describe(session, [event], zone)[0]
 
 
-def create(session: Session, data: EventCreate, now: datetime, zone: ZoneInfo) -> EventOut:
-    event = service.create_event(session, data.in_zone(zone), now)
+def create(session: Session, data: EventCreate, now: datetime, zone: ZoneInfo,
+           principal: Principal) -> EventOut:
+    event = service.create_event(session, data.in_zone(zone), now, principal, zone)
     return service.describe(session, [event], zone)[0]
 
 
@@ -42,14 +38,15 @@ def get(session: Session, event_id: int, principal: Principal, zone: ZoneInfo) -
 
 
 def update(session: Session, event_id: int, patch: EventPatch, now: datetime,
-           zone: ZoneInfo) -> EventOut:
-    service.update_event(session, event_id, patch.in_zone(zone), now, zone)
-    return _out(session, event_id, zone)
+           zone: ZoneInfo, principal: Principal) -> EventOut:
+    service.update_event(session, event_id, patch.in_zone(zone), now, zone, principal)
+    return _out(session, event_id, zone, principal)
 
 
-def cancel(session: Session, event_id: int, now: datetime, zone: ZoneInfo) -> EventOut:
-    service.cancel_event(session, event_id, now, zone)
-    return _out(session, event_id, zone)
+def cancel(session: Session, event_id: int, now: datetime, zone: ZoneInfo,
+           principal: Principal) -> EventOut:
+    service.cancel_event(session, event_id, now, zone, principal)
+    return _out(session, event_id, zone, principal)
 
 
 def signups(session: Session, event_id: int, principal: Principal, query: RosterQuery,

@@ -62,7 +62,7 @@ def sign_up(session: Session, member: Member, event_id: int, now: datetime,
     message = texts.signup_reply(result, has_name=bool(member.name))
     if result.outcome == "unknown" or result.event is None:
         raise NotFound(message)
-    if result.outcome in ("cancelled", "started", "deadline_passed"):
+    if result.outcome in ("cancelled", "started", "deadline_passed", "meeting"):
         raise Conflict(message)
     assert result.outcome in ("confirmed", "waitlisted", "already_confirmed",
                               "already_waitlisted")

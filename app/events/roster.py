@@ -1,7 +1,9 @@
 """Who signed up for an event, as JSON rows, CSV (UTF-8 with BOM) or XLSX.
 
 Exports hold names and phones: they are built in memory and streamed to the
-organizer who asked, never written to disk or to the log.
+organizer who asked, never written to disk or to the log. A member bound to
+the roster is listed by their roster name and org; the 支部 a member typed
+shows only for unbound members.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from sqlalchemy.orm import Session
 from app import exports
 from app.events.schemas import SignupOut
 from app.events.signups import CANCELLED, CONFIRMED, WAITLISTED
-from app.models import Event, Member, Signup
+from app.models import Event, Member, RosterEntry, Signup
+from app.orgs.service import full_names
 
 View = Literal["all", "confirmed", "waitlisted", "checked_in", "cancelled"]
 
@@ -77,7 +80,10 @@ def roster(session: Session, event: Event, query: RosterQuery) -> tuple[int, lis
         .where(*conditions)
     ) or 0
     statement = (
-        select(Signup, Member).join(Member, Member.id == Signup.member_id).where(*conditions)
+        select(Signup, Member, RosterEntry.name, RosterEntry.org_id)
+        .join(Member, Member.id == Signup.member_id)
+        .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
+        .where(*conditions)
         # Confirmed first, then the waitlist in its order.
         .order_by((Signup.status != CONFIRMED), Signup.id)
         .offset(query.offset)
@@ -90,15 +96,18 @@ def roster(session: Session, event: Event, query: RosterQuery) -> tuple[int, lis
         .order_by(Signup.id)
     ))
     positions = {signup_id: place for place, signup_id in enumerate(waiting_ids, start=1)}
+    org_names = full_names(session) if any(org_id for *_rest, org_id in rows) else {}
     items = [
         SignupOut(
-            id=signup.id, member_id=member.id, name=member.name, phone=member.phone,
-            branch=member.branch, status=signup.status,
+            id=signup.id, member_id=member.id, name=roster_name or member.name,
+            phone=member.phone,
+            branch=org_names.get(org_id) if org_id is not None else member.branch,
+            org_id=org_id, status=signup.status,
             waitlist_position=positions.get(signup.id),
             signed_up_at=signup.created_at, checked_in_at=signup.checked_in_at,
             checked_in_by=signup.checked_in_by,
         )
-        for signup, member in rows
+        for signup, member, roster_name, org_id in rows
     ]
     return int(total), items
 

@@ -26,9 +26,9 @@ def _now() -> datetime:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=EventOut)
 def create_event(data: EventCreate, session: SessionDep, settings: SettingsDep,
-                 _admin: CurrentAdmin) -> EventOut:
-    """Create an event (admin)."""
-    return actions.create(session, data, _now(), settings.zone)
+                 admin: CurrentAdmin) -> EventOut:
+    """Create an event (admin); a scoped admin's event goes in its own subtree."""
+    return actions.create(session, data, _now(), settings.zone, admin)
 
 
 @router.get("", response_model=list[EventOut])
@@ -47,16 +47,16 @@ def get_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
 
 @router.patch("/{event_id}", response_model=EventOut)
 def update_event(event_id: EntityId, patch: EventPatch, session: SessionDep, settings: SettingsDep,
-                 _admin: CurrentAdmin) -> EventOut:
+                 admin: CurrentAdmin) -> EventOut:
     """Edit or move an event (admin); its pending reminders move with it."""
-    return actions.update(session, event_id, patch, _now(), settings.zone)
+    return actions.update(session, event_id, patch, _now(), settings.zone, admin)
 
 
 @router.delete("/{event_id}", response_model=EventOut)
 def cancel_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
-                 _admin: CurrentAdmin) -> EventOut:
+                 admin: CurrentAdmin) -> EventOut:
     """Cancel an event (admin) and tell everyone signed up."""
-    return actions.cancel(session, event_id, _now(), settings.zone)
+    return actions.cancel(session, event_id, _now(), settings.zone, admin)
 
 
 @router.get("/{event_id}/signups", response_model=SignupPage)

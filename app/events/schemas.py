@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.events.kinds import EventKind
+
 # A JSON number is a token id; a JSON string is a token name, accepted when exactly one
 # live organizer token has it.
 TokenId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -19,6 +21,15 @@ Organizer = Annotated[TokenId | TokenName, Field(
                 "`organizer`). Only that token (and admins) see the event; `null` "
                 "unassigns it.",
     examples=[3, "张老师"])]
+OrgId = Annotated[int, Field(
+    ge=1, le=2**63 - 1,
+    description="The org the event belongs to (`GET /api/admin/orgs`); tokens scoped to "
+                "an org see the events of its subtree. A scoped token's events default "
+                "to its own org.")]
+Kind = Annotated[EventKind, Field(
+    description="`activity` (open sign-up) or a meeting kind of 组织生活: "
+                "branch_assembly, committee, group_meeting, party_lecture, theme_day, "
+                "life_meeting, democratic_review.")]
 
 # The contract asks for ISO 8601 with an offset; a time typed without one is what
 # an admin means on the local clock, so it is read in the service's zone rather
@@ -59,6 +70,8 @@ class EventCreate(_LocalTimes):
     signup_deadline: EventTime | None = None
     remind_before_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     organizer: Organizer | None = None
+    kind: Kind = "activity"
+    org_id: OrgId | None = None
 
 
 class EventPatch(_LocalTimes):
@@ -74,10 +87,14 @@ class EventPatch(_LocalTimes):
     signup_deadline: EventTime | None = None
     remind_before_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
     organizer: Organizer | None = None
+    kind: Kind | None = None
+    org_id: OrgId | None = None
 
 
 class EventOut(BaseModel):
     id: int
+    kind: EventKind
+    org_id: int | None
     title: str
     description: str
     location: str
@@ -100,7 +117,9 @@ class SignupOut(BaseModel):
     member_id: int
     name: str | None
     phone: str | None
-    branch: str | None
+    branch: str | None = Field(description="a bound member's roster org (full name); "
+                                           "otherwise the 支部 the member typed")
+    org_id: int | None = Field(None, description="a bound member's roster org")
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None
     signed_up_at: datetime

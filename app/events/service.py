@@ -1,9 +1,10 @@
 """Creating, editing, moving and cancelling events; who may see which.
 
-An organizer sees only the events assigned to its token
-(``event.organizer_token_id``; ``event.organizer`` is that token's name, for
-display); an admin sees all. Times are stored in UTC
-and shown in ``HONGXIN_TIMEZONE``.
+An unscoped admin sees every event. Any other token sees the events assigned
+to it (``event.organizer_token_id``; ``event.organizer`` is that token's name,
+for display) and, when it is scoped to an org, the events of that org's
+subtree (:mod:`app.orgs.scope`). Times are stored in UTC and shown in
+``HONGXIN_TIMEZONE``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import assignable_organizer
 from app.deps import Principal
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.events import notices, timing
+from app.events import meetings, notices, timing
+from app.events.kinds import is_meeting
 from app.events.schemas import EventCreate, EventOut, EventPatch
 from app.events.signups import (
     CANCELLED,
@@ -28,7 +30,7 @@ from app.events.signups import (
     fill_free_seats,
     lock_event,
 )
-from app.models import Event, Signup
+from app.models import Event, Org, Signup
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,32 +52,69 @@ def _check_times(starts_at: datetime, deadline: datetime | None, now: datetime, 
         raise _invalid("signup_deadline", "must not be after starts_at")
 
 
-def create_event(session: Session, data: EventCreate, now: datetime) -> Event:
+def create_event(session: Session, data: EventCreate, now: datetime,
+                 principal: Principal, zone: ZoneInfo) -> Event:
     _check_times(data.starts_at, data.signup_deadline, now, moving=True)
     event = Event(
+        kind=data.kind, org_id=_org_for(session, data.org_id, principal),
         title=data.title, description=data.description, location=data.location,
         starts_at=data.starts_at, capacity=data.capacity, seats_taken=0,
         signup_deadline=data.signup_deadline,
         remind_before_minutes=data.remind_before_minutes,
         status="scheduled", created_at=now, updated_at=now,
     )
-    _assign(session, event, data.organizer)
+    _assign(session, event, data.organizer, principal)
+    meetings.require_org(event)
     session.add(event)
     session.flush()
+    if is_meeting(event.kind):
+        meetings.open_meeting(session, event, now, zone)
     return event
 
 
-def _assign(session: Session, event: Event, organizer: int | str | None) -> None:
+def _org_for(session: Session, org_id: int | None, principal: Principal) -> int | None:
+    """The org an event may be placed in: one inside the principal's scope (a scoped
+    principal's own org when none is given)."""
+    scope = principal.scope
+    if org_id is None:
+        return scope.org_id
+    org = session.get(Org, org_id)
+    if org is None or not scope.covers_path(org.path):
+        # The same answer for a missing org and one outside the scope: a scoped
+        # token learns nothing of the orgs beside its own.
+        raise _invalid("org_id", f"no org {org_id} in your scope")
+    return org_id
+
+
+def _assign(session: Session, event: Event, organizer: int | str | None,
+            principal: Principal) -> None:
     token = None if organizer is None else assignable_organizer(session, organizer)
+    if token is not None and not principal.scope.covers(session, token.org_id):
+        # A scoped admin hands events to organizers of its own subtree only, and
+        # learns nothing of the tokens elsewhere: the answer of a missing one.
+        raise _invalid("organizer", f"no live organizer token {organizer!r} in your scope")
     event.organizer_token_id = None if token is None else token.id
     event.organizer = None if token is None else token.name
+
+
+def _visible(principal: Principal) -> ColumnElement[bool] | None:
+    """The condition on events ``principal`` may see (None: all of them)."""
+    scope = principal.scope
+    if principal.is_admin and scope.is_everything:
+        return None
+    assigned = (Event.organizer_token_id == principal.token_id
+                if principal.token_id is not None else false())
+    if scope.is_everything:
+        return assigned
+    return or_(assigned, scope.holds_org(Event.org_id))
 
 
 def visible_events(session: Session, principal: Principal, *,
                    include_past: bool = True) -> list[Event]:
     query = select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
-    if not principal.is_admin:
-        query = query.where(Event.organizer_token_id == principal.token_id)
+    visible = _visible(principal)
+    if visible is not None:
+        query = query.where(visible)
     if not include_past:
         query = query.where(Event.status == "scheduled")
     return list(session.scalars(query))
@@ -99,13 +138,23 @@ def upcoming_then_past(events: Sequence[Event], now: datetime
 
 
 def event_for(session: Session, event_id: int, principal: Principal) -> Event:
-    """The event if ``principal`` may see it: 404 when missing, 403 when not theirs."""
+    """The event if ``principal`` may see it: 404 when missing or outside a scoped
+    principal's subtree, 403 when an unscoped organizer's event is another's."""
     event = session.get(Event, event_id)
     if event is None:
         raise NotFound(f"no event {event_id}")
-    if not principal.is_admin and event.organizer_token_id != principal.token_id:
-        raise Forbidden("this event is assigned to another organizer")
-    return event
+    if may_see(session, principal, event):
+        return event
+    if not principal.scope.is_everything:
+        raise NotFound(f"no event {event_id}")
+    raise Forbidden("this event is assigned to another organizer")
+
+
+def may_see(session: Session, principal: Principal, event: Event) -> bool:
+    """Whether ``event`` is among :func:`visible_events`: the same condition, asked of one row."""
+    visible = _visible(principal)
+    return visible is None or bool(
+        session.scalar(select(exists().where(Event.id == event.id, visible))))
 
 
 def counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counts]:
@@ -127,7 +176,8 @@ def counts(session: Session, event_ids: Sequence[int]) -> dict[int, Counts]:
 
 def to_out(event: Event, tally: Counts, zone: ZoneInfo) -> EventOut:
     return EventOut(
-        id=event.id, title=event.title, description=event.description,
+        id=event.id, kind=event.kind, org_id=event.org_id, title=event.title,
+        description=event.description,
         location=event.location, starts_at=event.starts_at.astimezone(UTC),
         starts_at_local=event.starts_at.astimezone(zone).isoformat(timespec="minutes"),
         capacity=event.capacity, confirmed=event.seats_taken,
@@ -154,14 +204,16 @@ def _locked(session: Session, event_id: int) -> Event:
 
 
 def update_event(session: Session, event_id: int, patch: EventPatch, now: datetime,
-                 zone: ZoneInfo) -> Event:
+                 zone: ZoneInfo, principal: Principal) -> Event:
     """Edit or move an event; moving moves its pending reminders, more seats fill the waitlist."""
+    event_for(session, event_id, principal)
     event = _locked(session, event_id)
     if event.status == CANCELLED:
         raise InvalidInput("a cancelled event cannot be changed",
                            errors=[{"field": "status", "message": "the event is cancelled"}])
     given = patch.model_fields_set
-    for field in ("title", "location", "capacity", "remind_before_minutes", "starts_at"):
+    for field in ("title", "location", "capacity", "remind_before_minutes", "starts_at",
+                  "kind"):
         if field in given and getattr(patch, field) is None:
             raise _invalid(field, "must not be null")
     starts_at = patch.starts_at if patch.starts_at is not None else event.starts_at
@@ -171,11 +223,13 @@ def update_event(session: Session, event_id: int, patch: EventPatch, now: dateti
         raise _invalid("capacity", f"{event.seats_taken} members already hold a seat; "
                                    "cancel sign-ups before lowering the capacity below that")
     for field in ("title", "description", "location", "starts_at", "capacity",
-                  "remind_before_minutes"):
+                  "remind_before_minutes", "kind"):
         if field in given:
             setattr(event, field, getattr(patch, field))
+    if "org_id" in given:
+        event.org_id = _org_for(session, patch.org_id, principal)
     if "organizer" in given:
-        _assign(session, event, patch.organizer)
+        _assign(session, event, patch.organizer, principal)
     if "signup_deadline" in given:
         event.signup_deadline = patch.signup_deadline
     event.updated_at = now
@@ -184,17 +238,21 @@ def update_event(session: Session, event_id: int, patch: EventPatch, now: dateti
         notices.reschedule_reminders(session, event, now, zone)
     if patch.capacity is not None:
         fill_free_seats(session, event, now, zone)
+    meetings.event_changed(session, event, now, zone, set(given))
     return event
 
 
-def cancel_event(session: Session, event_id: int, now: datetime, zone: ZoneInfo) -> Event:
+def cancel_event(session: Session, event_id: int, now: datetime, zone: ZoneInfo,
+                 principal: Principal) -> Event:
     """Cancel the event, withdraw its reminders and tell everyone signed up."""
+    event_for(session, event_id, principal)
     event = _locked(session, event_id)
     if event.status == CANCELLED:
         return event
     event.status, event.cancelled_at, event.updated_at = CANCELLED, now, now
     session.flush()
     notices.withdraw_event_reminders(session, event.id)
+    meetings.event_cancelled(session, event, now, zone)
     members = session.scalars(
         select(Signup.member_id).where(Signup.event_id == event.id, Signup.status != CANCELLED)
     )

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.dialect import insert_or_ignore
-from app.events import notices, timing
+from app.events import attendance, notices, timing
+from app.events.kinds import ACTIVITY, is_meeting
 from app.models import Event, Signup
 from app.points.rules import Activity
 from app.points.service import award_once, withdraw
@@ -125,6 +126,8 @@ def sign_up(session: Session, member_id: int, event_id: int, now: datetime,
         return SignupResult("unknown")
     if event.status == CANCELLED:
         return SignupResult("cancelled", summary(event, zone))
+    if is_meeting(event.kind):
+        return SignupResult("meeting", summary(event, zone))
     if now >= event.starts_at:
         return SignupResult("started", summary(event, zone))
     existing = live_signup(session, event_id, member_id)
@@ -228,6 +231,8 @@ def check_in(session: Session, member_id: int, event_id: int, now: datetime,
     event = session.get(Event, event_id)
     if event is None:
         return CheckinResult("unknown")
+    if is_meeting(event.kind):
+        return attendance.check_in(session, event, member_id, now, zone, by=by)
     view = summary(event, zone)
     if event.status == CANCELLED:
         return CheckinResult("cancelled", view)
@@ -320,7 +325,8 @@ def undo_signup_check_in(session: Session, signup: Signup, now: datetime, by: st
 def upcoming(session: Session, now: datetime, zone: ZoneInfo,
              limit: int = 10) -> list[EventSummary]:
     events = session.scalars(
-        select(Event).where(Event.status == "scheduled", Event.starts_at > now)
+        select(Event).where(Event.status == "scheduled", Event.starts_at > now,
+                            Event.kind == ACTIVITY)
         .order_by(Event.starts_at, Event.id).limit(limit)
     )
     return [summary(event, zone) for event in events]

@@ -12,7 +12,10 @@ failures are HTTP 200 with ``{"errcode", "errmsg"}``):
 ``POST /cgi-bin/menu/create``, ``GET /cgi-bin/menu/get``
 ``POST /cgi-bin/qrcode/create``              → ``ticket, expire_seconds, url``
 ``GET  /cgi-bin/showqrcode?ticket=``         a 1×1 PNG, 404 for unknown tickets
-``GET  /sns/jscode2session``                 → ``openid`` = :func:`fake_openid` (code)
+``GET  /sns/jscode2session``                 → ``openid`` = :func:`fake_openid` (code),
+                                             ``unionid``
+``GET  /cgi-bin/user/info?openid=``          → ``subscribe``, ``openid``, ``unionid``
+``POST /cgi-bin/user/info/batchget``         ``{user_list: [{openid}]}`` (at most 100)
 ===========================================  =====================================
 
 Every call except the token endpoints, showqrcode and jscode2session needs
@@ -31,7 +34,11 @@ Each call is recorded (tokens and secrets masked) and logged as one line on the
 * ``POST /_fake/members`` ``{openid, subscribed?, window_open?, custom_quota?,
   subscribe_quota?}`` – per-member behaviour (43004 / 45015 / 45047 / 43101);
   ``GET /_fake/members`` lists them.
-* ``POST /_fake/reset`` – forget calls, faults, tokens, members, menu and QR codes.
+* ``POST /_fake/people`` ``{unionid, openids=[], js_codes=[], mp_openid?}`` – these
+  official-account openids (``user/info``) and login codes (``jscode2session``)
+  are one person: they answer ``unionid`` (and the codes ``mp_openid``, when given,
+  rather than :func:`fake_openid` of each). Unlinked ones get a unionid of their own.
+* ``POST /_fake/reset`` – forget calls, faults, tokens, members, links, menu and QR codes.
 """
 
 from __future__ import annotations
@@ -57,7 +64,6 @@ from app.fakewechat.state import (
     CallRecord,
     FakeWeChatState,
     Member,
-    fake_openid,
     fake_unionid,
 )
 
@@ -268,10 +274,43 @@ def jscode2session(state: FakeWeChatState, call: Call) -> Answer:
         return _error(40163)
     state.used_codes.add(code)
     return {
-        "openid": fake_openid(code),
+        "openid": state.code_openid(code),
         "session_key": f"fake-session-key-{fake_unionid(code)[1:17]}",
-        "unionid": fake_unionid(code),
+        "unionid": state.code_unionid(code),
     }
+
+
+# The platform's bound for one user/info/batchget call.
+USER_INFO_BATCH = 100
+
+
+def _follower(state: FakeWeChatState, openid: str) -> dict[str, Any]:
+    if not state.member(openid).subscribed:
+        # The platform says no more than this of someone who unfollowed.
+        return {"subscribe": 0, "openid": openid}
+    return {"subscribe": 1, "openid": openid, "unionid": state.account_unionid(openid),
+            "language": "zh_CN"}
+
+
+def user_info(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html"""
+    openid = call.query.get("openid")
+    if problem := rules.check_openid(openid):
+        return _error(*problem)
+    return _follower(state, str(openid))
+
+
+def user_info_batch(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html"""
+    body = call.body if isinstance(call.body, dict) else {}
+    wanted = body.get("user_list")
+    if not isinstance(wanted, list) or not 1 <= len(wanted) <= USER_INFO_BATCH:
+        return _error(47001)
+    openids = [item.get("openid") if isinstance(item, dict) else None for item in wanted]
+    for openid in openids:
+        if problem := rules.check_openid(openid):
+            return _error(*problem)
+    return {"user_info_list": [_follower(state, str(openid)) for openid in openids]}
 
 
 # (method, path, needs access token, handler)
@@ -286,6 +325,8 @@ PLATFORM_ROUTES: list[tuple[str, str, bool, Handler]] = [
     ("POST", "/cgi-bin/qrcode/create", True, qrcode_create),
     ("GET", "/cgi-bin/showqrcode", False, showqrcode),
     ("GET", "/sns/jscode2session", False, jscode2session),
+    ("GET", "/cgi-bin/user/info", True, user_info),
+    ("POST", "/cgi-bin/user/info/batchget", True, user_info_batch),
 ]
 
 
@@ -425,6 +466,13 @@ class MemberIn(BaseModel):
     subscribe_quota: int | None = Field(default=None, ge=0)
 
 
+class PersonIn(BaseModel):
+    unionid: str = Field(min_length=1, max_length=64)
+    openids: list[str] = Field(default_factory=list)
+    js_codes: list[str] = Field(default_factory=list)
+    mp_openid: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 def create_fake_app(state: FakeWeChatState | None = None) -> FastAPI:
     """The fake platform over ``state`` (a fresh :class:`FakeWeChatState` by default)."""
     st = state if state is not None else FakeWeChatState()
@@ -493,6 +541,12 @@ def create_fake_app(state: FakeWeChatState | None = None) -> FastAPI:
     def list_members() -> list[dict[str, Any]]:
         """Members with non-default behaviour."""
         return [member.to_json() for member in st.members.values()]
+
+    @fake.post("/_fake/people")
+    def link_person(person: PersonIn) -> dict[str, Any]:
+        """Make official-account openids and login codes one person with ``unionid``."""
+        st.link_person(person.unionid, person.openids, person.js_codes, person.mp_openid)
+        return person.model_dump()
 
     @fake.post("/_fake/reset")
     def reset() -> dict[str, str]:

@@ -21,6 +21,7 @@ __all__ = [
     "Fault",
     "IssuedToken",
     "Member",
+    "fake_account_unionid",
     "fake_openid",
     "fake_unionid",
 ]
@@ -83,8 +84,13 @@ def fake_openid(js_code: str) -> str:
 
 
 def fake_unionid(js_code: str) -> str:
-    """The unionid the fake's ``jscode2session`` returns for ``js_code``."""
+    """The unionid the fake's ``jscode2session`` returns for ``js_code`` unless linked."""
     return "u" + hashlib.sha256(f"unionid:{js_code}".encode()).hexdigest()[:27]
+
+
+def fake_account_unionid(openid: str) -> str:
+    """The unionid the fake's ``user/info`` gives an official-account openid unless linked."""
+    return "u" + hashlib.sha256(f"account-unionid:{openid}".encode()).hexdigest()[:27]
 
 
 @dataclass(slots=True)
@@ -170,6 +176,10 @@ class FakeWeChatState:
     menu: list[Any] | None = None
     qrcodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent_templates: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    # One person's unionid, as linked by tests: by official-account openid and by js_code.
+    account_unionids: dict[str, str] = field(default_factory=dict)
+    code_unionids: dict[str, str] = field(default_factory=dict)
+    code_openids: dict[str, str] = field(default_factory=dict)  # one mini-program openid
     _next_id: int = 0
 
     def next_id(self) -> int:
@@ -187,6 +197,9 @@ class FakeWeChatState:
         self.menu = None
         self.qrcodes.clear()
         self.sent_templates.clear()
+        self.account_unionids.clear()
+        self.code_unionids.clear()
+        self.code_openids.clear()
 
     # ------------------------------------------------------------------ members
 
@@ -195,6 +208,26 @@ class FakeWeChatState:
 
     def set_member(self, member: Member) -> None:
         self.members[member.openid] = member
+
+    def link_person(self, unionid: str, openids: list[str], js_codes: list[str],
+                    mp_openid: str | None = None) -> None:
+        """Make these official-account openids and login codes one person's; with
+        ``mp_openid`` every one of the codes logs in as that mini-program openid."""
+        for openid in openids:
+            self.account_unionids[openid] = unionid
+        for code in js_codes:
+            self.code_unionids[code] = unionid
+            if mp_openid is not None:
+                self.code_openids[code] = mp_openid
+
+    def code_openid(self, js_code: str) -> str:
+        return self.code_openids.get(js_code) or fake_openid(js_code)
+
+    def account_unionid(self, openid: str) -> str:
+        return self.account_unionids.get(openid) or fake_account_unionid(openid)
+
+    def code_unionid(self, js_code: str) -> str:
+        return self.code_unionids.get(js_code) or fake_unionid(js_code)
 
     # ------------------------------------------------------------------ tokens
 

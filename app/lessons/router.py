@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.deps import CurrentAdmin, EntityId, SessionDep, SettingsDep
+from app.deps import CurrentAdmin, CurrentUnscopedAdmin, EntityId, SessionDep, SettingsDep
 from app.lessons import service
 from app.lessons.links import ReadingLinks
 from app.lessons.render import markdown_to_html
@@ -22,7 +22,7 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 
 
 @admin_router.post("", response_model=LessonOut, status_code=201)
-def create_lesson(body: LessonIn, _admin: CurrentAdmin, session: SessionDep,
+def create_lesson(body: LessonIn, _admin: CurrentUnscopedAdmin, session: SessionDep,
                   settings: SettingsDep) -> LessonOut:
     """Add a lesson; without ``publish_date`` it is published today."""
     now = datetime.now(UTC)

@@ -7,8 +7,9 @@ from functools import partial
 
 from fastapi import APIRouter, Request
 
-from app.deps import DatabaseDep
+from app.deps import DatabaseDep, SettingsDep
 from app.errors import AppError, Unauthorized, errors_answered
+from app.members.merge import run_linking
 from app.miniprogram.schemas import LoginIn, LoginOut
 from app.miniprogram.service import count_login, open_session
 from app.ratelimit import counter as ratelimit
@@ -24,7 +25,7 @@ class UpstreamUnavailable(AppError):
 
 @router.post("/login", response_model=LoginOut, responses=errors_answered(401, 429, 503))
 async def login(body: LoginIn, request: Request, database: DatabaseDep,
-                address: ClientAddress) -> LoginOut:
+                settings: SettingsDep, address: ClientAddress) -> LoginOut:
     """Exchange a ``wx.login`` code for a Hongxin bearer token (429 when an address loops)."""
     # Its own unit of work before the WeChat call: failed logins must count too.
     verdict = await database.run(partial(count_login, address=address, now=datetime.now(UTC)))
@@ -37,6 +38,7 @@ async def login(body: LoginIn, request: Request, database: DatabaseDep,
         raise Unauthorized("the login code was refused by WeChat") from None
     except TransientError:
         raise UpstreamUnavailable("WeChat did not answer; try again") from None
-    issued = await database.run(
-        lambda session: open_session(session, answer.openid, datetime.now(UTC)))
+    issued = await run_linking(database.run, partial(
+        open_session, openid=answer.openid, unionid=answer.unionid, now=datetime.now(UTC),
+        zone=settings.zone))
     return LoginOut(token=issued.token, expires_at=issued.expires_at)

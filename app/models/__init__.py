@@ -5,18 +5,28 @@ from app.models.base import Base
 from app.models.callback import InboundMessage
 from app.models.event import Event, Signup
 from app.models.lesson import Lesson, LessonRead
+from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
-from app.models.points import PointsBalance, PointsEntry, PointsTotalCount
+from app.models.points import (
+    PointsBalance,
+    PointsClaim,
+    PointsEntry,
+    PointsPeriodTotal,
+    PointsRuleSet,
+    PointsTotalCount,
+)
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
+from app.models.subscription import SubscribeCredit
 from app.models.token import ApiToken, ConsoleSession
 
 __all__ = [
     "AccessTokenRow",
     "ApiToken",
+    "Attendance",
     "BankQuestion",
     "Base",
     "ConsoleSession",
@@ -25,12 +35,17 @@ __all__ = [
     "InboundMessage",
     "Lesson",
     "LessonRead",
+    "Meeting",
+    "MeetingPhoto",
     "Member",
     "MiniProgramSession",
     "Org",
     "OutboxMessage",
     "PointsBalance",
+    "PointsClaim",
     "PointsEntry",
+    "PointsPeriodTotal",
+    "PointsRuleSet",
     "PointsTotalCount",
     "QuizAnswer",
     "QuizAttempt",
@@ -38,4 +53,5 @@ __all__ = [
     "RateLimitCounter",
     "RosterEntry",
     "Signup",
+    "SubscribeCredit",
 ]

@@ -9,7 +9,11 @@ from app.models.base import Base
 
 
 class Event(Base):
-    """A theme day or volunteer event with a fixed number of seats.
+    """An activity with open sign-up and a fixed number of seats, or a meeting of an org.
+
+    ``kind`` is ``activity`` (theme days, volunteer work: anyone may sign up) or one
+    of the meeting kinds in :mod:`app.events.kinds`. ``org_id`` places the event in
+    the organisation tree: tokens scoped to an org see the events of its subtree.
 
     ``seats_taken`` counts confirmed sign-ups. It is changed only by conditional
     UPDATEs while the event row is locked, and the CHECK constraint makes the
@@ -25,6 +29,9 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), default="activity", server_default="activity")
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id", ondelete="RESTRICT"),
+                                               index=True)
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(100))

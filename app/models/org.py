@@ -41,6 +41,8 @@ class RosterEntry(Base):
     """
 
     __tablename__ = "roster_entries"
+    # Counts per org of people and of bound members, read from the index alone.
+    __table_args__ = (Index("ix_roster_entries_org_id_member_id", "org_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(32))

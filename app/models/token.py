@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -17,6 +17,11 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
+    # A token with an org sees and acts on that org's subtree only; None: everything.
+    # An org is deleted only when no live token names it (app.orgs.service.delete_org),
+    # so SET NULL reaches revoked tokens alone.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id", ondelete="SET NULL"),
+                                               index=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     # Updated at most once a minute (see app.auth.tokens.LAST_USED_RESOLUTION).

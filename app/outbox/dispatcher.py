@@ -10,9 +10,12 @@ One :meth:`Dispatcher.run_once` is one batch:
    RETURNING`` is atomic by itself. The claim sets ``claimed_by`` and
    ``lease_until`` and counts the attempt.
 2. **plan** each row (:mod:`app.outbox.planner`) from the member's 48-hour
-   window and the customer-service messages already sent in it;
+   window, the customer-service messages already sent in it and the
+   member's subscribe-message credits;
 3. **send** concurrently (bounded, rate-limited) through :class:`WeChatAPI`,
    which refreshes a refused token once and retries transient errors briefly;
+   a subscribe message first spends one credit in its own unit of work
+   (:mod:`app.outbox.credits`) and gives it back if the send fails on the way;
 4. **mark** each row as soon as its call returns, only if this dispatcher
    still holds it: sent; pending again with an exponential backoff (errcode
    -1, 45009, timeouts, 5xx, a refused token); failed with the reason (43004,
@@ -67,6 +70,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models import Member, OutboxMessage
+from app.outbox import credits
 from app.outbox.planner import Channel, Plan, fallback, plan
 from app.outbox.reach import Recipient, load_recipients
 from app.outbox.service import FAILED, PENDING, SENDING, SENT, UNSENDABLE
@@ -104,6 +108,8 @@ class DispatchConfig:
     """How one dispatcher behaves; the defaults suit production."""
 
     template_id: str | None = None
+    # HONGXIN_MP_REMINDER_TEMPLATE_ID: the mini-program's subscribe-message template.
+    subscribe_template_id: str | None = None
     batch_size: int = 100
     # Longer than the slowest send: 3 attempts of a 10 s timeout plus backoff.
     lease_seconds: float = 120.0
@@ -203,6 +209,8 @@ class Dispatcher:
     config: DispatchConfig = field(default_factory=DispatchConfig)
     owner: str = field(default_factory=process_owner)
     clock: Callable[[], datetime] = _utcnow
+    # The mini-program's client, for subscribe messages; without it none are sent.
+    mp_api: WeChatAPI | None = None
 
     def __post_init__(self) -> None:
         self._lease = timedelta(seconds=self.config.lease_seconds)
@@ -262,10 +270,9 @@ class Dispatcher:
                 jobs.append(self._finish(row, _Outcome(UNSENDABLE, error="no such member"),
                                          stats))
                 continue
-            reach = recipient.reach
-            reach = type(reach)(reach.subscribed, reach.last_interaction_at,
-                                used.get(row.member_id, 0))
+            reach = replace(recipient.reach, custom_sent_in_window=used.get(row.member_id, 0))
             plan_ = plan(reach, now, template_id=self.config.template_id,
+                         subscribe_template_id=self._subscribe_template_id(),
                          has_template_data=bool(row.payload.get("template_data")))
             if plan_.channel is Channel.CUSTOM:
                 # Several rows for one member in a batch share the window's budget.
@@ -326,8 +333,12 @@ class Dispatcher:
             .execution_options(synchronize_session=False)
         ).all()
         claimed = sorted((_Claimed(*row) for row in rows), key=lambda row: row.id)
-        recipients = load_recipients(session, {row.member_id for row in claimed})
+        recipients = load_recipients(session, {row.member_id for row in claimed},
+                                     subscribe_template_id=self._subscribe_template_id())
         return claimed, recipients
+
+    def _subscribe_template_id(self) -> str | None:
+        return self.config.subscribe_template_id if self.mp_api is not None else None
 
     # ------------------------------------------------------------------ send
 
@@ -356,13 +367,16 @@ class Dispatcher:
                     return _Outcome(SENT, channel=channel.value)
                 except (ResponseWindowClosed, OutOfResponseQuota) as refused:
                     # Our view of the window was wrong (the platform knows best):
-                    # the template channel may still get through.
+                    # the template or subscribe channel may still get through.
                     second = fallback(f"customer-service message refused ({refused.errcode})",
-                                      template_id=self.config.template_id,
+                                      recipient.reach, template_id=self.config.template_id,
+                                      subscribe_template_id=self._subscribe_template_id(),
                                       has_template_data=bool(row.payload.get("template_data")))
                     if second.channel is None:
                         raise
-                    channel = Channel.TEMPLATE
+                    channel = second.channel
+            if channel is Channel.SUBSCRIBE:
+                return await self._send_subscribe(row, recipient)
             await self._send_template(row, recipient.openid)
             return _Outcome(SENT, channel=channel.value)
         except UserUnsubscribed as exc:
@@ -416,6 +430,31 @@ class Dispatcher:
             url=url if isinstance(url, str) and url else None,
             client_msg_id=f"hongxin-outbox-{row.id}",
         )
+
+    async def _send_subscribe(self, row: _Claimed, recipient: Recipient) -> _Outcome:
+        """Spend one credit, then send; a send that failed on the way gives it back."""
+        template_id = self.config.subscribe_template_id
+        data = row.payload.get("template_data")
+        if (self.mp_api is None or not template_id or recipient.mp_openid is None
+                or not isinstance(data, dict) or not data):
+            raise InvalidPayload(None, "no subscribe message can be sent for this row")
+        spent = await self.database.run(partial(
+            credits.spend, member_id=row.member_id, template_id=template_id, now=self.clock()))
+        if not spent:
+            return _Outcome(UNSENDABLE, channel=Channel.SUBSCRIBE.value,
+                            error="no subscribe-message credits left")
+        await self._pace()
+        try:
+            await self.mp_api.send_subscribe(
+                recipient.mp_openid, template_id,
+                {str(key): template_value(str(value)) for key, value in data.items()})
+        except (TransientError, AccessTokenInvalid, InvalidCredentials):
+            # Not delivered (as far as we know): the credit is still the member's.
+            await self.database.run(partial(
+                credits.give_back, member_id=row.member_id, template_id=template_id,
+                now=self.clock()))
+            raise
+        return _Outcome(SENT, channel=Channel.SUBSCRIBE.value)
 
     async def _pace(self) -> None:
         if self._limiter is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.dialect import insert_or_ignore
@@ -23,8 +23,8 @@ FAILED, UNSENDABLE, WITHDRAWN = "failed", "unsendable", "withdrawn"
 STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
 
 # The kinds of message Hongxin sends; the payload conventions are in the README.
-KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled",
-         "daily_lesson")
+KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled", "points_claim",
+         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder")
 
 
 def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
@@ -43,6 +43,35 @@ def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
         .returning(OutboxMessage.id)
     )
     return result.first() is not None
+
+
+def enqueue_for_members(session: Session, *, members: Select[int] | Select[int | None],
+                        key_prefix: str,
+                        kind: str, payload: Mapping[str, Any], due_at: datetime,
+                        now: datetime) -> int:
+    """Queue one message to each member id ``members`` selects, in one statement.
+
+    Each row's dedup key is ``key_prefix`` followed by the member id, so running it
+    again (or for members some of whom already have their row) adds only the
+    missing ones. Returns how many rows are new.
+    """
+    chosen = members.subquery()
+    member_id: ColumnElement[int | None] = chosen.c[0]
+    rows = select(
+        literal(key_prefix, String) + cast(member_id, String), literal(kind, String),
+        member_id, literal(dict(payload), OutboxMessage.payload.type),
+        literal(due_at, OutboxMessage.due_at.type), literal(PENDING, String), literal(0),
+        literal(now, OutboxMessage.created_at.type),
+    ).select_from(chosen)
+    result = session.execute(
+        insert_or_ignore(session, OutboxMessage).from_select(
+            ["dedup_key", "kind", "member_id", "payload", "due_at", "status", "attempts",
+             "created_at"],
+            # SQLite reads "SELECT … ON CONFLICT" as a join without a WHERE in between.
+            rows.where(member_id.is_not(None)),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,29 +1,107 @@
-"""The ledger: awarding points (idempotent by reference, capped per day), corrections as
-reversal lines, and reading it back as totals, ranks and leaderboards.
+"""The ledger: awarding points by the rules catalogue (idempotent by reference, capped
+per day, month and year), corrections as reversal lines, and reading it back as totals,
+ranks and leaderboards.
 
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
 transaction, the line's delta to the member's :class:`PointsBalance` and the
 member's move between :class:`PointsTotalCount` rows, so that totals, ranks and
-boards read those and never add up the ledger.
+boards read those and never add up the ledger; and to the period totals of the
+line's category, which the 先锋指数 reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsBalance, PointsEntry, PointsTotalCount
-from app.orgs.service import full_names, get_org
-from app.points.rules import RULES, Activity
+from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal, PointsTotalCount
+from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
+from app.orgs.service import ancestry, full_names
+from app.points import catalogue
+from app.points.periods import period_labels
+from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
+
+SYSTEM = "system"
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> int:
+    """``yyyymm`` of ``moment`` in ``zone``: the month a line counts in."""
+    local = moment.astimezone(zone)
+    return local.year * 100 + local.month
+
+
+def _spans(moment: datetime, zone: ZoneInfo) -> dict[str, tuple[datetime, datetime]]:
+    """The day, month and year around ``moment`` in ``zone``, as [start, end) instants."""
+    local = moment.astimezone(zone).date()
+    day = datetime.combine(local, time(), zone)
+    month = datetime.combine(local.replace(day=1), time(), zone)
+    next_month = datetime.combine((local.replace(day=28) + timedelta(days=4)).replace(day=1),
+                                  time(), zone)
+    year = datetime.combine(date(local.year, 1, 1), time(), zone)
+    return {"daily_cap": (day, day + timedelta(days=1)), "monthly_cap": (month, next_month),
+            "yearly_cap": (year, datetime.combine(date(local.year + 1, 1, 1), time(), zone))}
+
+
+def room_under_caps(session: Session, member_id: int, activity: Activity, rule: Rule,
+                    occurred_at: datetime, zone: ZoneInfo) -> int | None:
+    """How many more points (in size: a deduction's too) the caps leave; None when uncapped.
+
+    A cap bounds what the activity earns the member in the day, month or year
+    (in ``zone``) that ``occurred_at`` falls in.
+    """
+    room: int | None = None
+    for cap_name, (start, end) in _spans(occurred_at, zone).items():
+        cap = getattr(rule, cap_name)
+        if cap is None:
+            continue
+        earned = session.scalar(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.member_id == member_id,
+                PointsEntry.activity == activity.value,
+                PointsEntry.occurred_at >= start, PointsEntry.occurred_at < end)) or 0
+        left = max(0, cap - abs(int(earned)))
+        room = left if room is None else min(room, left)
+    return room
+
+
+def award_by_rule(session: Session, *, member_id: int, activity: Activity | str,
+                  reference: str, recorded_by: str, note: str, occurred_at: datetime,
+                  zone: ZoneInfo, quantity: float = 1, points: int | None = None,
+                  recorded_at: datetime | None = None) -> int:
+    """Record ``activity`` for the member under the catalogue in force; the points given.
+
+    This is how every module awards: the line names the activity, the rule
+    version, ``reference`` (what it was for; one line per member, activity and
+    reference, so repeating an award is a no-op), ``recorded_by`` (``system``,
+    or who entered it) and ``note`` (why). ``quantity`` multiplies the rule's
+    points (hours for ``volunteer_hours``); ``points`` overrides them for awards
+    a person sized (an organizer's deed); ``recorded_at`` is when it was entered,
+    when not as it happened. Caps cut the award, down to 0; a line
+    is written even then, so the reference stays used. Activity names are listed
+    in :mod:`app.points.rules`.
+    """
+    kind = Activity(activity)
+    rules = catalogue.current(session, occurred_at)
+    rule = rules.rule(kind)
+    delta = points if points is not None else round(rule.points * quantity)
+    room = room_under_caps(session, member_id, kind, rule, occurred_at, zone)
+    if room is not None:
+        delta = max(-room, min(delta, room))
+    written = _write_line(session, member_id=member_id, activity=kind.value, reference=reference,
+                          delta=delta, note=note[:200], created_at=recorded_at or occurred_at,
+                          occurred_at=occurred_at, occurred_month=month_of(occurred_at, zone),
+                          category=rule.category, rule_version=rules.version,
+                          recorded_by=recorded_by[:80])
+    return delta if written is not None else 0
 
 
 def award(
@@ -34,40 +112,37 @@ def award(
     now: datetime,
     zone: ZoneInfo,
 ) -> int:
-    """Record ``activity`` for the member once per ``reference``; return the points given.
+    """An automatic award (see :func:`award_by_rule`), recorded by the system as of ``now``."""
+    return award_by_rule(session, member_id=member_id, activity=activity, reference=reference,
+                         recorded_by=SYSTEM, note="", occurred_at=now, zone=zone)
 
-    0 when the same reference was already recorded or the day's cap is reached.
-    The unique key decides idempotency, so concurrent awards cannot double up.
+
+def _write_line(session: Session, *, member_id: int, delta: int, occurred_month: int,
+                category: str | None, **line: object) -> int | None:
+    """Add a ledger line unless its reference is already there; its id, None when it was.
+
+    In the same transaction the delta goes into the member's balance and into
+    its category's totals for the year, quarter and month it counts in.
     """
-    rule = RULES[activity]
-    delta = rule.points
-    if rule.daily_cap is not None:
-        day_start = datetime.combine(now.astimezone(zone).date(), time(), zone)
-        earned_today = session.scalar(
-            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-                PointsEntry.member_id == member_id,
-                PointsEntry.activity == activity.value,
-                PointsEntry.created_at >= day_start,
-                PointsEntry.created_at < day_start + timedelta(days=1),
-            )
-        ) or 0
-        delta = max(0, min(delta, rule.daily_cap - earned_today))
-    written = _write_line(session, member_id=member_id, activity=activity.value,
-                          reference=reference, delta=delta, note="", created_at=now)
-    return delta if written else 0
-
-
-def _write_line(session: Session, *, member_id: int, delta: int, **line: object) -> bool:
-    """Add a ledger line unless its reference is already there; False when it was."""
     inserted = session.execute(
         insert_or_ignore(session, PointsEntry)
-        .values(member_id=member_id, delta=delta, **line)
+        .values(member_id=member_id, delta=delta, occurred_month=occurred_month,
+                category=category, **line)
         .returning(PointsEntry.id)
     ).first()
     if inserted is None:
-        return False
+        return None
     _add_to_balance(session, member_id, delta)
-    return True
+    column = CATEGORY_COLUMNS.get(category or "")
+    if delta and column is not None:
+        periods = insert_on_conflict(session, PointsPeriodTotal).values([
+            {"period": period, "member_id": member_id, "study": 0, "org_life": 0,
+             "volunteering": 0, "pioneering": 0, column: delta}
+            for period in period_labels(occurred_month)])
+        session.execute(periods.on_conflict_do_update(
+            index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
+            set_={column: getattr(PointsPeriodTotal, column) + getattr(periods.excluded, column)}))
+    return int(inserted[0])
 
 
 def _add_to_balance(session: Session, member_id: int, delta: int) -> None:
@@ -100,10 +175,27 @@ def _count_members(session: Session, changes: dict[int, int]) -> None:
         set_={"members": PointsTotalCount.members + upsert.excluded.members}))
 
 
-def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> PointsEntry:
+def move_balance(session: Session, from_member: int, to_member: int) -> None:
+    """Add one member's balance to another's and drop the first (a merge of two members).
+
+    Added to, not recomputed: a line written for ``to_member`` meanwhile has
+    already added itself. A member without a balance moves nothing.
+    """
+    moved = session.scalar(
+        delete(PointsBalance).where(PointsBalance.member_id == from_member)
+        .returning(PointsBalance.total).execution_options(synchronize_session=False))
+    if moved is None:
+        return
+    _count_members(session, {moved: -1})
+    _add_to_balance(session, to_member, moved)
+
+
+def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
+            recorded_by: str = SYSTEM) -> PointsEntry:
     """Cancel a ledger line by adding its opposite; the original stays as it was.
 
-    Reversing the same line again returns the existing correction (its reference
+    The reversal counts in the original's month and category. Reversing the
+    same line again returns the existing correction (its reference
     ``reverse:<id>`` is unique per member), so a repeated request cannot double it.
     """
     original = session.get(PointsEntry, entry_id)
@@ -112,7 +204,9 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime) -> Poin
     reference = f"reverse:{entry_id}"
     _write_line(session, member_id=original.member_id, activity=Activity.CORRECTION.value,
                 reference=reference, delta=-original.delta, note=reason[:200],
-                created_at=now, reverses_id=entry_id)
+                created_at=now, reverses_id=entry_id, occurred_at=original.occurred_at,
+                occurred_month=original.occurred_month, category=original.category,
+                rule_version=original.rule_version, recorded_by=recorded_by[:80])
     return session.scalars(select(PointsEntry).where(
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
@@ -221,7 +315,7 @@ def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
 def activity_label(activity: str) -> str:
     """How an activity reads to a member, e.g. ``答对题目``."""
     try:
-        return RULES[Activity(activity)].label
+        return LABELS[Activity(activity)]
     except ValueError:
         return activity
 
@@ -247,26 +341,28 @@ class OrgStanding:
     average: float
 
 
-def _subtree(session: Session, org_id: int) -> ColumnElement[bool]:
-    path = get_org(session, org_id).path
+def _subtree(session: Session, org_id: int, scope: OrgScope) -> ColumnElement[bool]:
+    path = require_org_in_scope(session, scope, org_id).path
     return RosterEntry.org_id.in_(select(Org.id).where(Org.path.startswith(path,
                                                                            autoescape=True)))
 
 
-def leaderboard(session: Session, *, org_id: int | None = None,
-                limit: int = 50) -> list[Standing]:
+def leaderboard(session: Session, *, org_id: int | None = None, limit: int = 50,
+                scope: OrgScope = EVERYTHING) -> list[Standing]:
     """Members by total points, highest first (competition ranking: 1, 2, 2, 4).
 
     Overall, every member with points; with ``org_id``, only the members bound
-    to the roster in that org's subtree.
+    to the roster in that org's subtree; always only those ``scope`` covers.
     """
     query = (select(Member.id, func.coalesce(RosterEntry.name, Member.name),
                     RosterEntry.org_id, PointsBalance.total)
              .join(Member, Member.id == PointsBalance.member_id)
              .outerjoin(RosterEntry, RosterEntry.member_id == Member.id)
-             .order_by(PointsBalance.total.desc(), Member.id).limit(limit))
+             .order_by(PointsBalance.total.desc(), PointsBalance.member_id).limit(limit))
     if org_id is not None:
-        query = query.where(_subtree(session, org_id))
+        query = query.where(_subtree(session, org_id, scope))
+    if not scope.is_everything:
+        query = query.where(scope.holds_org(RosterEntry.org_id))
     names = full_names(session)
     standings: list[Standing] = []
     for position, (member_id, name, member_org, points) in enumerate(session.execute(query)):
@@ -278,33 +374,40 @@ def leaderboard(session: Session, *, org_id: int | None = None,
 
 
 def org_leaderboard(session: Session, *, parent_id: int | None = None, kind: str = "branch",
-                    limit: int = 50) -> list[OrgStanding]:
-    """Orgs by the points of the bound members of their subtree, in one query.
+                    limit: int = 50, scope: OrgScope = EVERYTHING) -> list[OrgStanding]:
+    """Orgs by the points of the bound members of their subtree.
 
     The children of ``parent_id``, or else every org of ``kind`` (党支部 by
     default). Members count by their roster org, never by the free-text 支部
-    they typed; unbound followers count nowhere.
+    they typed; unbound followers count nowhere. One grouped query sums each
+    org's own members; the sums are added up the tree along each org's path.
     """
-    target, below = aliased(Org), aliased(Org)
-    total = func.coalesce(func.sum(PointsBalance.total), 0).label("total")
-    members = func.count(RosterEntry.member_id).label("members")
-    query = (select(target.id, target.name, members, total)
-             .outerjoin(below, below.path.startswith(target.path))
-             .outerjoin(RosterEntry, and_(RosterEntry.org_id == below.id,
-                                          RosterEntry.member_id.is_not(None)))
-             .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
-             .where(target.parent_id == parent_id if parent_id is not None
-                    else target.kind == kind)
-             .group_by(target.id, target.name)
-             .order_by(total.desc(), target.name, target.id).limit(limit))
     if parent_id is not None:
-        get_org(session, parent_id)
+        require_org_in_scope(session, scope, parent_id)
+    ranked = {org.id: org for org in session.scalars(
+        select(Org).where(Org.parent_id == parent_id if parent_id is not None
+                          else Org.kind == kind, scope.orgs()))}
+    paths = dict(session.execute(select(Org.id, Org.path).where(scope.orgs())).all())
+    members = dict.fromkeys(ranked, 0)
+    points = dict.fromkeys(ranked, 0)
+    own = (select(RosterEntry.org_id, func.count(RosterEntry.member_id),
+                  func.coalesce(func.sum(PointsBalance.total), 0))
+           .outerjoin(PointsBalance, PointsBalance.member_id == RosterEntry.member_id)
+           .where(RosterEntry.member_id.is_not(None), scope.holds_org(RosterEntry.org_id))
+           .group_by(RosterEntry.org_id))
+    for org_id, count, total in session.execute(own):
+        for holder in ancestry(paths[org_id]) if org_id in paths else ():
+            if holder in ranked:
+                members[holder] += int(count)
+                points[holder] += int(total)
+    order = sorted(ranked.values(), key=lambda org: (-points[org.id], org.name, org.id))[:limit]
     names = full_names(session)
     board: list[OrgStanding] = []
-    for position, (org_id, name, count, points) in enumerate(session.execute(query)):
-        same = board and board[-1].total == points
+    for position, org in enumerate(order):
+        same = board and board[-1].total == points[org.id]
         place = board[-1].rank if same else position + 1
-        average = round(int(points) / int(count), 2) if count else 0.0
-        board.append(OrgStanding(place, org_id, name, names.get(org_id, name), int(count),
-                                 int(points), average))
+        count = members[org.id]
+        average = round(points[org.id] / count, 2) if count else 0.0
+        board.append(OrgStanding(place, org.id, org.name, names.get(org.id, org.name), count,
+                                 points[org.id], average))
     return board

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.deps import CurrentAdmin, Principal, SessionDep
+from app.deps import CurrentUnscopedAdmin, Principal, SessionDep
 
 
-def admin_then_end_transaction(principal: CurrentAdmin, session: SessionDep) -> Principal:
+def admin_then_end_transaction(principal: CurrentUnscopedAdmin, session: SessionDep) -> Principal:
     """The admin, with the transaction that checked the token ended.
 
     An import runs its own short transactions for many seconds. Had the

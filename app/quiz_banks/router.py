@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import CurrentAdmin, DatabaseDep, EntityId, SessionDep
+from app.deps import CurrentAdmin, CurrentUnscopedAdmin, DatabaseDep, EntityId, SessionDep
 from app.errors import InvalidInput, errors_answered
 from app.quiz_banks import service
 from app.quiz_banks.dependencies import AdminForImport
@@ -51,12 +51,12 @@ def list_banks(_admin: CurrentAdmin, session: SessionDep) -> list[BankOut]:
 
 
 @router.post("/{bank_id}/activate", response_model=BankOut)
-def activate_bank(bank_id: EntityId, _admin: CurrentAdmin, session: SessionDep) -> BankOut:
+def activate_bank(bank_id: EntityId, _admin: CurrentUnscopedAdmin, session: SessionDep) -> BankOut:
     """Make this bank the one quizzes draw from (the previous one is deactivated)."""
     return BankOut.model_validate(service.activate_bank(session, bank_id, datetime.now(UTC)))
 
 
 @router.delete("/{bank_id}", status_code=204, responses=errors_answered(409))
-def delete_bank(bank_id: EntityId, _admin: CurrentAdmin, session: SessionDep) -> None:
+def delete_bank(bank_id: EntityId, _admin: CurrentUnscopedAdmin, session: SessionDep) -> None:
     """Delete a bank nobody has played, no contest uses and that is not active; 409 says why not."""
     service.delete_bank(session, bank_id)

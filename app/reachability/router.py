@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/admin/members", tags=["admin"])
 
 
 @router.get("/{member_id}/reachability", response_model=Reachability, status_code=200)
-def member_reachability(member_id: EntityId, _admin: CurrentAdmin, session: SessionDep,
+def member_reachability(member_id: EntityId, admin: CurrentAdmin, session: SessionDep,
                         settings: SettingsDep) -> Reachability:
     """Whether the member can be messaged now, by which channel, and why not."""
-    return reachability(session, member_id, datetime.now(UTC), settings.reminder_template_id)
+    return reachability(session, member_id, datetime.now(UTC), settings.reminder_template_id,
+                        settings.mp_reminder_template_id, admin.scope)

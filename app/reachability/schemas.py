@@ -11,7 +11,7 @@ class Reachability(BaseModel):
 
     member_id: int
     reachable: bool
-    channel: Literal["custom", "template"] | None
+    channel: Literal["custom", "template", "subscribe"] | None
     reason: str
     subscribed: bool
     window_open: bool
@@ -19,6 +19,10 @@ class Reachability(BaseModel):
     customer_service_used: int
     customer_service_left: int
     template_configured: bool
+    mini_program: bool = Field(description="the member has used the mini-program")
+    subscribe_configured: bool = Field(description="HONGXIN_MP_REMINDER_TEMPLATE_ID is set")
+    subscribe_credits: int = Field(
+        description="subscribe messages the member accepted and not yet used, for that template")
     daily_push: bool = Field(description="the member wants the daily lesson (订阅/退订)")
     daily_push_reachable: bool = Field(
         description="today's lesson would be sent now (customer-service only)")

@@ -18,7 +18,9 @@ from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
+from app.models.subscription import SubscribeCredit
 from app.outbox.service import PENDING, WITHDRAWN
+from app.points.claims import forget_member_claims
 from app.ratelimit import counter as ratelimit
 from bots.ports import BindResult, RosterCard
 
@@ -91,10 +93,19 @@ def erase_member(session: Session, member_id: int) -> None:
                     .execution_options(synchronize_session=False))
     session.execute(update(Member).where(Member.id == member_id).values(
         openid=ERASED_PREFIX + secrets.token_hex(16), name=None, phone=None, branch=None,
-        conversation=None, subscribed=False, daily_push=False,
+        conversation=None, subscribed=False, daily_push=False, unionid=None, mp_openid=None,
     ).execution_options(synchronize_session=False))
+    # A member merged into this one kept its mini-program openid as its own.
+    tombstones = session.scalars(select(Member.id).where(Member.merged_into_id == member_id))
+    for tombstone in tombstones.all():
+        session.execute(update(Member).where(Member.id == tombstone)
+                        .values(openid=ERASED_PREFIX + secrets.token_hex(16))
+                        .execution_options(synchronize_session=False))
+    session.execute(delete(SubscribeCredit).where(SubscribeCredit.member_id == member_id)
+                    .execution_options(synchronize_session=False))
     session.execute(delete(MiniProgramSession).where(MiniProgramSession.member_id == member_id)
                     .execution_options(synchronize_session=False))
+    forget_member_claims(session, member_id)
     session.execute(update(OutboxMessage).where(OutboxMessage.member_id == member_id,
                                                 OutboxMessage.status == PENDING)
                     .values(status=WITHDRAWN).execution_options(synchronize_session=False))

@@ -1,7 +1,7 @@
 """A roster file (花名册) to validated rows, or every problem located by row and column.
 
-CSV and XLSX are read as quiz banks are (the same decoding of UTF-8 with or
-without BOM and GB18030); cells keep their spreadsheet types here, because a
+CSV is decoded as quiz banks are (UTF-8 with or without BOM, GB18030); XLSX is
+read with calamine. Cells keep their spreadsheet types here, because a
 phone number typed into Excel arrives as a float and must be told apart from
 one that Excel already rounded into scientific notation.
 """
@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 
-from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from bots.profile import normalize_name, normalize_phone
 from quizzes.readers.decode import decode_text
@@ -92,18 +92,17 @@ def _csv_cells(data: bytes) -> list[list[object]] | Problem:
 
 
 def _xlsx_cells(data: bytes) -> list[list[object]] | Problem:
+    """The first sheet's cells, read by calamine (Rust): a 10,000-person roster in a
+    tenth of a second, where openpyxl takes seconds. Rows keep their spreadsheet
+    numbers (empty leading rows are not skipped)."""
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return Problem(None, None, _XLSX_UNREADABLE)
-    # openpyxl reports a malformed package with whatever its zip and XML parsers
-    # raise; an upload must get an answer, not a 500.
+    # A malformed package surfaces as whatever the zip and XML layers raise; an upload
+    # must get an answer, not a 500.
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()
-            return [list(row) for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        return [list(row) for row in sheet.to_python(skip_empty_area=False)]
     except Exception:
         return Problem(None, None, _XLSX_UNREADABLE)
 

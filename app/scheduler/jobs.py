@@ -8,10 +8,13 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.events.attendance import close_ended_meetings
+from app.events.compliance import remind_secretaries
 from app.lessons.links import ReadingLinks
 from app.lessons.service import todays_lesson
 from app.models import InboundMessage, Lesson, Member, OutboxMessage
@@ -63,6 +66,13 @@ def housekeeping(session: Session, now: datetime) -> dict[str, int]:
     for name, hook in HOUSEKEEPING_HOOKS.items():
         done[name] = hook(session, now)
     return done
+
+
+def meetings(session: Session, now: datetime, zone: ZoneInfo) -> dict[str, int]:
+    """Make the attendance of ended meetings final; remind 书记 of statutory meetings
+    missing from a period that closes within a week."""
+    return {"meetings_closed": close_ended_meetings(session, now, zone),
+            "compliance_reminders": remind_secretaries(session, now, zone)}
 
 
 def daily_lesson_key(today: date, member_id: int) -> str:

@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from app.db import Database
 from app.lessons.links import ReadingLinks
+from app.members import unionids
 from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.scheduler import jobs
 from app.settings import Settings
@@ -29,6 +30,10 @@ from app.wechat.clients import standalone_wechat_client
 log = logging.getLogger("hongxin.scheduler")
 
 HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+# New followers' unionids are asked for this often (never inside a callback).
+UNIONID_INTERVAL = timedelta(minutes=1)
+# Attendance turns final this long after a meeting ends at the latest.
+MEETINGS_INTERVAL = timedelta(minutes=10)
 # A process that starts (or was down) shortly after the daily push time still pushes.
 DAILY_LESSON_CATCH_UP = timedelta(hours=3)
 # One tick sends at most this many batches, so the next tick is not starved.
@@ -39,11 +44,16 @@ STOP_GRACE_SECONDS = 8.0
 
 
 class Jobs:
-    def __init__(self, settings: Settings, database: Database, api: WeChatAPI) -> None:
+    def __init__(self, settings: Settings, database: Database, api: WeChatAPI,
+                 mp_api: WeChatAPI | None = None) -> None:
         self.settings = settings
         self.database = database
-        self.dispatcher = Dispatcher(database, api,
-                                     DispatchConfig(template_id=settings.reminder_template_id))
+        self.api = api
+        self.dispatcher = Dispatcher(
+            database, api,
+            DispatchConfig(template_id=settings.reminder_template_id,
+                           subscribe_template_id=settings.mp_reminder_template_id),
+            mp_api=mp_api)
         self._dispatching = asyncio.Lock()
 
     async def dispatch(self) -> None:
@@ -76,6 +86,19 @@ class Jobs:
                                         links=ReadingLinks.from_settings(self.settings)))
         await self.dispatch()
 
+    async def learn_unionids(self) -> None:
+        found = await unionids.learn_unionids(self.database, self.api, datetime.now(UTC),
+                                              self.settings.zone)
+        if found.asked:
+            log.info("unionids: asked %d, linked %d, none given for %d", found.asked,
+                     found.linked, found.without_unionid)
+    async def meetings(self) -> None:
+        """Close the attendance of ended meetings; remind 书记 of meetings still missing."""
+        done = await self.database.run(partial(jobs.meetings, now=datetime.now(UTC),
+                                               zone=self.settings.zone))
+        if any(done.values()):
+            log.info("meetings: %s", done)
+
     async def housekeeping(self) -> None:
         done = await self.database.run(partial(jobs.housekeeping, now=datetime.now(UTC)))
         if any(done.values()):
@@ -102,13 +125,14 @@ class Scheduler:
         self.apscheduler.shutdown(wait=False)
 
 
-def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> Scheduler:
+def build_scheduler(settings: Settings, database: Database, api: WeChatAPI,
+                    mp_api: WeChatAPI | None = None) -> Scheduler:
     """A scheduler with the dispatcher, the daily lesson push and housekeeping (not started)."""
     # APScheduler logs at INFO every job it adds, starts and finishes: two lines per
     # dispatcher tick saying nothing happened. The jobs log what they did; its
     # warnings (missed or skipped runs) and errors still come through.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    work = Jobs(settings, database, api)
+    work = Jobs(settings, database, api, mp_api)
     scheduler = Scheduler(work, settings.zone)
     add_job = scheduler.apscheduler.add_job
     now = datetime.now(settings.zone)
@@ -121,6 +145,10 @@ def build_scheduler(settings: Settings, database: Database, api: WeChatAPI) -> S
     last_fire = trigger.get_next_fire_time(None, now - DAILY_LESSON_CATCH_UP)
     if last_fire is not None and last_fire <= now:
         add_job(work.daily_lesson, id="daily_lesson_catch_up", next_run_time=now)
+    add_job(work.learn_unionids, IntervalTrigger(seconds=UNIONID_INTERVAL.total_seconds()),
+            id="unionids", next_run_time=now, **common)
+    add_job(work.meetings, IntervalTrigger(seconds=MEETINGS_INTERVAL.total_seconds()),
+            id="meetings", next_run_time=now, **common)
     add_job(work.housekeeping,
             IntervalTrigger(seconds=HOUSEKEEPING_INTERVAL.total_seconds()),
             id="housekeeping", next_run_time=now, **common)
@@ -134,8 +162,9 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with standalone_wechat_client(settings, database) as api:
-        scheduler = build_scheduler(settings, database, api)
+    async with (standalone_wechat_client(settings, database) as api,
+                standalone_wechat_client(settings, database, mini_program=True) as mp_api):
+        scheduler = build_scheduler(settings, database, api, mp_api)
         scheduler.start()
         log.info("worker running: dispatch every %s s, daily lesson at %r (%s)",
                  settings.dispatch_interval_seconds, settings.daily_lesson_cron,

@@ -89,6 +89,7 @@ __all__ = [
     "TokenFetcher",
     "TokenStore",
     "TransientError",
+    "UserInfo",
     "UserUnsubscribed",
     "WeChatAPI",
     "WeChatAPIError",
@@ -102,6 +103,8 @@ _T = TypeVar("_T")
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 TEMPLATE_VALUE_LIMIT = 20
+# The most openids ``user/info/batchget`` takes in one call.
+USER_INFO_BATCH = 100
 # Status codes and errcodes with which a stand-in or proxy says "no stable_token here".
 _STABLE_UNSUPPORTED_STATUS = frozenset({404, 405, 501})
 _STABLE_UNSUPPORTED_ERRCODES = frozenset({48001})
@@ -217,6 +220,27 @@ class JsCodeSession:
     openid: str
     session_key: str = field(repr=False)
     unionid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """What ``user/info`` says of one official-account openid that matters to Hongxin.
+
+    ``unionid`` is given only for followers, and only when the account is bound
+    to an open-platform account.
+    """
+
+    openid: str
+    subscribed: bool
+    unionid: str | None
+
+
+def _user_info(item: Mapping[str, Any]) -> UserInfo | None:
+    openid, unionid = item.get("openid"), item.get("unionid")
+    if not isinstance(openid, str):
+        return None
+    return UserInfo(openid=openid, subscribed=item.get("subscribe") == 1,
+                    unionid=unionid if isinstance(unionid, str) and unionid else None)
 
 
 def template_value(text: str, limit: int = TEMPLATE_VALUE_LIMIT) -> str:
@@ -458,6 +482,35 @@ class WeChatAPI:
             ticket=ticket, url=url, expire_seconds=expires if isinstance(expires, int) else None
         )
 
+    # ---------------------------------------------------------------- followers
+
+    async def user_info(self, openid: str) -> UserInfo:
+        """One follower's subscription state and unionid.
+
+        https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html
+        """
+        path = "/cgi-bin/user/info"
+        answer = await self._call("GET", path, params={"openid": openid, "lang": "zh_CN"})
+        info = _user_info(answer)
+        if info is None:
+            raise TransientError(None, "answer without openid", path=path, status_code=200)
+        return info
+
+    async def user_info_batch(self, openids: Sequence[str]) -> list[UserInfo]:
+        """Up to 100 followers' subscription states and unionids in one call.
+
+        https://developers.weixin.qq.com/doc/offiaccount/User_Management/Get_users_basic_information_UnionID.html
+        """
+        if not 1 <= len(openids) <= USER_INFO_BATCH:
+            raise ValueError(f"user_info_batch takes 1 to {USER_INFO_BATCH} openids")
+        body = {"user_list": [{"openid": openid, "lang": "zh_CN"} for openid in openids]}
+        answer = await self._call("POST", "/cgi-bin/user/info/batchget", json_body=body)
+        items = answer.get("user_info_list")
+        if not isinstance(items, list):
+            return []
+        found = (_user_info(item) for item in items if isinstance(item, dict))
+        return [info for info in found if info is not None]
+
     # ---------------------------------------------------------------- mini-program login
 
     async def jscode2session(self, js_code: str) -> JsCodeSession:
@@ -490,18 +543,21 @@ class WeChatAPI:
     # ---------------------------------------------------------------- plumbing
 
     async def _call(
-        self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None
+        self, method: str, path: str, *, json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """A token-bearing call with one refresh on a refused token and transient retries."""
 
         async def once() -> dict[str, Any]:
             token = await self._token()  # not get_access_token: no nested retries
             try:
-                return await self._request(method, path, json_body=json_body, token=token)
+                return await self._request(method, path, params=params, json_body=json_body,
+                                           token=token)
             except AccessTokenInvalid as exc:
                 logger.info("%s refused the access token (%s); refreshing", path, exc.errcode)
                 token = await self._store.refresh(self.fetch_access_token, token)
-                return await self._request(method, path, json_body=json_body, token=token)
+                return await self._request(method, path, params=params, json_body=json_body,
+                                           token=token)
 
         return await self._retrying(once)
 

@@ -34,8 +34,9 @@ def wechat_client(http: httpx.AsyncClient, database: Database, settings: Setting
 
 @asynccontextmanager
 async def standalone_wechat_client(
-    settings: Settings, database: Database
+    settings: Settings, database: Database, *, mini_program: bool = False
 ) -> AsyncIterator[WeChatAPI]:
-    """The official account's client over an HTTP client of its own, closed on exit."""
+    """The official account's (or mini program's) client over an HTTP client of its own,
+    closed on exit."""
     async with httpx.AsyncClient(timeout=OUTBOUND_TIMEOUT) as http:
-        yield wechat_client(http, database, settings)
+        yield wechat_client(http, database, settings, mini_program=mini_program)

@@ -106,7 +106,10 @@ def parse_envelope(xml: str) -> Envelope:
     if not (msg_id.isascii() and msg_id.isdigit()):
         raise MalformedMessage("MsgId is missing or not a number")
     text = _text(data, "Content") if kind == "text" else ""
-    return Envelope(Incoming(openid, kind, sent_at, text=text), account, f"msg:{msg_id}", True)
+    pic_url = _text(data, "PicUrl") if kind == "image" else ""
+    media_id = _text(data, "MediaId") if kind == "image" else ""
+    return Envelope(Incoming(openid, kind, sent_at, text=text, pic_url=pic_url,
+                             media_id=media_id), account, f"msg:{msg_id}", True)
 
 
 def _text(data: dict[str, object], name: str) -> str:

@@ -42,9 +42,11 @@ CONTRACT_TURNS: list[str | tuple[str, str, str]] = [
     "答题", "A", "AC", "对", "错", "退出",  # answers while the quiz runs, then quit it
     "错题",
     "活动", "报名 {event}", "报名 {event}", "我的报名", "取消报名 {event}", "报名 {event}",
+    "请假", "请假 {event} 出差在外",  # an activity, not a meeting: still a clear answer
     "积分",
     "订阅", "退订", "订阅",
     "姓名 张三", "电话 13800000000", "支部 第一党支部",
+    "申报 周末参加社区志愿服务", "申报",  # Red points: a claim, and one with no text
     ("event", "CLICK", "LESSON_TODAY"), ("event", "CLICK", "QUIZ_START"), "退出",
     ("event", "CLICK", "EVENT_LIST"), ("event", "CLICK", "MY_POINTS"),
     ("event", "SCAN", "checkin_{event}"), ("event", "subscribe", "qrscene_checkin_{event}"),

@@ -487,3 +487,30 @@ def test_reset_forgets_everything(client: httpx.Client, token: str) -> None:
     assert client.get("/_fake/faults").json() == []
     assert client.get("/_fake/members").json() == []
     assert api(client, "/cgi-bin/menu/get", token)["errcode"] == 40001
+
+
+def test_one_person_answers_one_unionid_from_user_info_and_jscode2session(
+        client: httpx.Client, token: str) -> None:
+    person = {"unionid": "uSamePerson", "openids": ["oAccountOne"], "js_codes": ["code-p"],
+              "mp_openid": "oMiniOne"}
+    assert client.post("/_fake/people", json=person).status_code == 200
+    info = client.get("/cgi-bin/user/info",
+                      params={"access_token": token, "openid": "oAccountOne"}).json()
+    assert (info["subscribe"], info["unionid"]) == (1, "uSamePerson")
+    login = client.get("/sns/jscode2session", params={
+        "appid": MP_APPID, "secret": MP_SECRET, "js_code": "code-p",
+        "grant_type": "authorization_code"}).json()
+    assert (login["openid"], login["unionid"]) == ("oMiniOne", "uSamePerson")
+
+    client.post("/_fake/members", json={"openid": "oGone", "subscribed": False})
+    batch = api(client, "/cgi-bin/user/info/batchget", token, {"user_list": [
+        {"openid": "oAccountOne"}, {"openid": "oStranger"}, {"openid": "oGone"}]})
+    listed = batch["user_info_list"]
+    assert listed[0]["unionid"] == "uSamePerson"
+    assert listed[1]["unionid"] not in ("", "uSamePerson")
+    assert listed[2] == {"subscribe": 0, "openid": "oGone"}
+
+    assert api(client, "/cgi-bin/user/info/batchget", token, {"user_list": [
+        {"openid": "bad openid"}]})["errcode"] == 40003
+    too_many = {"user_list": [{"openid": f"o{n}"} for n in range(101)]}
+    assert api(client, "/cgi-bin/user/info/batchget", token, too_many)["errcode"] == 47001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect, text
 
 from app import migrations
 from app.db import create_db_engine
@@ -51,3 +51,58 @@ def test_processes_starting_together_migrate_once(postgres_server_url: str) -> N
     assert [process.returncode for process in processes] == [0, 0, 0], outputs
     # Exactly one process ran the migrations; the others found the schema at head.
     assert sorted(output.count("Running upgrade") > 0 for output in outputs) == [False, False, True]
+
+
+
+# The last revision of the first release: a deployment upgrading from it has members,
+# ledgers and sign-ups that every later migration must carry over.
+FIRST_RELEASE = "76b72059c6a4"
+NOW = "2026-12-01 00:00:00"
+
+
+def _first_release_rows(connection: Connection) -> None:
+    for member_id, deltas in {1: [5, 3, -3], 2: [1], 3: []}.items():
+        connection.execute(text(
+            "INSERT INTO members (id, openid, first_seen_at, last_interaction_at, subscribed, "
+            "daily_push) VALUES (:id, :openid, :now, :now, true, false)"),
+            {"id": member_id, "openid": f"o{member_id}", "now": NOW})
+        for number, delta in enumerate(deltas):
+            connection.execute(text(
+                "INSERT INTO points_entries (member_id, activity, reference, delta, note, "
+                "created_at) VALUES (:member, 'lesson_read', :ref, :delta, '', :now)"),
+                {"member": member_id, "ref": f"r{number}", "delta": delta, "now": NOW})
+    connection.execute(text(
+        "INSERT INTO events (id, title, description, location, starts_at, capacity, seats_taken, "
+        "remind_before_minutes, status, created_at, updated_at) VALUES "
+        "(1, '主题党日', '', '三楼', :now, 10, 2, 60, 'scheduled', :now, :now)"), {"now": NOW})
+    for member_id in (1, 2):
+        connection.execute(text(
+            "INSERT INTO event_signups (event_id, member_id, status, created_at) "
+            "VALUES (1, :member, 'confirmed', :now)"), {"member": member_id, "now": NOW})
+
+
+def test_upgrading_a_first_release_database_keeps_every_row(database_url: str) -> None:
+    """Later migrations alter tables that others refer to with ON DELETE CASCADE; on
+    SQLite such an alteration copies and drops the table, which must not cascade.
+    The balances migration also sums each member's existing ledger, reversals included."""
+    migrations.downgrade(database_url, "base")
+    migrations.upgrade(database_url, FIRST_RELEASE)
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            _first_release_rows(connection)
+        migrations.upgrade(database_url)
+        with engine.connect() as connection:
+            def count(table: str) -> int:
+                return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+            counts = {table: count(table)
+                      for table in ("members", "points_entries", "events", "event_signups")}
+            balances = dict(connection.execute(text(
+                "SELECT member_id, total FROM points_balances")).all())
+            pushes = connection.execute(text("SELECT daily_push FROM members")).scalars().all()
+    finally:
+        engine.dispose()
+    assert counts == {"members": 3, "points_entries": 4, "events": 1, "event_signups": 2}
+    assert balances == {1: 5, 2: 1}  # a member without lines has no balance row
+    assert all(pushes)  # the daily push became opt-out for existing members too

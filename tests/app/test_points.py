@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import PointsEntry
-from app.points.rules import RULES, Activity
+from app.points.rules import DEFAULT_RULES, Activity
 from app.points.service import award, reverse, total
 from tests.support.factories import create_member
 
@@ -28,7 +28,7 @@ def test_award_is_idempotent_by_reference(database: Database) -> None:
 
 
 def test_daily_cap_resets_at_local_midnight(database: Database) -> None:
-    cap = RULES[Activity.LESSON_READ].daily_cap
+    cap = DEFAULT_RULES[Activity.LESSON_READ].daily_cap
     assert cap is not None
     with database.unit_of_work() as session:
         member = create_member(session)

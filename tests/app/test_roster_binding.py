@@ -104,7 +104,8 @@ def test_erasing_keeps_anonymous_totals_only(client: TestClient, database_url: s
             event = create_event(session)
             session.add(PointsEntry(member_id=member_id, activity="event_checkin",
                                     reference="event:1", delta=3, note="",
-                                    created_at=member.first_seen_at))
+                                    created_at=member.first_seen_at,
+                                    occurred_at=member.first_seen_at, occurred_month=202612))
             session.add(OutboxMessage(dedup_key="reminder:x", kind="event_reminder",
                                       member_id=member_id, payload={"text": "x"},
                                       due_at=event.starts_at, status="pending",

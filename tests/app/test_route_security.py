@@ -25,9 +25,18 @@ PROTECTED_PREFIXES = ("/api/admin", "/api/mp", "/console")
 PUBLIC = {("POST", "/api/mp/login"), ("GET", "/console/login"), ("POST", "/console/login")}
 # Organizers may read their own events' sign-up lists (and list their events); the rest of
 # /api/admin is for admins.
-ORGANIZER_READABLE = re.compile(r"^/api/admin/events(/\{[^}]+\}(/signups.*)?)?$")
-# … and check members in at their own events.
-ORGANIZER_WRITABLE = re.compile(r"^/api/admin/events/\{[^}]+\}/signups/\{[^}]+\}/checkin$")
+# Meetings (attendance, minutes, compliance); red points: the catalogue, claims, 一人一册 and
+# the 先锋指数 of their scope.
+ORGANIZER_READABLE = re.compile(
+    r"^/api/admin/(events(/\{[^}]+\}(/signups.*|/attendance.*|/minutes.*)?)?"
+    r"|orgs/\{[^}]+\}/compliance|points/(rules|claims)"
+    r"|members/\{[^}]+\}/record(\.xlsx)?|pioneer-index(\.xlsx)?)$")
+# … and check members in at their own events and meetings, record a meeting's minutes,
+# record deeds, decide claims, correct lines.
+ORGANIZER_WRITABLE = re.compile(
+    r"^/api/admin/(events/\{[^}]+\}/(signups/\{[^}]+\}/checkin|attendance/\{[^}]+\}/checkin"
+    r"|minutes)|points/awards"
+    r"|points/claims/\{[^}]+\}/(approve|reject)|points/entries/\{[^}]+\}/reverse)$")
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ def token_ids(capsys: pytest.CaptureFixture[str], database_url: str,
     monkeypatch.setenv("HONGXIN_DATABASE_URL", database_url)
     assert cli.main(["token", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split("\t") == ["id", "role", "name", "created", "last used", "revoked"]
+    assert lines[0].split("\t") == ["id", "role", "name", "org", "created", "last used",
+                                      "revoked"]
     return [line.split("\t") for line in lines[1:]]
 
 
@@ -102,9 +103,9 @@ def test_list_shows_tokens_but_never_the_token(
         client: TestClient, database: Database, database_url: str,
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     token = organizer(database, "李老师")
-    [[token_id, role, name, created, last_used, revoked]] = token_ids(capsys, database_url,
-                                                                       monkeypatch)
-    assert (role, name, last_used, revoked) == ("organizer", "李老师", "-", "-")
+    [[token_id, role, name, org, created, last_used, revoked]] = token_ids(
+        capsys, database_url, monkeypatch)
+    assert (role, name, org, last_used, revoked) == ("organizer", "李老师", "-", "-", "-")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", created)
 
     assert client.get("/api/admin/events", headers=bearer(token)).status_code == 200
@@ -112,7 +113,7 @@ def test_list_shows_tokens_but_never_the_token(
     assert cli.main(["token", "list"]) == 0
     listing = capsys.readouterr().out
     assert token not in listing and token_id in listing
-    assert listing.splitlines()[1].split("\t")[4] != "-"  # last used, now
+    assert listing.splitlines()[1].split("\t")[5] != "-"  # last used, now
 
 
 def test_revoke_takes_effect_at_once_for_the_api_and_the_console(
@@ -129,7 +130,7 @@ def test_revoke_takes_effect_at_once_for_the_api_and_the_console(
 
     assert client.get("/api/admin/events", headers=bearer(token)).status_code == 401
     assert client.get("/console", follow_redirects=False).status_code == 303
-    [[_, _, _, _, _, revoked]] = token_ids(capsys, database_url, monkeypatch)
+    [[_, _, _, _, _, _, revoked]] = token_ids(capsys, database_url, monkeypatch)
     assert revoked != "-"
     assert cli.main(["token", "revoke", "4242"]) == 1
     assert "no token with id 4242" in capsys.readouterr().err
@@ -248,3 +249,14 @@ def test_docs_and_metrics_are_open_in_development(client: TestClient) -> None:
         assert client.get(path).status_code == 200, path
 
 
+
+
+def test_token_create_works_on_a_database_that_does_not_exist_yet(
+        tmp_path: object, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's first command may be `hongxin token create`, before any `serve`."""
+    monkeypatch.setenv("HONGXIN_DATABASE_URL", f"sqlite:///{tmp_path}/new.db")
+    assert cli.main(["token", "create", "--role", "admin", "--name", "第一位管理员"]) == 0
+    assert capsys.readouterr().out.startswith("hx_")
+    assert cli.main(["token", "list"]) == 0
+    assert "第一位管理员" in capsys.readouterr().out

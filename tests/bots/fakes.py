@@ -10,7 +10,9 @@ from bots.ports import (
     BindResult,
     CancelOutcome,
     CheckinResult,
+    ClaimReceipt,
     EventSummary,
+    LeaveResult,
     MySignup,
     PushState,
     RosterCard,
@@ -29,6 +31,24 @@ class FakeProfiles:
 
     def set_subscribed(self, member_id: int, subscribed: bool) -> None:
         self.subscribed[member_id] = subscribed
+
+
+@dataclass
+class FakeMeetings:
+    """Meetings the member is expected at (``expected``); leave is granted once asked."""
+
+    expected: dict[int, EventSummary] = field(default_factory=dict)
+    leave: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def request_leave(self, member_id: int, event_id: int, reason: str,
+                      now: datetime) -> LeaveResult:
+        if not reason:
+            return LeaveResult("empty_reason")
+        event = self.expected.get(event_id)
+        if event is None:
+            return LeaveResult("unknown")
+        self.leave[(event_id, member_id)] = reason
+        return LeaveResult("granted", event, "支部党员大会")
 
 
 @dataclass
@@ -182,12 +202,35 @@ class FakeEvents:
         return CheckinResult("checked_in", view, 3)
 
 
+class FakeClaims:
+    """Claims in memory: every member counts as bound unless listed in ``unbound``."""
+
+    def __init__(self) -> None:
+        self.claims: dict[int, tuple[int, str, list[str]]] = {}
+        self.unbound: set[int] = set()
+
+    def submit(self, member_id: int, text: str, now: datetime) -> ClaimReceipt:
+        if member_id in self.unbound:
+            return ClaimReceipt("unbound")
+        claim_id = len(self.claims) + 1
+        self.claims[claim_id] = (member_id, text, [])
+        return ClaimReceipt("submitted", claim_id)
+
+    def attach_photo(self, member_id: int, claim_id: int, url: str, media_id: str) -> bool:
+        owner, _text, photos = self.claims.get(claim_id, (0, "", []))
+        if owner != member_id:
+            return False
+        photos.append(url)
+        return True
+
+
 def fake_services(**overrides: object) -> Services:
     """A Services bundle of fresh fakes; tests pass the fakes they want to inspect."""
     values: dict[str, object] = {"profiles": FakeProfiles(), "words": FakeWords(),
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
-                                 "roster": FakeRoster(), **overrides}
+                                 "roster": FakeRoster(), "meetings": FakeMeetings(),
+                                 "claims": FakeClaims(), **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -204,6 +247,8 @@ class Conversation:
     points: FakePoints = field(default_factory=FakePoints)
     push: FakePush = field(default_factory=FakePush)
     roster: FakeRoster = field(default_factory=FakeRoster)
+    meetings: FakeMeetings = field(default_factory=FakeMeetings)
+    claims: FakeClaims = field(default_factory=FakeClaims)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -220,7 +265,8 @@ class Conversation:
     def _handle(self, incoming: Incoming) -> Outcome:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
-                                 push=self.push, roster=self.roster)
+                                 push=self.push, roster=self.roster,
+                                 meetings=self.meetings, claims=self.claims)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
         # As the next turn's member upsert would return them.
         stored = {name: value for (member_id, name), value in self.profiles.fields.items()

@@ -12,6 +12,8 @@ from app.fakewechat import FakeWeChatServer
 
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/message/template/send"
+SUBSCRIBE = "/cgi-bin/message/subscribe/send"
+USER_INFO_BATCH = "/cgi-bin/user/info/batchget"
 STABLE = "/cgi-bin/stable_token"
 PLAIN = "/cgi-bin/token"
 
@@ -43,6 +45,13 @@ class FakeControl:
 
     def member(self, openid: str, **flags: Any) -> None:
         self.http.post("/_fake/members", json={"openid": openid, **flags}).raise_for_status()
+
+    def person(self, unionid: str, *, openids: list[str] | None = None,
+               js_codes: list[str] | None = None, mp_openid: str | None = None) -> None:
+        """Link official-account openids and login codes to one person's ``unionid``."""
+        self.http.post("/_fake/people", json={
+            "unionid": unionid, "openids": openids or [], "js_codes": js_codes or [],
+            "mp_openid": mp_openid}).raise_for_status()
 
     def expire_tokens(self) -> None:
         self.http.post("/_fake/expire-tokens").raise_for_status()
