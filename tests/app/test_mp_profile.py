@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from app.fakewechat import FakeWeChatServer
-from app.main import create_app
-from tests.app.conftest import make_settings
-from tests.support.roster import roster_csv
+from tests.support.miniprogram import logged_in_client
 
 ADMIN = "mp-profile-admin"
-AUTH = {"Authorization": f"Bearer {ADMIN}"}
 PEOPLE = [("张三丰", "13800000001", "机关党委/第一党支部", "正式党员", "", "书记")]
 
 
@@ -26,14 +22,7 @@ def wechat_server() -> Iterator[FakeWeChatServer]:
 
 @pytest.fixture
 def mp(database_url: str, wechat_server: FakeWeChatServer) -> Iterator[TestClient]:
-    httpx.post(f"{wechat_server.url}/_fake/reset").raise_for_status()
-    app = create_app(make_settings(database_url, wechat_api_base=wechat_server.url,
-                                   admin_token=ADMIN))
-    with TestClient(app) as client:
-        assert client.post("/api/admin/roster", headers=AUTH,
-                           files={"file": ("r.csv", roster_csv(PEOPLE))}).status_code == 201
-        token = client.post("/api/mp/login", json={"code": "mp-code"}).json()["token"]
-        client.headers["Authorization"] = f"Bearer {token}"
+    with logged_in_client(database_url, wechat_server, ADMIN, PEOPLE) as client:
         yield client
 
 
