@@ -1,16 +1,27 @@
 # syntax=docker/dockerfile:1
 # Hongxin: one image for `hongxin serve` (web + scheduler) and `hongxin worker`.
-# Both stages install through scripts/install-wheel.sh, the steps that
-# tests/test_install.py runs: the wheel alone, not editable, no extras.
+# The wheel is built and installed through scripts/install-wheel.sh, the steps
+# that tests/test_install.py runs: the wheel alone, not editable, no extras,
+# with the console's npm files inside it.
+
+# The console's scripts (htmx, ECharts) from the npm registry, pinned by
+# package-lock.json; the devDependencies (axe-core, for the tests) stay out.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY scripts/vendor-assets.sh scripts/
+RUN npm ci --omit=dev --no-audit --no-fund && bash scripts/vendor-assets.sh
+
 
 FROM python:3.11-slim-bookworm AS wheel
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
 COPY pyproject.toml README.md ./
-COPY scripts/install-wheel.sh scripts/
+COPY scripts/install-wheel.sh scripts/hatch_vendor_check.py scripts/
 COPY alembic alembic
 COPY app app
+COPY --from=assets /src/app/console/static/vendor app/console/static/vendor
 COPY bots bots
 COPY quizzes quizzes
 RUN bash scripts/install-wheel.sh build /wheels

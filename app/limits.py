@@ -24,15 +24,17 @@ import re
 from typing import Any
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.requests import PRINCIPAL_STATE, authenticate_request
 from app.errors import AppError, error_body
 
 ADMIN_PREFIX = "/api/admin/"
-# Routes that take files: quiz banks, the roster, meeting minutes with photos.
-UPLOAD_PATHS = re.compile(r"^/api/admin/(quiz-banks|roster|events/\d+/minutes)/?$")
+# Routes that take files: quiz banks (API and console), the roster, meeting minutes with
+# photos, lesson covers.
+UPLOAD_PATHS = re.compile(r"^(/api/admin/(quiz-banks|roster|events/\d+/minutes)"
+                          r"|/console/quiz-banks|/console/lessons/\d+/cover)/?$")
 # Routes that enforce a smaller limit of their own and must stay as fast as they are.
 OWN_LIMIT_PATHS = frozenset({"/wechat"})
 
@@ -47,7 +49,14 @@ class BodyTooLarge(Exception):
 _CLOSE = {"Connection": "close"}
 
 
-def _too_large(limit: int) -> JSONResponse:
+def _too_large(limit: int, path: str = "") -> Response:
+    if path.startswith("/console/"):
+        # The console's readers are people: a sentence, not an error envelope.
+        megabytes = max(limit // (1024 * 1024), 1)
+        return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>提交的内容太大</title>"
+                            f"<p>提交的内容超过了 {megabytes} MB 的大小限制，未保存。"
+                            f"请返回，换一个较小的文件后重试。</p>",
+                            status_code=413, headers=_CLOSE)
     return JSONResponse(error_body("body_too_large",
                                    f"the request body is larger than {limit} bytes"),
                         status_code=413, headers=_CLOSE)
@@ -73,7 +82,7 @@ class RequestGuard:
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(limit, path)(scope, receive, send)
             return
         if path.startswith(ADMIN_PREFIX):
             state = scope["app"].state
@@ -125,7 +134,7 @@ class _LimitedBody:
             if not self.tripped:
                 raise
         if self.tripped and not self.response_started:
-            await _too_large(self.limit)(scope, _no_more_body, send)
+            await _too_large(self.limit, scope["path"])(scope, _no_more_body, send)
 
 
 async def _no_more_body() -> dict[str, Any]:

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 
+from app.console.assets import PREFIX as CONSOLE_STATIC_PREFIX
+from app.console.assets import static_app as console_static_app
 from app.console.errors import install_error_pages
-from app.console.router import router as console_router
+from app.console.routes import router as console_router
 from app.contests.router import router as contests_router
 from app.conversations.turn import Conversations
 from app.db import Database
@@ -29,7 +31,6 @@ from app.miniprogram.learning_router import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.miniprogram.subscriptions import router as mp_subscriptions_router
-from app.moderation.filter import WordFilter
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.miniprogram_router import router as mp_points_router
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                 replay_window_seconds=settings.wechat_replay_window_seconds,
                 safe_only=settings.wechat_safe_only,
             ),
-            Conversations(database, build_bot(), WordFilter.from_file(),
+            Conversations(database, build_bot(),
                           zone=ZoneInfo(settings.timezone),
                           links=ReadingLinks(settings.public_url, link_key(settings))),
         )
@@ -124,4 +125,5 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
             roster_router,
     ):
         app.include_router(router)
+    app.mount(CONSOLE_STATIC_PREFIX, console_static_app(), name="console-static")
     return app

@@ -11,6 +11,7 @@ import base64
 import binascii
 import os
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -67,8 +68,8 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
-    # Where uploaded photos (meeting minutes) are written; unset: kept in the database.
-    media_dir: str | None = None
+    # Where uploaded images (lesson covers, photos of meeting minutes) go; unset: into the database.
+    media_dir: Path | None = None
     # /docs, /redoc and /openapi.json; unset: served in development only.
     public_docs: bool | None = None
     # When set, /metrics answers only to "Authorization: Bearer <this>"; unset: /metrics
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
                              f"development, got {length} (make one with: "
                              "python -c 'import secrets; print(secrets.token_urlsafe(32))')")
         return value
+
+    @field_validator("media_dir", mode="before")
+    @classmethod
+    def _empty_media_dir_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("metrics_token", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ that implements the ports in :mod:`bots.ports`.
 from bots import (
     binding,
     claims,
+    console,
     events,
     lessons,
     meetings,
@@ -49,4 +50,5 @@ def build_bot() -> Bot:
     points.register(bot)
     push.register(bot)
     claims.register(bot)
+    console.register(bot)
     return bot

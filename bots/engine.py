@@ -21,6 +21,7 @@ from typing import Any
 
 from bots.messages import Incoming, MemberView, Reply
 from bots.ports import (
+    ConsoleAccess,
     DailyPush,
     EventSignups,
     Lessons,
@@ -57,6 +58,7 @@ class Services:
     roster: Roster
     meetings: Meetings
     claims: PointsClaims
+    console: ConsoleAccess
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""``学习`` / ``微党课`` (today's lesson), ``课程`` (the list) and ``课程 N``.
+"""``学习`` / ``微党课`` (today's lesson), ``课程`` (the list, grouped by 专题), ``课程 N`` and
+``课程 专题名`` (one series' lessons).
 
 A lesson comes as a news card whose link names the member; the reading (and
 its point) is counted when the page behind it is opened.
@@ -35,22 +36,49 @@ def todays_lesson(turn: Turn) -> Reply:
     return _open(turn, lesson)
 
 
+def _grouped(lessons: list[LessonCard]) -> list[str]:
+    """Numbered lines under a heading per 专题, in the order the series first appear;
+    lessons of no series last. Without any series, just the numbered lines."""
+    groups: dict[str, list[LessonCard]] = {}
+    for lesson in lessons:
+        groups.setdefault(lesson.series, []).append(lesson)
+    if list(groups) == [""]:
+        return [f"{lesson.number}. {lesson.title}" for lesson in lessons]
+    lines = []
+    for series in sorted(groups, key=lambda name: name == ""):
+        lines.append(texts.lesson_series_heading(series) if series
+                     else texts.LESSONS_WITHOUT_SERIES)
+        lines += [f"{lesson.number}. {lesson.title}" for lesson in groups[series]]
+    return lines
+
+
 def lesson_list(turn: Turn) -> Reply:
     lessons = turn.services.lessons.catalogue(turn.now)
     if not lessons:
         return TextReply(texts.NO_LESSONS)
     shown = lessons[-MAX_LISTED:]
-    lines = [texts.LESSON_LIST_HEAD]
-    lines += [f"{lesson.number}. {lesson.title}" for lesson in shown]
+    lines = [texts.LESSON_LIST_HEAD, *_grouped(shown)]
     if len(shown) < len(lessons):
         lines.append(texts.LESSON_LIST_MORE.format(shown=len(shown), count=len(lessons)))
+    return TextReply("\n".join(lines))
+
+
+def _series_list(turn: Turn, name: str) -> Reply | None:
+    """``课程 党员之家`` (brackets optional): that 专题's lessons, or None for no such series."""
+    wanted = name.strip("《》 ")
+    lessons = [lesson for lesson in turn.services.lessons.catalogue(turn.now)
+               if wanted and lesson.series == wanted]
+    if not lessons:
+        return None
+    lines = [texts.lesson_series_head(wanted)]
+    lines += [f"{lesson.number}. {lesson.title}" for lesson in lessons[-MAX_LISTED:]]
     return TextReply("\n".join(lines))
 
 
 def open_lesson(turn: Turn) -> Reply:
     argument = turn.argument.strip()
     if not argument.isdecimal() or len(argument) > 6:
-        return TextReply(texts.LESSON_NUMBER_INVALID)
+        return _series_list(turn, argument) or TextReply(texts.LESSON_NUMBER_INVALID)
     number = int(argument)
     lesson = turn.services.lessons.by_number(number, turn.now)
     if lesson is None:

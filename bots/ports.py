@@ -150,7 +150,8 @@ class Meetings(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LessonCard:
-    """A lesson as a chat reply shows it; ``number`` is its place in the ``课程`` list."""
+    """A lesson as a chat reply shows it; ``number`` is its place in the ``课程`` list,
+    ``series`` the name of its 专题 ("" for none)."""
 
     id: int
     number: int
@@ -158,6 +159,7 @@ class LessonCard:
     summary: str
     url: str
     cover_url: str = ""
+    series: str = ""
 
 
 class Lessons(Protocol):
@@ -323,3 +325,31 @@ class Roster(Protocol):
 
     def erase(self, member_id: int, now: datetime) -> None:
         """Forget the member's personal data and binding; anonymous totals stay."""
+
+
+# --------------------------------------------------------------------------- the console
+
+
+ConsoleLinkOutcome = Literal["issued", "not_bound", "no_role"]
+# ``not_bound``: the member is on no roster entry, so holds no role. ``no_role``:
+# bound, but the entry holds no console role.
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleLink:
+    """A one-time console sign-in link (``后台``) and what it opens.
+
+    ``role`` is ``admin`` or ``organizer``; ``org`` the full name of the org the
+    role is scoped to, empty for the whole organisation.
+    """
+
+    outcome: ConsoleLinkOutcome
+    url: str = ""
+    role: str = ""
+    org: str = ""
+    valid_minutes: int = 0
+
+
+class ConsoleAccess(Protocol):
+    def sign_in_link(self, member_id: int, now: datetime) -> ConsoleLink:
+        """A fresh one-time link for the role the member's roster entry holds."""

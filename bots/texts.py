@@ -8,6 +8,7 @@ from bots.ports import (
     BindResult,
     CancelOutcome,
     CheckinResult,
+    ConsoleLink,
     EventSummary,
     LeaveResult,
     MySignup,
@@ -19,7 +20,7 @@ WELCOME = "欢迎关注红心！这里是党员学习与活动服务号。"
 
 HELP = """可以发送以下关键词：
 学习 / 微党课 —— 今日微党课
-课程 —— 课程列表，发送“课程 N”打开第 N 课
+课程 —— 课程列表（按专题分组），发送“课程 N”打开第 N 课
 答题 —— 开始党建知识答题
 错题 —— 查看最近答错的题
 活动 —— 近期活动
@@ -228,6 +229,15 @@ LESSON_NUMBER_INVALID = "请发送“课程 N”打开第 N 课，N 为课程列
 LESSON_LIST_HEAD = "课程列表（发送“课程 N”打开第 N 课）："
 LESSON_LIST_MORE = "……仅显示最近 {shown} 课，共 {count} 课。"
 LESSONS_FOUND = "找到这些相关课程，发送“课程 N”阅读："
+LESSONS_WITHOUT_SERIES = "其他课程"
+
+
+def lesson_series_heading(name: str) -> str:
+    return f"《{name}》"
+
+
+def lesson_series_head(name: str) -> str:
+    return f"专题《{name}》（发送“课程 N”打开第 N 课）："
 
 
 def lesson_not_found(number: int) -> str:
@@ -397,6 +407,26 @@ def bind_taken(org: str) -> str:
 
 def already_bound(name: str, org: str) -> str:
     return f"您已绑定花名册：{name}（{org}）。如信息有误，请联系所在党支部的书记或组织委员。"
+
+
+CONSOLE_NOT_BOUND = ("“后台”是党组织管理员和活动组织者登录管理后台用的。"
+                     "请先发送“绑定 姓名 手机号”绑定党员花名册；"
+                     "需要后台权限的，请联系党组织管理员在后台为您分配角色。")
+CONSOLE_NO_ROLE = ("您还没有管理后台的权限。如需使用，"
+                   "请联系党组织管理员在后台“后台角色”页为您分配角色。")
+CONSOLE_ROLES = {"admin": "管理员", "organizer": "组织者"}
+
+
+def console_link(link: ConsoleLink) -> str:
+    if link.outcome == "not_bound":
+        return CONSOLE_NOT_BOUND
+    if link.outcome == "no_role":
+        return CONSOLE_NO_ROLE
+    role = CONSOLE_ROLES.get(link.role, link.role)
+    where = link.org or "全部组织"
+    return (f"管理后台登录链接（{link.valid_minutes} 分钟内有效，只能使用一次）：\n{link.url}\n"
+            f"身份：{role}（{where}）\n"
+            "请勿转发：拿到链接的人可以用您的身份登录。")
 
 
 def bind_result(result: BindResult) -> str:

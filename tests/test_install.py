@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -144,6 +145,27 @@ def check_the_service(base: str) -> None:
     assert refused.status_code == 401
 
 
+def check_the_console_assets(base: str) -> None:
+    """The sign-in page's scripts come from the wheel itself, long cached, byte for byte
+    what npm installed, compressed for phones."""
+    page = httpx.get(f"{base}/console/login", timeout=10)
+    assert page.status_code == 200, page.text
+    sources = re.findall(r'<script src="([^"]+)"', page.text)
+    htmx = [source for source in sources if "/htmx.org/htmx.min.js?v=" in source]
+    assert htmx, sources
+    script = httpx.get(f"{base}{htmx[0]}", timeout=10, headers={"Accept-Encoding": "gzip"})
+    assert script.status_code == 200
+    assert script.content == (ROOT / "node_modules/htmx.org/dist/htmx.min.js").read_bytes()
+    assert script.headers["content-encoding"] == "gzip"
+    assert "immutable" in script.headers["cache-control"]
+    assert "max-age=31536000" in script.headers["cache-control"]
+    assert script.headers["content-type"].startswith(("text/javascript",
+                                                      "application/javascript"))
+    # The checker the browser tests inject is a devDependency: not in the wheel.
+    missing = httpx.get(f"{base}/console/static/vendor/axe-core/axe.min.js", timeout=10)
+    assert missing.status_code == 404
+
+
 def test_the_wheel_carries_its_migrations(installed: Installed) -> None:
     result = subprocess.run(
         [str(installed.bin / "python"), "-c",
@@ -164,6 +186,7 @@ def test_serve_on_sqlite_from_an_empty_directory(installed: Installed,
     # No HONGXIN_DATABASE_URL: the default, a SQLite file in the working directory.
     with serving(installed, workdir, {}) as base:
         check_the_service(base)
+        check_the_console_assets(base)
     assert (workdir / "hongxin.db").is_file()
 
 
@@ -188,3 +211,15 @@ def test_the_dockerfile_installs_with_the_tested_script() -> None:
     assert any("install-wheel.sh build" in line for line in runs), runs
     assert any("install-wheel.sh install" in line for line in runs), runs
     assert "pip install" not in dockerfile.replace("install-wheel.sh install", "")
+
+
+def test_the_dockerfile_builds_the_wheel_with_the_npm_files() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = dockerfile.split("\nFROM ")
+    assets = next(stage for stage in stages if " AS assets" in stage.splitlines()[0])
+    assert "npm ci --omit=dev" in assets
+    assert "scripts/vendor-assets.sh" in assets
+    wheel = next(stage for stage in stages if " AS wheel" in stage.splitlines()[0])
+    copied = wheel.index("COPY --from=assets /src/app/console/static/vendor "
+                         "app/console/static/vendor")
+    assert copied < wheel.index("install-wheel.sh build")

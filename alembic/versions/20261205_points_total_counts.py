@@ -1,7 +1,7 @@
 """points total counts: members per total, for ranks, filled from the balances
 
 Revision ID: 8a3d5f1c2e60
-Revises: 7a3d5c1e9f24
+Revises: 7c3e5a1f0b64
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '8a3d5f1c2e60'
-down_revision: str | None = '7a3d5c1e9f24'
+down_revision: str | None = '7c3e5a1f0b64'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

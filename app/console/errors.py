@@ -14,8 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.exceptions import HTTPException
 
-from app.console.pages import ConsoleRefusal
-from app.console.router import PAGE_HEADERS, templates
+from app.console.refusals import ConsoleRefusal
+from app.console.rendering import PAGE_HEADERS, templates
 from app.errors import AppError
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
@@ -33,7 +33,8 @@ _SENTENCES = {
     500: "服务器暂时出了问题，您的操作可能没有完成。请稍后刷新重试；如果一直出错，请联系管理员。",
 }
 _FIELDS = {"event_id": "活动编号", "signup_id": "报名编号", "view": "名单类别",
-           "q": "搜索词（最多 32 个字）"}
+           "q": "搜索词（最多 32 个字）", "code": "登录码", "role_id": "角色编号",
+           "start": "开始日期", "end": "结束日期", "figure": "统计项"}
 
 
 def in_console(request: Request) -> bool:

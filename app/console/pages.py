@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from app.console import session as sessions
+from app.console.refusals import ConsoleRefusal
 from app.console.session import ConsoleUser
-from app.errors import AppError
 from app.events import actions, roster, service, timing
 from app.events.roster import RosterQuery
 from app.ratelimit import counter as ratelimit
 from app.settings import Settings
-
-
-class ConsoleRefusal(AppError):
-    """A console action refused for a reason the organizer should read; ``message`` is
-    Chinese and ``back`` where the error page leads back to."""
-
-    status: ClassVar[int] = 409
-    code: ClassVar[str] = "conflict"
-
-    def __init__(self, message: str, back: str) -> None:
-        super().__init__(message)
-        self.back = back
-
 
 SEARCH_MAX = 32
 VIEWS = (("all", "全部"), ("confirmed", "已报名"), ("waitlisted", "候补"),

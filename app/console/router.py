@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from app.console import pages
+from app.console.rendering import page
 from app.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -33,36 +32,33 @@ from app.ratelimit.deps import ClientAddress
 from app.settings import Settings
 
 router = APIRouter(prefix="/console", tags=["console"])
-templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
-templates.env.filters["tel"] = pages.tel_href
-
-# No scripts at all; inline styles only; nobody may frame the pages (clickjacking).
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    # Pages list names and phones: keep them out of shared caches and the back-forward cache.
-    "Cache-Control": "no-store",
-}
 Search = Annotated[str, Query(max_length=32)]
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
-          ) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(PAGE_HEADERS)
+def login_form(request: Request, settings: Settings, template: str, context: dict[str, Any],
+               status_code: int = 200) -> HTMLResponse:
+    """A page with a sign-in form, and the cookie that vouches for its CSRF nonce."""
+    nonce, cookie = login_nonce(settings)
+    response = page(request, template, {**context, "login_csrf": nonce},
+                    status_code=status_code)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_MAX_AGE_SECONDS, httponly=True,
+                        samesite="strict", secure=secure_cookies(request, settings),
+                        path=LOGIN_PATH)
     return response
 
 
 def _login_form(request: Request, settings: Settings, error: str | None,
                 status_code: int = 200) -> HTMLResponse:
-    nonce, cookie = login_nonce(settings)
-    response = _page(request, "login.html", {"error": error, "login_csrf": nonce},
-                     status_code=status_code)
-    response.set_cookie(LOGIN_COOKIE, cookie, max_age=LOGIN_MAX_AGE_SECONDS, httponly=True,
+    return login_form(request, settings, "login.html", {"error": error}, status_code)
+
+
+def signed_in(request: Request, settings: Settings, cookie: str) -> Response:
+    """Into the console with a new session's cookie; the sign-in nonce is spent."""
+    response = RedirectResponse("/console", status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
+    response.set_cookie(COOKIE, cookie, max_age=MAX_AGE_SECONDS, httponly=True,
                         samesite="strict", secure=secure_cookies(request, settings),
-                        path=LOGIN_PATH)
+                        path="/console")
     return response
 
 
@@ -89,12 +85,7 @@ def login(request: Request, session: SessionDep, settings: SettingsDep, address:
     if signed is None:
         return _login_form(request, settings, "令牌无效或已停用，请检查后重试。",
                            status_code=401)
-    response = RedirectResponse("/console", status_code=303)
-    response.delete_cookie(LOGIN_COOKIE, path=LOGIN_PATH, httponly=True, samesite="strict")
-    response.set_cookie(COOKIE, signed, max_age=MAX_AGE_SECONDS, httponly=True,
-                        samesite="strict", secure=secure_cookies(request, settings),
-                        path="/console")
-    return response
+    return signed_in(request, settings, signed)
 
 
 @router.post("/logout")
@@ -111,7 +102,7 @@ def logout(request: Request, session: SessionDep, settings: SettingsDep,
 def events_page(request: Request, session: SessionDep, settings: SettingsDep,
                 user: ConsoleUserDep) -> HTMLResponse:
     """The signed-in organizer's events with their seat counts."""
-    return _page(request, "events.html",
+    return page(request, "events.html",
                  pages.events_context(session, user, settings.zone, datetime.now(UTC)))
 
 
@@ -122,7 +113,7 @@ def event_page(request: Request, event_id: EntityId, session: SessionDep, settin
     context = pages.event_context(session, user, event_id, RosterQuery(view, q.strip()),
                                   settings.zone, datetime.now(UTC))
     context["query_string"] = urlencode({"view": view, "q": q.strip()})
-    return _page(request, "event.html", context)
+    return page(request, "event.html", context)
 
 
 @router.get("/events/{event_id}/signups.csv", response_class=Response)

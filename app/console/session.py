@@ -31,6 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal, hash_token, principal_for_hash
+from app.console.refusals import ConsoleForbidden
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError, Forbidden
 from app.models import ConsoleSession
@@ -43,6 +44,7 @@ LOGIN_COOKIE = "hongxin_console_login"
 LOGIN_MAX_AGE_SECONDS = 3600
 MAX_AGE_SECONDS = 12 * 3600
 LOGIN_PATH = "/console/login"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 class LoginRequired(AppError):
@@ -75,8 +77,12 @@ def _principal(session: Session, settings: Settings, token_hash: str, now: datet
 
 def sign_in(session: Session, settings: Settings, token: str) -> tuple[str, Principal] | None:
     """A cookie value for a new session of a valid token, or None."""
-    now = datetime.now(UTC)
-    token_hash = hash_token(token.strip())
+    return open_session(session, settings, hash_token(token.strip()), datetime.now(UTC))
+
+
+def open_session(session: Session, settings: Settings, token_hash: str, now: datetime
+                 ) -> tuple[str, Principal] | None:
+    """A cookie value for a new session of the live token with this digest, or None."""
     principal = _principal(session, settings, token_hash, now)
     if principal is None:
         return None
@@ -154,10 +160,33 @@ ConsoleUserDep = Annotated[ConsoleUser, Depends(current_user)]
 async def checked_form(request: Request, user: ConsoleUserDep) -> dict[str, str]:
     """The posted form, once its CSRF token matches the session's."""
     form = await request.form()
-    sent = form.get("csrf")
+    # A plain form carries the token in a hidden field; htmx sends it as a header.
+    sent = form.get("csrf") or request.headers.get(CSRF_HEADER)
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), user.csrf.encode()):
         raise Forbidden("the form is stale or did not come from this console; reload the page")
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def console_admin(user: ConsoleUserDep) -> ConsoleUser:
+    """The signed-in user, when an admin; others get a Chinese refusal."""
+    if not user.principal.is_admin:
+        raise ConsoleForbidden("这个页面只有管理员可以使用。如需使用，请联系党组织管理员。",
+                               "/console")
+    return user
+
+
+ConsoleAdminDep = Annotated[ConsoleUser, Depends(console_admin)]
+
+
+def console_unscoped_admin(user: ConsoleAdminDep) -> ConsoleUser:
+    """The signed-in admin, when not limited to an org: for content every org shares."""
+    if not user.principal.scope.is_everything:
+        raise ConsoleForbidden("只有不限定组织的管理员可以修改题库：题库由所有组织共用。"
+                               "如需修改，请联系上级党组织的管理员。", "/console/quiz-banks")
+    return user
+
+
+ConsoleUnscopedAdminDep = Annotated[ConsoleUser, Depends(console_unscoped_admin)]

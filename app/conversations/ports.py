@@ -10,25 +10,25 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app.console.port import ConsoleAccessPort
 from app.events.attendance import MeetingsPort
 from app.events.signups import EventSignupsPort
 from app.lessons.links import ReadingLinks
 from app.lessons.port import LessonsPort
 from app.lessons.push import DailyPushPort
 from app.members.repository import MemberProfiles
+from app.moderation.words import SessionWordFilter
 from app.points.claims_port import PointsClaimsPort
 from app.points.port import PointsPort
 from app.quiz_play.port import QuizPlayPort
 from app.rawsql import RawSQL
 from app.roster.port import RosterPort
 from bots import Services
-from bots.ports import WordFilter
 
 
-def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
-                 zone: ZoneInfo, links: ReadingLinks) -> Services:
+def bot_services(session: Session, sql: RawSQL, *, zone: ZoneInfo, links: ReadingLinks) -> Services:
     """``links``: the lesson pages' absolute, member-signed addresses for news replies."""
-    return Services(profiles=MemberProfiles(sql), words=words,
+    return Services(profiles=MemberProfiles(sql), words=SessionWordFilter(session),
                     events=EventSignupsPort(session, zone),
                     lessons=LessonsPort(session, zone, links),
                     quiz=QuizPlayPort(session, zone),
@@ -36,4 +36,5 @@ def bot_services(session: Session, sql: RawSQL, words: WordFilter, *,
                     push=DailyPushPort(session, zone),
                     roster=RosterPort(session),
                     meetings=MeetingsPort(session, zone),
-                    claims=PointsClaimsPort(session, zone))
+                    claims=PointsClaimsPort(session, zone),
+                    console=ConsoleAccessPort(session, links.public_url))

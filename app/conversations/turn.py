@@ -27,7 +27,6 @@ from app.lessons.links import ReadingLinks
 from app.outbox.service import enqueue
 from app.rawsql import RawSQL
 from bots import Bot, Incoming, NewsReply, Reply, TextReply, conversation_changed
-from bots.ports import WordFilter
 
 __all__ = ["Conversations", "Delivery", "ReplayedNonce", "ReplyDeadline", "TurnResult"]
 
@@ -85,11 +84,10 @@ class ReplyDeadline:
 class Conversations:
     """Runs members' turns against the bot, each in a unit of work of its own."""
 
-    def __init__(self, database: Database, bot: Bot, words: WordFilter, *, zone: ZoneInfo,
+    def __init__(self, database: Database, bot: Bot, *, zone: ZoneInfo,
                  links: ReadingLinks) -> None:
         self._database = database
         self._bot = bot
-        self._words = words
         self._zone = zone
         self._links = links  # news replies need absolute, member-signed links
 
@@ -110,7 +108,7 @@ class Conversations:
                        openid=delivery.incoming.openid, opens_window=delivery.opens_window)
         if isinstance(member, EarlierDelivery):
             return TurnResult(member.reply, "retry", retry=True)
-        services = bot_services(session, sql, self._words, zone=self._zone,
+        services = bot_services(session, sql, zone=self._zone,
                                 links=self._links)
         outcome = self._bot.handle(delivery.incoming, member, services, delivery.received_at)
         if conversation_changed(member.conversation, outcome.conversation):

@@ -80,7 +80,7 @@ def meeting_of(session: Session, event: Event) -> Meeting:
 
 
 def save(session: Session, event: Event, text: str, photos: list[Upload], *, by: str,
-         now: datetime, media_dir: str | None, max_bytes: int) -> Meeting:
+         now: datetime, media_dir: Path | None, max_bytes: int) -> Meeting:
     """Store the minutes' text and add the photos; every file is checked before any is kept."""
     meeting = meeting_of(session, event)
     text = text.strip()
@@ -95,8 +95,8 @@ def save(session: Session, event: Event, text: str, photos: list[Upload], *, by:
     for upload, (content_type, extension) in zip(photos, checked, strict=True):
         photo = MeetingPhoto(event_id=event.id, content_type=content_type,
                              size=len(upload.data), created_at=now)
-        if media_dir:
-            photo.path = _write(Path(media_dir), event.id, extension, upload.data)
+        if media_dir is not None:
+            photo.path = _write(media_dir, event.id, extension, upload.data)
         else:
             photo.data = upload.data
         session.add(photo)
@@ -118,16 +118,16 @@ def photos(session: Session, event_id: int) -> list[MeetingPhoto]:
 
 
 def photo_bytes(session: Session, event: Event, photo_id: int,
-                media_dir: str | None) -> tuple[str, bytes]:
+                media_dir: Path | None) -> tuple[str, bytes]:
     photo = session.scalar(select(MeetingPhoto).where(MeetingPhoto.id == photo_id,
                                                       MeetingPhoto.event_id == event.id))
     if photo is None:
         raise NotFound(f"no photo {photo_id} for event {event.id}")
     if photo.data is not None:
         return photo.content_type, photo.data
-    if not media_dir or photo.path is None:
+    if media_dir is None or photo.path is None:
         raise NotFound(f"photo {photo_id} is stored under HONGXIN_MEDIA_DIR, which is not set")
-    path = Path(media_dir) / photo.path
+    path = media_dir / photo.path
     if not path.is_file():
         raise NotFound(f"photo {photo_id} is missing from HONGXIN_MEDIA_DIR")
     return photo.content_type, path.read_bytes()

@@ -1,6 +1,11 @@
-"""``hongxin event qrcode N``: a parametric QR code whose scan checks members in at event N."""
+"""``hongxin event qrcode N``: a parametric QR code whose scan checks members in at event N;
+and the same code drawn as an image for the console."""
 
 from __future__ import annotations
+
+import io
+
+import segno
 
 from app.db import Database
 from app.errors import NotFound
@@ -30,3 +35,10 @@ async def checkin_qrcode(settings: Settings, event_id: int, *,
             return await api.create_qrcode(checkin_scene(event_id), expire_seconds)
     finally:
         database.close()
+
+
+def qrcode_png(content: str) -> bytes:
+    """``content`` (a QR code's URL) drawn as a PNG, big enough to print and scan."""
+    buffer = io.BytesIO()
+    segno.make(content, error="m").save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()

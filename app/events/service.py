@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import assignable_organizer
@@ -259,3 +259,9 @@ def cancel_event(session: Session, event_id: int, now: datetime, zone: ZoneInfo,
     for member_id in members.all():
         notices.tell_cancelled(session, event, member_id, now, zone)
     return event
+
+
+def visibility(principal: Principal) -> ColumnElement[bool]:
+    """The condition on events ``principal`` may see, for queries that aggregate them."""
+    visible = _visible(principal)
+    return true() if visible is None else visible

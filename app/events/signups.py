@@ -376,3 +376,19 @@ class EventSignupsPort:
 
     def check_in(self, member_id: int, event_id: int, now: datetime) -> CheckinResult:
         return check_in(self._session, member_id, event_id, now, self._zone)
+
+
+def seat_at_the_door(session: Session, event: Event, member_id: int, now: datetime
+                     ) -> Signup | None:
+    """A confirmed seat for someone who came without signing up (the event must be locked).
+
+    No reminder is scheduled (they are there already) and neither the start nor the
+    sign-up deadline stands in the way; only the seats do: None when all are taken.
+    """
+    if not _take_seat(session, event):
+        return None
+    signup_id = _insert_signup(session, event.id, member_id, CONFIRMED, now)
+    if signup_id is None:
+        _give_back_seat(session, event)
+        return live_signup(session, event.id, member_id)
+    return session.get(Signup, signup_id)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.lessons import service
+from app.lessons.catalogue import series_names
 from app.lessons.links import ReadingLinks
 from app.models.lesson import Lesson
 from bots.ports import LessonCard
@@ -19,10 +20,14 @@ class LessonsPort:
         self._zone = zone
         self._links = links
 
-    def _card(self, lesson: Lesson, number: int) -> LessonCard:
+    def _card(self, lesson: Lesson, number: int, series: dict[int, str] | None = None
+              ) -> LessonCard:
+        names = series if series is not None else (
+            series_names(self._session) if lesson.series_id is not None else {})
         return LessonCard(id=lesson.id, number=number, title=lesson.title,
                           summary=lesson.summary, url=self._links.page(lesson.id),
-                          cover_url=lesson.cover_url or "")
+                          cover_url=lesson.cover_url or "",
+                          series=names.get(lesson.series_id or 0, ""))
 
     def today(self, now: datetime) -> LessonCard | None:
         day = now.astimezone(self._zone).date()
@@ -33,7 +38,8 @@ class LessonsPort:
 
     def catalogue(self, now: datetime) -> list[LessonCard]:
         day = now.astimezone(self._zone).date()
-        return [self._card(lesson, number) for number, lesson
+        names = series_names(self._session)
+        return [self._card(lesson, number, names) for number, lesson
                 in enumerate(service.published_lessons(self._session, day), start=1)]
 
     def by_number(self, number: int, now: datetime) -> LessonCard | None:

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.deps import CurrentAdmin, CurrentUnscopedAdmin, EntityId, SessionDep, SettingsDep
 from app.lessons import service
+from app.lessons.covers import cover_of
 from app.lessons.links import ReadingLinks
 from app.lessons.render import markdown_to_html
 from app.lessons.schemas import LessonIn, LessonOut
@@ -66,3 +67,13 @@ def lesson_page(lesson_id: EntityId, request: Request, session: SessionDep,
                                        "style-src 'unsafe-inline'",
         },
     )
+
+
+@page_router.get("/lessons/{lesson_id}/cover", response_class=Response)
+def lesson_cover(lesson_id: EntityId, session: SessionDep, settings: SettingsDep) -> Response:
+    """The lesson's uploaded cover image (news cards and the mini-program link to it)."""
+    cover = cover_of(session, lesson_id, settings.media_dir)
+    # Each upload gets a new address (?v=…), so the image at one address never changes.
+    return Response(cover.content, media_type=cover.content_type,
+                    headers={"Cache-Control": "public, max-age=86400",
+                             "X-Content-Type-Options": "nosniff"})

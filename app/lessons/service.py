@@ -1,8 +1,9 @@
 """Micro-lessons: the daily rotation, the numbered list and reading them.
 
-Rotation rule (what ``学习`` shows on a day ``D``): among lessons published on
-or before ``D``, the one published on ``D`` itself if there is one (the newest
-such); otherwise the published lessons taken in turn, one a day, in order of
+Rotation rule (what ``学习`` shows on a day ``D``): the lesson an admin chose
+for ``D`` in the console's schedule, if any; otherwise, among lessons published
+on or before ``D``, the one published on ``D`` itself if there is one (the
+newest such); otherwise the published lessons taken in turn, one a day, in order of
 (publish date, id): lesson number ``D.toordinal() % count``. Every member sees
 the same lesson on the same day, and the daily push agrees with the chat.
 """
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.dialect import insert_or_ignore
 from app.errors import NotFound
 from app.lessons.links import ReadingLinks
-from app.models.lesson import Lesson, LessonRead
+from app.models.lesson import Lesson, LessonRead, LessonScheduleDay
 from app.models.member import Member
 from app.points.rules import Activity
 from app.points.service import award
@@ -53,6 +54,12 @@ def published_lessons(session: Session, today: date) -> Sequence[Lesson]:
 
 def todays_lesson(session: Session, today: date) -> Lesson | None:
     """The lesson of the day by the rotation rule in the module docstring, or None."""
+    chosen = session.scalars(
+        select(Lesson).join(LessonScheduleDay, LessonScheduleDay.lesson_id == Lesson.id)
+        .where(LessonScheduleDay.day == today, Lesson.publish_date <= today)
+    ).first()
+    if chosen is not None:
+        return chosen
     fresh = session.scalars(
         select(Lesson).where(Lesson.publish_date == today).order_by(Lesson.id.desc()).limit(1)
     ).first()

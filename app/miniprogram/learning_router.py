@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from app.deps import EntityId, SessionDep, SettingsDep
 from app.errors import Conflict, InvalidInput, errors_answered
+from app.lessons import catalogue
 from app.lessons import service as lessons
 from app.lessons.render import markdown_to_html
 from app.miniprogram.deps import CurrentMember
@@ -16,6 +17,7 @@ from app.miniprogram.learning_schemas import (
     AnswerIn,
     LessonDetail,
     LessonItem,
+    LessonSeriesGroup,
     PointsLineOut,
     PointsOut,
     QuestionOut,
@@ -33,15 +35,16 @@ from bots.ports import QuizQuestion, QuizScore
 router = APIRouter(prefix="/api/mp", tags=["mini-program"])
 
 
-def _item(lesson: Lesson, number: int) -> LessonItem:
+def _item(lesson: Lesson, number: int, series: dict[int, str]) -> LessonItem:
     return LessonItem(id=lesson.id, number=number, title=lesson.title, summary=lesson.summary,
                       cover_url=lesson.cover_url, tags=lesson.tags,
-                      publish_date=lesson.publish_date)
+                      publish_date=lesson.publish_date, series_id=lesson.series_id,
+                      series=series.get(lesson.series_id) if lesson.series_id else None)
 
 
-def _detail(reading: lessons.Reading) -> LessonDetail:
+def _detail(reading: lessons.Reading, series: dict[int, str]) -> LessonDetail:
     lesson = reading.lesson
-    return LessonDetail(**_item(lesson, reading.number).model_dump(), body=lesson.body,
+    return LessonDetail(**_item(lesson, reading.number, series).model_dump(), body=lesson.body,
                         body_html=markdown_to_html(lesson.body), link=lesson.link,
                         read=reading.read)
 
@@ -60,8 +63,28 @@ def lesson_list(member: CurrentMember, session: SessionDep,
     """Published lessons, numbered as in the chat's ``课程``."""
     del member
     today = datetime.now(settings.zone).date()
-    return [_item(lesson, number) for number, lesson
+    series = catalogue.series_names(session)
+    return [_item(lesson, number, series) for number, lesson
             in enumerate(lessons.published_lessons(session, today), start=1)]
+
+
+@router.get("/lesson-series", response_model=list[LessonSeriesGroup])
+def lessons_by_series(member: CurrentMember, session: SessionDep,
+                      settings: SettingsDep) -> list[LessonSeriesGroup]:
+    """Published lessons grouped by 专题 (lessons of no series last), numbered as in ``课程``."""
+    del member
+    today = datetime.now(settings.zone).date()
+    return [_group(group) for group in catalogue.published_by_series(session, today)]
+
+
+def _group(group: catalogue.SeriesGroup) -> LessonSeriesGroup:
+    series = group.series
+    names = {series.id: series.name} if series is not None else {}
+    return LessonSeriesGroup(id=series.id if series else None,
+                             name=series.name if series else None,
+                             description=series.description if series else "",
+                             lessons=[_item(lesson, number, names)
+                                      for number, lesson in group.lessons])
 
 
 @router.get("/lessons/today", response_model=LessonDetail, responses=errors_answered(404))
@@ -69,7 +92,7 @@ def lesson_today(member: CurrentMember, session: SessionDep,
                  settings: SettingsDep) -> LessonDetail:
     """Today's lesson (the chat's ``学习``); showing it counts nothing (see ``…/read``)."""
     return _detail(lessons.open_lesson(session, member.id, None, datetime.now(UTC),
-                                       settings.zone))
+                                       settings.zone), catalogue.series_names(session))
 
 
 @router.get("/lessons/{lesson_id}", response_model=LessonDetail)
@@ -77,7 +100,7 @@ def lesson_detail(lesson_id: EntityId, member: CurrentMember, session: SessionDe
                   settings: SettingsDep) -> LessonDetail:
     """One published lesson; fetching it counts nothing (see ``…/read``)."""
     return _detail(lessons.open_lesson(session, member.id, lesson_id, datetime.now(UTC),
-                                       settings.zone))
+                                       settings.zone), catalogue.series_names(session))
 
 
 @router.post("/lessons/{lesson_id}/read", response_model=ReadingOut,

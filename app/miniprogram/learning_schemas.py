@@ -15,6 +15,18 @@ class LessonItem(BaseModel):
     cover_url: str | None
     tags: list[str]
     publish_date: date
+    series_id: int | None = None
+    series: str | None = Field(default=None, description="the 专题's name, without 《》")
+
+
+class LessonSeriesGroup(BaseModel):
+    """One 专题 and its published lessons; ``id`` and ``name`` are null for the lessons
+    that belong to no series (listed last)."""
+
+    id: int | None
+    name: str | None
+    description: str
+    lessons: list[LessonItem]
 
 
 class LessonDetail(LessonItem):

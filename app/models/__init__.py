@@ -3,11 +3,13 @@
 from app.models.access_token import AccessTokenRow
 from app.models.base import Base
 from app.models.callback import InboundMessage
+from app.models.console import ConsoleRole, ConsoleSignInLink
 from app.models.event import Event, Signup
-from app.models.lesson import Lesson, LessonRead
+from app.models.lesson import Lesson, LessonCover, LessonRead, LessonScheduleDay, LessonSeries
 from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
+from app.models.moderation import SensitiveWord, SensitiveWordsRevision
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import (
@@ -29,12 +31,17 @@ __all__ = [
     "Attendance",
     "BankQuestion",
     "Base",
+    "ConsoleRole",
     "ConsoleSession",
+    "ConsoleSignInLink",
     "Contest",
     "Event",
     "InboundMessage",
     "Lesson",
+    "LessonCover",
     "LessonRead",
+    "LessonScheduleDay",
+    "LessonSeries",
     "Meeting",
     "MeetingPhoto",
     "Member",
@@ -52,6 +59,8 @@ __all__ = [
     "QuizBank",
     "RateLimitCounter",
     "RosterEntry",
+    "SensitiveWord",
+    "SensitiveWordsRevision",
     "Signup",
     "SubscribeCredit",
 ]

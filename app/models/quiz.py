@@ -123,7 +123,8 @@ class QuizAnswer(Base):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     position: Mapped[int]
-    question_id: Mapped[int] = mapped_column(ForeignKey("bank_questions.id"))
+    # Indexed for the console's per-question statistics.
+    question_id: Mapped[int] = mapped_column(ForeignKey("bank_questions.id"), index=True)
     given: Mapped[str] = mapped_column(Text)
     correct: Mapped[bool]
     answered_at: Mapped[datetime]

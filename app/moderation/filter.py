@@ -1,42 +1,42 @@
-"""The sensitive-word filter for what members type into their profile.
+"""The sensitive-word matcher: every word of a list found in one pass over a text.
 
-pyahocorasick matches every word of the list in one pass over the text, so the
-cost does not grow with the list. The list is a plain UTF-8 file, one word a
-line, ``#`` for comments; admins replace it by pointing to their own file.
+pyahocorasick matches the whole list in one pass, so the cost does not grow
+with the list. Matching ignores case, full-width forms and spaces
+(:func:`fold`); the list itself lives in the database (:mod:`app.moderation.words`).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
+from collections.abc import Iterable
 
 import ahocorasick
 
-DEFAULT_WORD_LIST = Path(__file__).with_name("sensitive_words.txt")
+
+def fold(text: str) -> str:
+    """``text`` as compared: NFKC, lower case, without any white space."""
+    # Full-width letters, case and spaces must not let a listed word slip through.
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 class WordFilter:
-    def __init__(self, words: list[str]) -> None:
+    def __init__(self, words: Iterable[str]) -> None:
         self._automaton = ahocorasick.Automaton()
-        for word in {self._fold(word) for word in words if word.strip()}:
+        for word in {fold(word) for word in words if word.strip()}:
             self._automaton.add_word(word, word)
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
 
-    @classmethod
-    def from_file(cls, path: Path = DEFAULT_WORD_LIST) -> WordFilter:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return cls([line.strip() for line in lines if not line.lstrip().startswith("#")])
-
     def first_banned_word(self, text: str) -> str | None:
         if self._empty:
             return None
-        for _end, word in self._automaton.iter(self._fold(text)):
+        for _end, word in self._automaton.iter(fold(text)):
             return str(word)
         return None
 
-    @staticmethod
-    def _fold(text: str) -> str:
-        # Full-width letters, case and spaces must not let a listed word slip through.
-        return "".join(unicodedata.normalize("NFKC", text).lower().split())
+    def banned_words(self, text: str) -> list[str]:
+        """Every listed word the text contains, each once, in the order they first appear."""
+        if self._empty:
+            return []
+        return list(dict.fromkeys(str(word) for _end, word in self._automaton.iter(fold(text))))

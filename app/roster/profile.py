@@ -7,14 +7,13 @@ Refusals here are read in the app, so they carry no chat instructions such as
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput
 from app.models.member import Member
-from app.moderation.filter import WordFilter
+from app.moderation.words import banned_word
 from app.points.service import total
 from app.ratelimit import counter as ratelimit
 from app.roster.port import BIND_ATTEMPTS, bind_member, bound_entry, card
@@ -33,11 +32,6 @@ SENSITIVE = "内容包含不宜使用的词语，请修改后重新提交。"
 _NORMALIZERS = {"name": (normalize_name, "姓名需为 1–20 个汉字或字母"),
                 "phone": (normalize_phone, "请填写 11 位手机号"),
                 "branch": (normalize_branch, "支部名称需为 2–30 个字")}
-
-
-@cache
-def _words() -> WordFilter:
-    return WordFilter.from_file()
 
 
 def profile(session: Session, member: Member) -> dict[str, Any]:
@@ -90,7 +84,7 @@ def update_profile(session: Session, member: Member, changes: dict[str, str]) ->
         value = normalize(raw)
         if value is None:
             errors.append({"field": field, "message": message})
-        elif _words().first_banned_word(value) is not None:
+        elif banned_word(session, value) is not None:
             errors.append({"field": field, "message": SENSITIVE})
         else:
             clean[field] = value

@@ -50,6 +50,8 @@ CONTRACT_TURNS: list[str | tuple[str, str, str]] = [
     ("event", "CLICK", "LESSON_TODAY"), ("event", "CLICK", "QUIZ_START"), "退出",
     ("event", "CLICK", "EVENT_LIST"), ("event", "CLICK", "MY_POINTS"),
     ("event", "SCAN", "checkin_{event}"), ("event", "subscribe", "qrscene_checkin_{event}"),
+    # Not in 帮助 (it is for role holders), but answered: here, who may ask for a link.
+    "后台",
 ]
 
 

@@ -364,7 +364,7 @@ def assert_console_page(response: object, status: int, *words: str) -> None:
     assert response.status_code == status, response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"
-    assert "红心 · 活动管理" in response.text and "错误代码" in response.text
+    assert "红心 · 管理后台" in response.text and "错误代码" in response.text
     for word in words:
         assert word in response.text
     assert '"code"' not in response.text

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import cli
 from app.db import Database
 from app.demo.content import LESSONS
-from app.models import BankQuestion, Lesson, Org, QuizBank, RosterEntry
+from app.models import BankQuestion, Lesson, LessonSeries, Org, QuizBank, RosterEntry
 
 
 def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPatch,
@@ -24,6 +24,12 @@ def test_demo_data_is_idempotent(database_url: str, monkeypatch: pytest.MonkeyPa
     try:
         with database.unit_of_work() as session:
             assert session.scalar(select(func.count()).select_from(Lesson)) == len(LESSONS)
+            # Each demo 专题 once, however often the demo is loaded.
+            grouped = session.execute(
+                select(LessonSeries.name, func.count(Lesson.id))
+                .join(Lesson, Lesson.series_id == LessonSeries.id)
+                .group_by(LessonSeries.name)).all()
+            assert dict(grouped) == {"党员之家": 3, "党史故事": 1}
             banks = session.scalars(select(QuizBank)).all()
             assert len(banks) == 1 and banks[0].is_active and banks[0].question_count == 30
             assert session.scalar(select(func.count()).select_from(BankQuestion)) == 30

@@ -95,7 +95,7 @@ def test_ranks_follow_totals_up_down_and_through_ties(
 def test_upgrade_counts_members_per_total_from_the_balances_already_kept(
     database_url: str,
 ) -> None:
-    migrations.downgrade(database_url, "7a3d5c1e9f24")
+    migrations.downgrade(database_url, "7c3e5a1f0b64")
     engine = create_db_engine(database_url)
     try:
         with engine.begin() as connection:

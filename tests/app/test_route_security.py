@@ -22,7 +22,9 @@ from app.db import Database
 
 PROTECTED_PREFIXES = ("/api/admin", "/api/mp", "/console")
 # Routes that must be reachable without a token: the ways to get one.
-PUBLIC = {("POST", "/api/mp/login"), ("GET", "/console/login"), ("POST", "/console/login")}
+PUBLIC = {("POST", "/api/mp/login"), ("GET", "/console/login"), ("POST", "/console/login"),
+          # The one-time link from 后台 is the credential itself.
+          ("GET", "/console/login/link/{code}"), ("POST", "/console/login/link/{code}")}
 # Organizers may read their own events' sign-up lists (and list their events); the rest of
 # /api/admin is for admins.
 # Meetings (attendance, minutes, compliance); red points: the catalogue, claims, 一人一册 and

@@ -36,11 +36,14 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from app.auth.tokens import Role, create_token
+from app.auth.tokens import BOOTSTRAP_ADMIN, Role, create_token
+from app.console import roles
 from app.db import Database
 from app.events.signups import sign_up
+from app.lessons import catalogue
 from app.main import create_app
-from app.models import Base, Member, QuizAttempt, RosterEntry, Signup
+from app.models import Base, Member, QuizAttempt, RosterEntry, SensitiveWord, Signup
+from app.moderation.words import add_words
 from app.points.claims import submit as submit_claim
 from app.points.rules import Activity
 from app.points.service import award
@@ -57,6 +60,8 @@ ZONE = ZoneInfo("Asia/Shanghai")
 SCOPED_PREFIXES = ("/api/admin", "/console")
 # Routes that act on the caller's own session, not on anybody's data.
 OWN_SESSION = {("POST", "/console/logout")}
+# Posted forms that store nothing: they may answer a scoped admin, and must change nothing.
+READ_ONLY_POSTS = {("POST", "/console/sensitive-words/test")}
 # What may change in the database while a refused request is answered: bookkeeping of
 # the caller's own token and of rate limits, never data.
 VOLATILE_TABLES = {"rate_limit_counters", "console_sessions"}
@@ -141,6 +146,16 @@ def world(client: TestClient, database: Database) -> World:
             signup = session.scalars(select(Signup)
                                      .where(Signup.member_id == member.id)).one()
             made[key] = {"member_id": member.id, "entry_id": entry.id, "signup_id": signup.id}
+        # The sibling's 书记 holds a console role over the sibling branch; a 专题 and a
+        # listed word are shared by every org.
+        role = roles.grant(session, BOOTSTRAP_ADMIN, made["sibling"]["entry_id"],
+                           Role.ORGANIZER, second, now)
+        made["sibling"]["role_id"] = role.id
+        made["shared"] = {
+            "series_id": catalogue.create_series(session, "共用专题", "", now).id,
+            "word_id": (add_words(session, "越界词", "walk", now),
+                        session.scalars(select(SensitiveWord.id)
+                                        .where(SensitiveWord.word == "越界词")).one())[1]}
         claim = submit_claim(session, member_id=made["sibling"]["member_id"],
                              text=SIBLING["claim"], category=None, occurred_on=None,
                              source="chat", now=now, zone=ZONE)
@@ -157,7 +172,8 @@ def world(client: TestClient, database: Database) -> World:
                               files=[("photos", ("a.png", png(), "image/png"))]))
     ids = {"event_id": events["sibling"], "org_id": second, "parent_id": second,
            "contest_id": contest, "bank_id": bank, "lesson_id": lesson,
-           "meeting_id": meeting, "photo_id": minutes["photos"][0]["id"], **made["sibling"]}
+           "meeting_id": meeting, "photo_id": minutes["photos"][0]["id"], **made["sibling"],
+           **made["shared"]}
     own = {"event_id": events["mine"], "org_id": first, **made["mine"]}
     return World(ids=ids, own=own, sibling_ids={
         "org_id": {second, sibling_group}, "parent_id": {second, sibling_group},
@@ -168,8 +184,10 @@ def world(client: TestClient, database: Database) -> World:
 # Path and query parameters the walk aims at the sibling branch. Contests, quiz banks and
 # lessons are shared by every org (they have none): the walk still calls their routes.
 SIBLING_TARGETS = {"event_id", "signup_id", "org_id", "parent_id", "entry_id", "member_id",
-                   "photo_id", "claim_id"}
-SHARED_TARGETS = {"contest_id", "bank_id", "lesson_id"}
+                   "photo_id", "claim_id", "role_id"}
+SHARED_TARGETS = {"contest_id", "bank_id", "lesson_id", "series_id", "word_id"}
+# Path parameters that name no row: the dashboard figure that lists every 党支部 by name.
+NEUTRAL_PATH = {"figure": "branches"}
 # Required query parameters that pick no row, with a value any route accepts.
 # Routes that only meetings answer: the walk aims them at the sibling's meeting.
 MEETING_ONLY = re.compile(r"/attendance|/minutes")
@@ -181,6 +199,8 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
     """For each mutating route, a request aimed at the sibling branch (or, for shared
     content, one an unscoped admin would make)."""
     sibling, starts = world.ids, (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    starts_local = (datetime.now(ZONE) + timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
+    today = datetime.now(ZONE).date().isoformat()
     intruding_roster = ("姓名,手机号,组织,政治面貌\n"
                         f"{SIBLING['person']},{SIBLING['phone']},机关党委/{MINE['org']},正式党员\n"
                         f"新同志,13700000003,机关党委/{SIBLING['org']},预备党员\n")
@@ -218,8 +238,38 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/admin/points/claims/{claim_id}/approve"): {"json": {}},
         ("POST", "/api/admin/points/claims/{claim_id}/reject"): {"json": {"reason": "越界"}},
         ("POST", "/api/admin/points/entries/{entry_id}/reverse"): {"json": {"reason": "越界"}},
-        ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": True},
-        ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": True},
+        ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": {}},
+        ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": {}},
+        ("POST", "/console/events/new"): {"form": {
+            "title": "越界活动", "location": "x", "starts_at": starts_local, "capacity": "3",
+            "remind_before_minutes": "60", "kind": "activity",
+            "org_id": str(sibling["org_id"])}},
+        ("POST", "/console/events/{event_id}/edit"): {"form": {"title": "改名"}},
+        ("POST", "/console/events/{event_id}/cancel"): {"form": {"confirm": "yes"}},
+        ("POST", "/console/events/{event_id}/walk-ins"): {"form": {
+            "name": "越界来宾", "phone": "13700000009"}},
+        ("POST", "/console/lessons/new"): {"form": {
+            "title": "越界", "summary": "s", "body": "b", "publish_date": today}},
+        ("POST", "/console/lessons/preview"): {"form": {"body": "越界"}},
+        ("POST", "/console/lessons/{lesson_id}"): {"form": {
+            "title": "越界", "summary": "s", "body": "b", "publish_date": today}},
+        ("POST", "/console/lessons/{lesson_id}/cover"): {"form": {}, "files": {
+            "cover": ("cover.png", png(), "image/png")}},
+        ("POST", "/console/lessons/series"): {"form": {"name": "越界专题"}},
+        ("POST", "/console/lessons/series/{series_id}/delete"): {"form": {}},
+        ("POST", "/console/lessons/schedule"): {"form": {
+            "day": today, "lesson_id": str(sibling["lesson_id"])}},
+        ("POST", "/console/sensitive-words"): {"form": {"words": "越界新词"}},
+        ("POST", "/console/sensitive-words/test"): {"form": {"text": "越界词"}},
+        ("POST", "/console/sensitive-words/{word_id}/delete"): {"form": {}},
+        ("POST", "/console/quiz-banks"): {"form": {}, "files": {
+            "file": ("bank.csv", bank_csv(3, prefix="越界"), "text/csv")}},
+        ("POST", "/console/quiz-banks/{bank_id}/activate"): {"form": {}},
+        ("POST", "/console/quiz-banks/{bank_id}/delete"): {"form": {}},
+        ("POST", "/console/roles"): {"form": {
+            "entry_id": str(sibling["entry_id"]), "role": "organizer",
+            "org_id": str(sibling["org_id"])}},
+        ("POST", "/console/roles/{role_id}/revoke"): {"form": {}},
     }
 
 
@@ -235,6 +285,8 @@ def _url(app: FastAPI, method: str, path: str, values: dict[str, int], *,
          optional_query: bool) -> tuple[str, dict[str, object]]:
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name in NEUTRAL_PATH:
+            return NEUTRAL_PATH[name]
         if name not in SIBLING_TARGETS | SHARED_TARGETS:
             pytest.fail(f"{method} {path}: the scope walk does not know {{{name}}}; add it "
                         "to SIBLING_TARGETS or SHARED_TARGETS (and scope the route)")
@@ -366,13 +418,14 @@ def test_a_branch_token_changes_nothing_of_its_sibling_on_any_route(
         request = dict(bodies[(method, path)])
         url, query = _url(app, method, path, world.ids, optional_query=True)
         before = _snapshot(database)
-        if request.pop("form", False):
-            answer = console.request(method, url, params=query, data={"csrf": csrf},
-                                     follow_redirects=False)
+        form = request.pop("form", None)
+        if form is not None:
+            answer = console.request(method, url, params=query, data={"csrf": csrf, **form},
+                                     follow_redirects=False, **request)
         else:
             answer = client.request(method, url, params=query, headers=scoped, **request)
-        assert answer.status_code in (403, 404, 422), (method, url, answer.status_code,
-                                                      answer.text)
+        refusals = (200, 403, 404, 422) if (method, path) in READ_ONLY_POSTS else (403, 404, 422)
+        assert answer.status_code in refusals, (method, url, answer.status_code, answer.text)
         assert not _leaks(answer, world), (method, url, answer.text)
         assert _snapshot(database) == before, f"{method} {url} changed the database"
         walked += 1

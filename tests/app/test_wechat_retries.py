@@ -16,7 +16,6 @@ from app.conversations.turn import Conversations
 from app.db import Database
 from app.lessons.links import ReadingLinks
 from app.models import InboundMessage, Member, OutboxMessage
-from app.moderation.filter import WordFilter
 from app.wechat.gateway import CallbackGateway, GatewayConfig
 from bots import Bot, Reply, TextReply, Turn, build_bot
 from tests.support.wechat import APP_ID, TOKEN, Platform, message_xml
@@ -51,7 +50,7 @@ def install(app: FastAPI, bot: Bot, budget: float = 4.5) -> None:
     app.state.gateway = CallbackGateway(
         GatewayConfig(token=TOKEN, app_id=APP_ID, aes_keys=settings.aes_keys,
                       replay_window_seconds=300, safe_only=False),
-        Conversations(app.state.database, bot, WordFilter([]), zone=ZoneInfo("Asia/Shanghai"),
+        Conversations(app.state.database, bot, zone=ZoneInfo("Asia/Shanghai"),
                       links=ReadingLinks("http://127.0.0.1:8000", "test-key")),
         reply_budget_seconds=budget,
     )

@@ -11,6 +11,7 @@ from bots.ports import (
     CancelOutcome,
     CheckinResult,
     ClaimReceipt,
+    ConsoleLink,
     EventSummary,
     LeaveResult,
     MySignup,
@@ -202,6 +203,25 @@ class FakeEvents:
         return CheckinResult("checked_in", view, 3)
 
 
+@dataclass
+class FakeConsole:
+    """Roles by member id (``admin``/``organizer`` and the org's name); links handed out."""
+
+    roles: dict[int, tuple[str, str]] = field(default_factory=dict)
+    bound: set[int] = field(default_factory=set)
+    issued: list[str] = field(default_factory=list)
+
+    def sign_in_link(self, member_id: int, now: datetime) -> ConsoleLink:
+        if member_id not in self.bound:
+            return ConsoleLink("not_bound")
+        if member_id not in self.roles:
+            return ConsoleLink("no_role")
+        url = f"https://example.org/console/login/link/code{len(self.issued) + 1}"
+        self.issued.append(url)
+        role, org = self.roles[member_id]
+        return ConsoleLink("issued", url, role, org, 5)
+
+
 class FakeClaims:
     """Claims in memory: every member counts as bound unless listed in ``unbound``."""
 
@@ -230,7 +250,7 @@ def fake_services(**overrides: object) -> Services:
                                  "events": FakeEvents(), "lessons": FakeLessons(),
                                  "quiz": FakeQuiz(), "points": FakePoints(), "push": FakePush(),
                                  "roster": FakeRoster(), "meetings": FakeMeetings(),
-                                 "claims": FakeClaims(), **overrides}
+                                 "claims": FakeClaims(), "console": FakeConsole(), **overrides}
     return Services(**values)  # type: ignore[arg-type]
 
 
@@ -249,6 +269,7 @@ class Conversation:
     roster: FakeRoster = field(default_factory=FakeRoster)
     meetings: FakeMeetings = field(default_factory=FakeMeetings)
     claims: FakeClaims = field(default_factory=FakeClaims)
+    console: FakeConsole = field(default_factory=FakeConsole)
 
     def __post_init__(self) -> None:
         self.bot = build_bot()
@@ -266,7 +287,8 @@ class Conversation:
         services = fake_services(profiles=self.profiles, words=self.words, events=self.events,
                                  lessons=self.lessons, quiz=self.quiz, points=self.points,
                                  push=self.push, roster=self.roster,
-                                 meetings=self.meetings, claims=self.claims)
+                                 meetings=self.meetings, claims=self.claims,
+                                 console=self.console)
         outcome = self.bot.handle(incoming, self.member, services, NOW)
         # As the next turn's member upsert would return them.
         stored = {name: value for (member_id, name), value in self.profiles.fields.items()

@@ -30,10 +30,10 @@ QUESTIONS = (
 class FakeLessons:
     lessons: list[LessonCard] = field(default_factory=list)
 
-    def add(self, title: str) -> LessonCard:
+    def add(self, title: str, series: str = "") -> LessonCard:
         number = len(self.lessons) + 1
         card = LessonCard(id=100 + number, number=number, title=title, summary=f"{title}摘要",
-                          url=f"https://hx.example/lessons/{100 + number}")
+                          url=f"https://hx.example/lessons/{100 + number}", series=series)
         self.lessons.append(card)
         return card
 
