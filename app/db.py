@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.group_commit import PostgresLoopBatcher, SQLiteLoopBatcher, WriterThread
-from app.rawsql import hold_deferred_statements_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -51,10 +50,8 @@ def create_db_engine(url: str, *, never_wait: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         # No pre-ping: it costs a round trip per unit of work; a dropped connection
         # fails one unit instead, and the pool replaces it.
-        engine = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
-                               pool_recycle=1800)
-        hold_deferred_statements_in_order(engine)
-        return engine
+        return create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
+                             pool_recycle=1800)
     engine = create_engine(
         parsed,
         poolclass=QueuePool,
@@ -144,12 +141,6 @@ class Database:
                 else PostgresLoopBatcher(normalize_url(self._url), self._group_writer()))
         return self._loop_batcher.submit(work)
 
-    def run_sync(self, work: Callable[[Session], T]) -> T:
-        """Same as :meth:`run`, from a thread that is not the event loop."""
-        if self.is_sqlite:
-            return self._group_writer().submit(work).result()
-        return self._run_now(work)
-
     def _run_now(self, work: Callable[[Session], T]) -> T:
         with self.unit_of_work() as session:
             return work(session)
@@ -174,6 +165,7 @@ class Database:
         """:meth:`close`, from the event loop: the loop's own connections close on it."""
         if isinstance(self._loop_batcher, PostgresLoopBatcher):
             await self._loop_batcher.aclose()
+            self._loop_batcher = None
         self.close()
 
     def close(self) -> None:

@@ -33,22 +33,18 @@ import queue
 import sqlite3
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
-
-from app.rawsql import hold_deferred_statements_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -62,11 +58,9 @@ MAX_UNAVAILABLE_SECONDS = 60.0
 UNAVAILABLE_PAUSE_SECONDS = 0.5
 
 
-# The future is a thread's (run_sync) or the event loop's (submit): the latter are
-# settled in one call on their loop per batch, one wake-up instead of one per unit.
-_Job = tuple[Callable[[Session], Any], "Future[Any] | asyncio.Future[Any]"]
-_Outcome = tuple["Future[Any] | asyncio.Future[Any]", Any, BaseException | None]
-_LoopJob = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
+# A unit of work and the future of the event loop that waits for it.
+_Job = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
 def _checkpoint_marker(_session: Session) -> None:
@@ -82,11 +76,6 @@ class WriterThread:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="db-writer", daemon=True)
         self._thread.start()
-
-    def submit(self, work: Callable[[Session], T]) -> Future[T]:
-        future: Future[T] = Future()
-        self._jobs.put((work, future))
-        return future
 
     def submit_from_loop(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -168,7 +157,7 @@ class _RetryPlan:
     """
 
     def __init__(self, batch: Sequence[_Job]) -> None:
-        self._groups = deque([[job for job in batch if _still_wanted(job[1])]])
+        self._groups = deque([[job for job in batch if not job[1].cancelled()]])
         self._conflicts = 0
         self._wait_until = time.monotonic() + MAX_UNAVAILABLE_SECONDS
         self.waiting = False  # whether to pause before the next try
@@ -212,7 +201,7 @@ class _LoopBatcher:
     def __init__(self, writer: WriterThread) -> None:
         self._writer = writer
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[_LoopJob] = []
+        self._pending: list[_Job] = []
 
     def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
@@ -319,11 +308,7 @@ class PostgresLoopBatcher(_LoopBatcher):
         super().__init__(writer)
         self._engine = create_async_engine(
             url, pool_size=1, max_overflow=0, pool_recycle=1800)
-        hold_deferred_statements_in_order(self._engine.sync_engine)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-        # psycopg's asyncio connections, closed without a loop if theirs has gone.
-        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
-        event.listen(self._engine.sync_engine, "connect", self._opened)
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -356,21 +341,22 @@ class PostgresLoopBatcher(_LoopBatcher):
             if tries.waiting:
                 await asyncio.sleep(UNAVAILABLE_PAUSE_SECONDS)
 
-    def _opened(self, dbapi_connection: Any, _record: object) -> None:
-        self._connections.add(dbapi_connection.driver_connection)
-
     async def aclose(self) -> None:
         self._closing = True
         await self._engine.dispose()
 
     def close(self) -> None:
-        """Close the connections; without their loop (gone, or not this thread's), libpq's
-        own finish, which needs none."""
+        """Close the connections from outside their event loop (gone, or another thread's).
+
+        Closing one of psycopg's asyncio connections awaits nothing, so any loop
+        can do it: a loop of its own, in a thread of its own, since the caller's
+        thread may be running one.
+        """
         self._closing = True
-        for connection in list(self._connections):
-            if not connection.closed:
-                connection.pgconn.finish()
-        self._engine.sync_engine.dispose(close=False)
+        closer = threading.Thread(target=asyncio.run, args=(self._engine.dispose(),),
+                                  name="db-close")
+        closer.start()
+        closer.join()
 
 
 def _failed_on_a_lock(tried: _Attempt) -> bool:
@@ -439,20 +425,12 @@ def _is_conflict(error: BaseException) -> bool:
     return getattr(driver_error, "sqlstate", None) in ("40001", "40P01")
 
 
-def _still_wanted(future: Future[Any] | asyncio.Future[Any]) -> bool:
-    if isinstance(future, Future):
-        return future.set_running_or_notify_cancel()
-    return not future.cancelled()
-
-
 def _settle(outcomes: list[_Outcome]) -> None:
+    """Settle futures from the writer thread: one call on each loop per batch, one
+    wake-up instead of one per unit."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
     for outcome in outcomes:
-        future = outcome[0]
-        if isinstance(future, Future):
-            _resolve(outcome)
-        else:
-            by_loop.setdefault(future.get_loop(), []).append(outcome)
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
     for loop, on_loop in by_loop.items():
         with suppress(RuntimeError):  # the loop closed while the batch ran
             loop.call_soon_threadsafe(_resolve_all, on_loop)

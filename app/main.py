@@ -20,20 +20,20 @@ from app.db import Database
 from app.errors import install_error_handlers
 from app.events.meetings_router import mp_router as mp_meetings_router
 from app.events.meetings_router import router as meetings_router
-from app.events.mp_router import router as mp_events_router
+from app.events.miniprogram_router import router as mp_events_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.lessons.links import ReadingLinks, link_key
 from app.lessons.router import admin_router as lessons_admin_router
 from app.lessons.router import page_router as lessons_page_router
 from app.limits import RequestGuard
-from app.miniprogram.learning import router as mp_learning_router
+from app.miniprogram.learning_router import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.miniprogram.subscriptions import router as mp_subscriptions_router
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
-from app.points.mp_router import router as mp_points_router
+from app.points.miniprogram_router import router as mp_points_router
 from app.points.router import records_router as points_records_router
 from app.points.router import router as points_router
 from app.quiz_banks.router import router as quiz_banks_router
@@ -86,9 +86,9 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
                           zone=ZoneInfo(settings.timezone),
                           links=ReadingLinks(settings.public_url, link_key(settings))),
         )
-        # What start-up built (modules, mappers, routes: ~150,000 objects) lives as long
-        # as the process; left to the collector, every full collection walks all of it,
-        # a pause of 25-100 ms that lands on whichever requests are in flight.
+        # What start-up built (modules, mappers, routes) lives as long as the process;
+        # left to the collector, every full collection walks all of it, a pause that
+        # lands on whichever requests are in flight (bench/NOTES.md).
         gc.freeze()
         scheduler = None
         if run_scheduler:

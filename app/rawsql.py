@@ -1,16 +1,15 @@
-"""Hand-written SQL on the session's own DBAPI connection, for the callback's hot path.
+"""Hand-written SQL on the session's own DBAPI connection, for the callback's statements.
 
 Building and compiling a SQLAlchemy statement costs more than a callback's
 bare request even when its compiled form is cached, so the callback's few
-statements are fixed strings executed straight on the driver, inside the
-transaction the session owns; values are converted the way SQLAlchemy's
-column types store them, so ORM code reads these rows unchanged.
+statements (app/callback_sql.py) are fixed strings executed straight on the
+driver, inside the transaction the session owns; values are converted the way
+SQLAlchemy's column types store them, so ORM code reads these rows unchanged.
 
 On PostgreSQL every statement is also a round trip. Statements whose results
 nobody reads (the stored reply, the saved conversation) are therefore
 deferred: they go out in one pipeline with the next statement, or with the
-COMMIT; statements the ORM sends go after them (see
-:func:`hold_deferred_statements_in_order`). bench/NOTES.md has the figures.
+COMMIT; statements the ORM sends go after them. bench/NOTES.md has the figures.
 """
 
 from __future__ import annotations
@@ -22,58 +21,44 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from psycopg import pq
 from psycopg.types.json import Json
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
-
-_DEFERRED = "rawsql_deferred"
-
-
-def hold_deferred_statements_in_order(engine: Engine) -> None:
-    """Make deferred statements safe on ``engine``'s connections, whoever runs them.
-
-    They go out before any statement the ORM sends and before a commit, and a
-    rollback drops them, so none is lost, reordered or left for the next user
-    of a pooled connection.
-    """
-    event.listen(engine, "before_cursor_execute", _send_deferred)
-    event.listen(engine, "commit", _commit_with_deferred)
-    event.listen(engine, "rollback", _drop_deferred)
-
-
-def _send_deferred(connection: Connection, *_args: object) -> None:
-    deferred = connection.info.get(_DEFERRED)
-    if deferred:
-        dbapi = connection.connection.dbapi_connection
-        assert dbapi is not None  # a connection in use always has one
-        _exchange(dbapi, dbapi_cursor(dbapi), deferred)
-
-
-def _commit_with_deferred(connection: Connection) -> None:
-    """Send the deferred statements and the COMMIT in one round trip, not two.
-
-    The driver's own commit, which follows, then finds no transaction open
-    and sends nothing. Should a deferred statement fail, the transaction
-    fails with it and the COMMIT is not run: the error is the commit's.
-    """
-    deferred = connection.info.get(_DEFERRED)
-    if deferred:
-        dbapi = connection.connection.dbapi_connection
-        assert dbapi is not None  # a connection in use always has one
-        cursor = dbapi_cursor(dbapi)
-        _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})])
-
-
-def _drop_deferred(connection: Connection) -> None:
-    deferred = connection.info.get(_DEFERRED)
-    if deferred:
-        deferred.clear()
-
 
 Rows = list[tuple[Any, ...]]
 # (cursor, sql, params): a statement to send, on a cursor of its own.
 _Statement = tuple[Any, str, dict[str, Any]]
+_Deferred = list[tuple[str, dict[str, Any]]]
+
+
+def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Deferred) -> None:
+    """Make ``deferred`` safe on this one connection, for the transaction it is in.
+
+    The statements go out before any statement the ORM sends and with the
+    COMMIT, and a rollback drops them, so none is lost, reordered or left for
+    the next user of the pooled connection. The hooks are the connection's
+    own: SQLAlchemy gives each transaction of a session a new one.
+    """
+
+    def send_first(*_args: object) -> None:
+        if deferred:
+            _exchange(dbapi, dbapi_cursor(dbapi), deferred)
+
+    def commit_with_them(_connection: Connection) -> None:
+        # One round trip, not two: the driver's own commit, which follows, then
+        # finds no transaction open and sends nothing. Should a deferred
+        # statement fail, the transaction fails with it and the COMMIT is not
+        # run: the error is the commit's.
+        if deferred:
+            cursor = dbapi_cursor(dbapi)
+            _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})], fetch=False)
+
+    def drop_them(_connection: Connection) -> None:
+        deferred.clear()
+
+    event.listen(connection, "before_cursor_execute", send_first)
+    event.listen(connection, "commit", commit_with_them)
+    event.listen(connection, "rollback", drop_them)
 
 
 def dbapi_cursor(dbapi: Any) -> Any:
@@ -82,33 +67,31 @@ def dbapi_cursor(dbapi: Any) -> Any:
 
 
 def _exchange(
-    dbapi: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
-    then: Sequence[_Statement] = (),
+    dbapi: Any, deferred_cursor: Any, deferred: _Deferred, then: Sequence[_Statement] = (),
+    *, fetch: bool = True,
 ) -> list[Rows]:
-    """Send the deferred statements, then each of ``then``, in one round trip; the rows
-    each of ``then`` returned.
+    """Send the deferred statements, then each of ``then``, in one round trip; with
+    ``fetch``, the rows each of ``then`` returned (each must return rows).
 
     Under SQLAlchemy's asyncio adapter (the event loop's connection, see
-    app/db.py) the driver is psycopg's AsyncConnection, awaited through the
-    adapter's :meth:`run_async`.
+    app/group_commit.py) the driver is psycopg's AsyncConnection, awaited
+    through the adapter's :meth:`run_async`.
     """
     run_async = getattr(dbapi, "run_async", None)
     try:
         if run_async is None:
-            return _exchange_now(dbapi, deferred_cursor, deferred, then)
+            return _exchange_now(dbapi, deferred_cursor, deferred, then, fetch)
         rows: list[Rows] = run_async(
-            lambda driver: _exchange_async(driver, deferred_cursor, deferred, then))
+            lambda driver: _exchange_async(driver, deferred_cursor, deferred, then, fetch))
         return rows
     finally:
         # Sent, or failed with the transaction, which a rollback ends: never sent twice.
         deferred.clear()
 
 
-def _exchange_now(
-    dbapi: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
-    then: Sequence[_Statement],
-) -> list[Rows]:
-    if not deferred and len(then) == 1 and _in_transaction(dbapi):
+def _exchange_now(dbapi: Any, deferred_cursor: Any, deferred: _Deferred,
+                  then: Sequence[_Statement], fetch: bool) -> list[Rows]:
+    if not deferred and len(then) == 1:
         cursor, statement, params = then[0]
         cursor.execute(statement, params)
     else:
@@ -117,15 +100,13 @@ def _exchange_now(
                 deferred_cursor.execute(statement, params)
             for cursor, statement, params in then:
                 cursor.execute(statement, params)
-    return [cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
+    return [cursor.fetchall() for cursor, _, _ in then] if fetch else []
 
 
 # _exchange_now, awaited: psycopg's asyncio connection has the same calls as coroutines.
-async def _exchange_async(
-    driver: Any, deferred_cursor: Any, deferred: list[tuple[str, dict[str, Any]]],
-    then: Sequence[_Statement],
-) -> list[Rows]:
-    if not deferred and len(then) == 1 and _in_transaction(driver):
+async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred,
+                          then: Sequence[_Statement], fetch: bool) -> list[Rows]:
+    if not deferred and len(then) == 1:
         cursor, statement, params = then[0]
         await cursor.execute(statement, params)
     else:
@@ -134,18 +115,7 @@ async def _exchange_async(
                 await deferred_cursor.execute(statement, params)
             for cursor, statement, params in then:
                 await cursor.execute(statement, params)
-    return [await cursor.fetchall() if _has_rows(cursor) else [] for cursor, _, _ in then]
-
-
-def _in_transaction(connection: Any) -> bool:
-    # Outside one, psycopg sends BEGIN first, a round trip of its own unless in a pipeline.
-    return bool(connection.info.transaction_status != pq.TransactionStatus.IDLE)
-
-
-def _has_rows(cursor: Any) -> bool:
-    # Not cursor.description: that builds a Column object for each of the result's columns.
-    result = cursor.pgresult
-    return result is not None and result.status == pq.ExecStatus.TUPLES_OK
+    return [await cursor.fetchall() for cursor, _, _ in then] if fetch else []
 
 
 class _Fetched:
@@ -193,17 +163,17 @@ class RawSQL:
         self.is_postgres = connection.dialect.name == "postgresql"
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
-        self._deferred: list[tuple[str, dict[str, Any]]] = []
+        self._deferred: _Deferred = []
         if self.is_postgres:
             self._dbapi = dbapi
             self._cursor = dbapi_cursor(dbapi)
             self._deferred_cursor = dbapi_cursor(dbapi)
-            # Where the engine hooks find them; a new session starts afresh.
-            connection.info[_DEFERRED] = self._deferred
+            _hold_deferred_in_order(connection, dbapi, self._deferred)
         else:
             self._cursor = dbapi.cursor()
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        """Run ``sql``, which returns rows (a SELECT, or RETURNING), now."""
         if not self.is_postgres:
             self._cursor.execute(sql, params or {})
             return self._cursor
@@ -225,8 +195,8 @@ class RawSQL:
     def time(self, value: datetime) -> object:
         if self.is_postgres:
             return value
-        # The same text SQLAlchemy's SQLite DateTime writes; isoformat is ~5x faster
-        # than strftime, and microseconds are always written so the text sorts right.
+        # The same text SQLAlchemy's SQLite DateTime writes (isoformat rather than the
+        # slower strftime); microseconds are always written so the text sorts right.
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def json(self, value: object) -> object:

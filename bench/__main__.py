@@ -144,9 +144,9 @@ def main() -> None:
                      roster.import_main())
     extra += figures("Grading", grading.main())
     lines.append("## Callback: `帮助` from 1,000 members, unique MsgIds, concurrency 32\n")
-    lines.append(f"Bare and Hongxin loaded in turn, {callback.ROUNDS} rounds of "
-                 f"{callback.REQUESTS_PER_ROUND:,} requests each; the ratio is the median of "
-                 "the rounds' ratios (each round's in brackets), the rest is over all rounds. "
+    lines.append(f"Bare and Hongxin loaded in turn, {callback.describe_rounds()}; the ratio "
+                 "is the median of the rounds' ratios (each round's in brackets), the rest is "
+                 "over all rounds (with wrk, each percentile is the worst round's). "
                  "The bare endpoint is a FastAPI route, as the issue sets it; Hongxin serves "
                  "`POST /wechat` as plain ASGI, so the last column compares it with the bare "
                  "work served that way too.\n")

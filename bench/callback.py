@@ -21,11 +21,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from app.wechat.crypto import MessageCrypto
 from app.wechat.signature import sign
+from bench import wrk
 from bench.loadgen import LoadResult, build_request, run_load
 
 TOKEN = "bench-token"
@@ -36,11 +38,22 @@ CONCURRENCY = 32
 
 
 # Bare and Hongxin are loaded in turn, this many times each: on a shared machine
-# the throughput of the same server wanders by a third from one minute to the next.
-# Five short rounds rather than three long ones (same total): the round ratios of
-# one run spread from 0.32 to 0.47, and a median of five moves less with one outlier.
+# the throughput of the same server wanders by a third from one minute to the next,
+# and a median of five rounds moves less with one outlier than one of three.
 ROUNDS = 5
+# A round with wrk (bench/wrk.py) when it is installed, else with the Python
+# generator, whose rounds are a count of requests.
+WRK_SECONDS = 5.0
 REQUESTS_PER_ROUND = 3000
+# Requests built for a wrk round: more than a server can answer in WRK_SECONDS.
+WRK_REQUESTS = {"hongxin": 30_000, "bare": 80_000}
+
+
+def describe_rounds() -> str:
+    if wrk.available():
+        return f"{ROUNDS} rounds of {WRK_SECONDS:g} s each, loaded by wrk"
+    return (f"{ROUNDS} rounds of {REQUESTS_PER_ROUND:,} requests each, loaded by the Python "
+            "generator (wrk is not installed: the ratios come out higher, see bench/NOTES.md)")
 
 
 @dataclass(frozen=True)
@@ -83,13 +96,51 @@ def _ratios(ours: list[LoadResult], theirs: list[LoadResult]) -> list[float]:
 
 
 def merged(rounds: list[LoadResult]) -> LoadResult:
-    """All rounds as one run: their latencies together, their total time."""
+    """All rounds as one run: their latencies together (with wrk, which reports only
+    percentiles, each percentile's worst round), their total time."""
     statuses: dict[int, int] = {}
     for result in rounds:
         for status, count in result.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
+    worst = None
+    if all(r.percentiles_ms for r in rounds):
+        worst = {p: max(r.percentile(p) for r in rounds) for p in rounds[0].percentiles_ms or {}}
     return LoadResult(sum(r.requests for r in rounds), sum(r.seconds for r in rounds),
-                      [ms for r in rounds for ms in r.latencies_ms], statuses)
+                      [ms for r in rounds for ms in r.latencies_ms], statuses,
+                      percentiles_ms=worst)
+
+
+class Loader:
+    """One round of load on a server: with wrk when installed, else the Python generator.
+
+    ``unique`` asks for requests no server has seen (Hongxin's store answers a
+    repeated MsgId from the earlier reply); the bare endpoints keep none, so
+    with wrk they reuse one large set per mode.
+    """
+
+    def __init__(self, count: int, msg_ids: Iterator[int]) -> None:
+        self._count = count
+        self._msg_ids = msg_ids
+        self._with_wrk = wrk.available()
+        self._bare: dict[bool, list[bytes]] = {}
+
+    def round(self, port: int, safe: bool, *, unique: bool = True, **content: Any) -> LoadResult:
+        if not self._with_wrk:
+            return run_load("127.0.0.1", port, callback_requests(
+                self._count, next(self._msg_ids), safe, **content), CONCURRENCY)
+        if unique:
+            requests = callback_requests(WRK_REQUESTS["hongxin"], next(self._msg_ids), safe,
+                                         **content)
+        else:
+            if safe not in self._bare:
+                self._bare[safe] = callback_requests(WRK_REQUESTS["bare"],
+                                                     next(self._msg_ids), safe)
+            requests = self._bare[safe]
+        return wrk.run_wrk(port, requests, CONCURRENCY, WRK_SECONDS)
+
+    def warm_up(self, port: int, safe: bool, **content: Any) -> None:
+        run_load("127.0.0.1", port, callback_requests(500, next(self._msg_ids), safe,
+                                                      **content), CONCURRENCY)
 
 
 def free_port() -> int:
@@ -151,6 +202,7 @@ def compare(database_url: str, label: str, count: int, workdir: Path) -> list[Co
     python = sys.executable
     msg_ids = itertools.count(20_000_000, 1_000_000)
     uvicorn = [python, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
+    loader = Loader(count, msg_ids)
     with (server([*uvicorn, "bench.bare_app:app"], env, workdir / "bare.log") as bare_port,
           server([*uvicorn, "bench.bare_app:asgi_app"], env, workdir / "asgi.log") as asgi_port,
           server([python, "-m", "app.cli", "serve", "--no-scheduler"], env,
@@ -159,14 +211,11 @@ def compare(database_url: str, label: str, count: int, workdir: Path) -> list[Co
         results = []
         for safe in (False, True):
             for port in ports:  # warm-up: first connections, caches, members
-                run_load("127.0.0.1", port, callback_requests(500, next(msg_ids), safe),
-                         CONCURRENCY)
+                loader.warm_up(port, safe)
             rounds: dict[int, list[LoadResult]] = {port: [] for port in ports}
             for _ in range(ROUNDS):
                 for port in ports:
-                    rounds[port].append(run_load(
-                        "127.0.0.1", port, callback_requests(count, next(msg_ids), safe),
-                        CONCURRENCY))
+                    rounds[port].append(loader.round(port, safe, unique=port == our_port))
             results.append(Comparison(f"{label}, {'safe' if safe else 'plain'} mode",
                                       rounds[our_port], rounds[bare_port], rounds[asgi_port]))
     return results
@@ -190,7 +239,8 @@ class PointsComparison:
 
 
 def seed_ledger(database_url: str) -> None:
-    """Members ``o_ledger_00000``… with 100 ledger lines each, and their running totals."""
+    """Members ``o_ledger_00000``… with 100 ledger lines each, their running totals and the
+    members per total."""
     from datetime import UTC, datetime
 
     from sqlalchemy import bindparam, insert, text
@@ -211,7 +261,9 @@ def seed_ledger(database_url: str) -> None:
             "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :lines) "
             "INSERT INTO points_entries (member_id, activity, reference, delta, note, created_at, "
             "occurred_at, occurred_month, category, rule_version) "
-            "SELECT m.id, 'event_checkin', 'seed:' || seq.i, (m.id * 7 + seq.i) % 5, '', :at, "
+            "SELECT m.id, 'event_checkin', 'seed:' || seq.i, "
+            # Totals spread over 100-300, so that a rank has members ahead of it to count.
+            "1 + CASE WHEN seq.i <= m.id % 100 THEN (m.id % 97 + seq.i) % 5 ELSE 0 END, '', :at, "
             ":at, 202611, '组织生活', 1 "
             "FROM members m CROSS JOIN seq WHERE m.openid LIKE 'o_ledger_%'"
         ).bindparams(bindparam("at", type_=UTCDateTime())), {"lines": LEDGER_LINES_PER_MEMBER,
@@ -219,6 +271,9 @@ def seed_ledger(database_url: str) -> None:
         connection.execute(text(
             "INSERT INTO points_balances (member_id, total) "
             "SELECT member_id, SUM(delta) FROM points_entries GROUP BY member_id"))
+        connection.execute(text(
+            "INSERT INTO points_total_counts (total, members) "
+            "SELECT total, COUNT(*) FROM points_balances GROUP BY total"))
     engine.dispose()
 
 
@@ -226,21 +281,16 @@ def compare_points(database_url: str, label: str, count: int, workdir: Path) -> 
     seed_ledger(database_url)
     env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,
            "HONGXIN_WECHAT_APP_ID": APP_ID, "HONGXIN_WECHAT_AES_KEY": AES_KEY}
-    msg_ids = itertools.count(900_000_000, 1_000_000)
-
-    def load(port: int, content: str) -> LoadResult:
-        return run_load("127.0.0.1", port, callback_requests(
-            count, next(msg_ids), False, content=content, members=LEDGER_MEMBERS,
-            openid_prefix="o_ledger_"), CONCURRENCY)
-
+    loader = Loader(count, itertools.count(900_000_000, 1_000_000))
+    members: dict[str, Any] = {"members": LEDGER_MEMBERS, "openid_prefix": "o_ledger_"}
     with server([sys.executable, "-m", "app.cli", "serve", "--no-scheduler"], env,
                 workdir / f"hongxin-points-{label}.log") as port:
-        load(port, "帮助")
-        load(port, "积分")
+        loader.warm_up(port, False, content="帮助", **members)
+        loader.warm_up(port, False, content="积分", **members)
         rounds: dict[str, list[LoadResult]] = {"积分": [], "帮助": []}
         for _ in range(ROUNDS):
             for content, results in rounds.items():
-                results.append(load(port, content))
+                results.append(loader.round(port, False, content=content, **members))
     return PointsComparison(f"{label}, 积分 with {LEDGER_MEMBERS * LEDGER_LINES_PER_MEMBER:,}"
                             " ledger lines", rounds["积分"], rounds["帮助"])
 
@@ -282,8 +332,16 @@ def points_main(
 
 
 if __name__ == "__main__":
-    COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else REQUESTS_PER_ROUND
-    if "--points" in sys.argv:
-        points_main(COUNT)
+    # python -m bench.callback [COUNT] [--points] [--postgres URL]; COUNT only for the
+    # Python generator. With --postgres, a database of that server is used (emptied).
+    arguments = sys.argv[1:]
+    postgres = None
+    if "--postgres" in arguments:
+        at = arguments.index("--postgres")
+        postgres = arguments[at + 1]
+        del arguments[at:at + 2]
+    COUNT = int(arguments[0]) if arguments and arguments[0].isdigit() else REQUESTS_PER_ROUND
+    if "--points" in arguments:
+        points_main(COUNT, postgres_url=postgres)
     else:
-        main(COUNT)
+        main(COUNT, postgres_url=postgres)

@@ -19,19 +19,24 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+    # Set instead of latencies_ms by a generator that reports only percentiles (wrk).
+    percentiles_ms: dict[float, float] | None = None
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
     def percentile(self, p: float) -> float:
+        if self.percentiles_ms is not None:
+            return self.percentiles_ms[p]
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
     def summary(self) -> str:
+        mean = (f"  mean {statistics.fmean(self.latencies_ms):.1f} ms" if self.latencies_ms
+                else "")
         return (f"{self.per_second:8.0f} req/s  p50 {self.percentile(50):6.1f} ms  "
-                f"p99 {self.percentile(99):6.1f} ms  mean {statistics.fmean(self.latencies_ms):.1f}"
-                f" ms  statuses {self.statuses}")
+                f"p99 {self.percentile(99):6.1f} ms{mean}  statuses {self.statuses}")
 
 
 def build_request(host: str, path_and_query: str, body: bytes) -> bytes:

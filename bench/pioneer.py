@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
+T = TypeVar("T")
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
 PERIOD = f"{YEAR}Q4"
@@ -82,6 +84,9 @@ def seed(database_url: str, members: int, lines: int) -> tuple[int, list[int]]:
         connection.execute(text(
             "INSERT INTO points_balances (member_id, total) "
             "SELECT member_id, SUM(delta) FROM points_entries GROUP BY member_id"))
+        connection.execute(text(
+            "INSERT INTO points_total_counts (total, members) "
+            "SELECT total, COUNT(*) FROM points_balances GROUP BY total"))
     engine.dispose()
     return root_id, ids
 
@@ -156,26 +161,31 @@ def measure(database_url: str, members: int, lines: int, repeat: int) -> dict[st
     root_id, ids = seed(database_url, members, lines)
     database = Database(database_url)
     picker = random.Random(7)
+
+    def in_unit(work: Callable[[Session], T]) -> T:
+        with database.unit_of_work() as session:
+            return work(session)
+
     try:
         def page() -> object:
-            return database.run_sync(lambda session: pioneer.pioneer_index(
+            return in_unit(lambda session: pioneer.pioneer_index(
                 session, org_id=root_id, period=PERIOD, now=datetime.now(UTC), limit=100))
 
         def everyone() -> object:
-            return database.run_sync(lambda session: pioneer.pioneer_index(
+            return in_unit(lambda session: pioneer.pioneer_index(
                 session, org_id=root_id, period=PERIOD, now=datetime.now(UTC)))
 
         def ledger() -> list[tuple[int, float]]:
-            return database.run_sync(lambda session: index_from_ledger(session, root_id))
+            return in_unit(lambda session: index_from_ledger(session, root_id))
 
         def one_record() -> object:
             member_id = picker.choice(ids)
-            return database.run_sync(
+            return in_unit(
                 lambda session: record.member_record(session, member_id, YEAR, ZONE))
 
         def one_rank() -> object:
             member_id = picker.choice(ids)
-            return database.run_sync(lambda session: service.rank(session, member_id))
+            return in_unit(lambda session: service.rank(session, member_id))
 
         ranked = everyone().rows  # type: ignore[attr-defined]
         expected = ledger()

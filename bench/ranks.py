@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 
 def _seed(session: Session, members: int, lines: int) -> list[int]:
-    from app.models import Member, PointsBalance, PointsEntry, RosterEntry
+    from app.models import Member, PointsBalance, PointsEntry, PointsTotalCount, RosterEntry
     from app.orgs.service import create_org
 
     now = datetime.now(UTC)
@@ -46,6 +46,9 @@ def _seed(session: Session, members: int, lines: int) -> list[int]:
     session.execute(insert(PointsBalance).from_select(
         ["member_id", "total"],
         select(PointsEntry.member_id, func.sum(PointsEntry.delta)).group_by(PointsEntry.member_id)))
+    session.execute(insert(PointsTotalCount).from_select(
+        ["total", "members"],
+        select(PointsBalance.total, func.count()).group_by(PointsBalance.total)))
     return ids
 
 

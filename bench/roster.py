@@ -165,8 +165,8 @@ def boards_main(database_url: str, label: str, workdir: Path) -> dict[str, dict[
     branch = seed_roster(database_url)
     database = Database(database_url)
     try:
-        scoped = database.run_sync(lambda session: create_token(
-            session, Role.ADMIN, "一支部书记", branch))
+        with database.unit_of_work() as session:
+            scoped = create_token(session, Role.ADMIN, "一支部书记", branch)
     finally:
         database.close()
     env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,

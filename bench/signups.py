@@ -27,7 +27,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,7 +64,8 @@ def _prepare(url: str, signups: int, seats: int) -> tuple[list[int], list[int], 
         return members, events[:-1], events[-1]
 
     try:
-        return database.run_sync(work)
+        with database.unit_of_work() as session:
+            return work(session)
     finally:
         database.close()
 
@@ -89,9 +89,9 @@ def _run(url: str, pairs: list[tuple[int, int]], threads: int) -> tuple[float, l
         start.wait()
         outcomes: list[str] = []
         for member_id, event_id in chunks[index]:
-            outcome: str = database.run_sync(partial(_outcome, member_id=member_id,
-                                                     event_id=event_id, now=now))
-            outcomes.append(outcome)
+            with database.unit_of_work() as session:
+                outcomes.append(_outcome(session, member_id=member_id, event_id=event_id,
+                                         now=now))
         return outcomes
 
     try:

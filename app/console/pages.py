@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.console import session as sessions
 from app.console.refusals import ConsoleRefusal
 from app.console.session import ConsoleUser
-from app.events import api, roster, service, timing
+from app.events import actions, roster, service, timing
 from app.events.roster import RosterQuery
 from app.ratelimit import counter as ratelimit
 from app.settings import Settings
@@ -73,12 +73,12 @@ def event_context(session: Session, user: ConsoleUser, event_id: int, query: Ros
 
 def csv_for(session: Session, user: ConsoleUser, event_id: int, query: RosterQuery,
             zone: ZoneInfo) -> bytes:
-    return api.signups_csv(session, event_id, user.principal, query, zone)
+    return actions.signups_csv(session, event_id, user.principal, query, zone)
 
 
 def xlsx_for(session: Session, user: ConsoleUser, event_id: int, query: RosterQuery,
              zone: ZoneInfo) -> bytes:
-    return api.signups_xlsx(session, event_id, user.principal, query, zone)
+    return actions.signups_xlsx(session, event_id, user.principal, query, zone)
 
 
 def _minutes(span: timedelta) -> int:
@@ -118,7 +118,7 @@ def check_in(session: Session, user: ConsoleUser, event_id: int, signup_id: int,
              form: dict[str, str], zone: ZoneInfo, now: datetime) -> str:
     """Check the member in; where to go next, or a refusal the organizer can read."""
     back = row_link(event_id, signup_id, form)
-    result = api.check_in(session, event_id, signup_id, user.principal, now, zone)
+    result = actions.check_in(session, event_id, signup_id, user.principal, now, zone)
     if result.outcome in ("checked_in", "already_checked_in"):
         return back
     if result.outcome == "too_early":
@@ -133,7 +133,7 @@ def check_in(session: Session, user: ConsoleUser, event_id: int, signup_id: int,
 def undo_check_in(session: Session, user: ConsoleUser, event_id: int, signup_id: int,
                   form: dict[str, str], now: datetime) -> str:
     back = row_link(event_id, signup_id, form)
-    result = api.undo_check_in(session, event_id, signup_id, user.principal, now)
+    result = actions.undo_check_in(session, event_id, signup_id, user.principal, now)
     if result.outcome == "not_undoable":
         raise ConsoleRefusal(
             f"只能撤销组织者在 {_minutes(timing.UNDO_CHECKIN_WITHIN)} 分钟内完成的签到；"

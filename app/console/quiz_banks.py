@@ -166,6 +166,12 @@ def banks(session: Session, scope: OrgScope) -> list[BankRow]:
             for bank in service.list_banks(session)]
 
 
+def banks_in_own_unit(database: Database, scope: OrgScope) -> list[BankRow]:
+    """:func:`banks` in a unit of work of its own (blocking: run it in a worker thread)."""
+    with database.unit_of_work() as session:
+        return banks(session, scope)
+
+
 def activate(session: Session, bank_id: int, now: datetime) -> QuizBank:
     return service.activate_bank(session, bank_id, now)
 

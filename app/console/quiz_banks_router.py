@@ -56,8 +56,8 @@ async def upload(request: Request, database: DatabaseDep, user: AdminForUpload,
         again = "&again=1" if outcome.already_imported else ""
         return RedirectResponse(f"/console/quiz-banks/{outcome.bank.id}?imported=1{again}",
                                 status_code=303)
-    banks = await run_in_threadpool(database.run_sync,
-                                    lambda session: quiz_banks.banks(session, user.principal.scope))
+    banks = await run_in_threadpool(quiz_banks.banks_in_own_unit, database,
+                                    user.principal.scope)
     return page(request, "quiz_banks.html",
                 {"user": user, "banks": banks, "upload": outcome, "deleted": False},
                 status_code=422)

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app.callback_sql import save_conversation
 from app.conversations.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
 from app.conversations.ports import bot_services
 from app.db import Database
 from app.lessons.links import ReadingLinks
-from app.members.repository import save_conversation
 from app.outbox.service import enqueue
 from app.rawsql import RawSQL
 from bots import Bot, Incoming, NewsReply, Reply, TextReply, conversation_changed

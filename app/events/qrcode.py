@@ -28,8 +28,9 @@ async def checkin_qrcode(settings: Settings, event_id: int, *,
     """Ask the platform for the check-in code of an existing event."""
     database = Database(settings.database_url)
     try:
-        if database.run_sync(lambda session: session.get(Event, event_id)) is None:
-            raise NotFound(f"no event {event_id}")
+        with database.unit_of_work() as session:
+            if session.get(Event, event_id) is None:
+                raise NotFound(f"no event {event_id}")
         async with standalone_wechat_client(settings, database) as api:
             return await api.create_qrcode(checkin_scene(event_id), expire_seconds)
     finally:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Response, status
 
 from app.deps import CurrentAdmin, CurrentOrganizer, EntityId, SessionDep, SettingsDep
-from app.events import api
+from app.events import actions
 from app.events.roster import RosterQuery, View
 from app.events.schemas import CheckinOut, EventCreate, EventOut, EventPatch, SignupPage
 
@@ -28,35 +28,35 @@ def _now() -> datetime:
 def create_event(data: EventCreate, session: SessionDep, settings: SettingsDep,
                  admin: CurrentAdmin) -> EventOut:
     """Create an event (admin); a scoped admin's event goes in its own subtree."""
-    return api.create(session, data, _now(), settings.zone, admin)
+    return actions.create(session, data, _now(), settings.zone, admin)
 
 
 @router.get("", response_model=list[EventOut])
 def list_events(session: SessionDep, settings: SettingsDep,
                 principal: CurrentOrganizer) -> list[EventOut]:
     """Events, newest first: all for an admin, an organizer's own for an organizer."""
-    return api.list_for(session, principal, settings.zone)
+    return actions.list_for(session, principal, settings.zone)
 
 
 @router.get("/{event_id}", response_model=EventOut)
 def get_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
               principal: CurrentOrganizer) -> EventOut:
     """One event with its seat counts."""
-    return api.get(session, event_id, principal, settings.zone)
+    return actions.get(session, event_id, principal, settings.zone)
 
 
 @router.patch("/{event_id}", response_model=EventOut)
 def update_event(event_id: EntityId, patch: EventPatch, session: SessionDep, settings: SettingsDep,
                  admin: CurrentAdmin) -> EventOut:
     """Edit or move an event (admin); its pending reminders move with it."""
-    return api.update(session, event_id, patch, _now(), settings.zone, admin)
+    return actions.update(session, event_id, patch, _now(), settings.zone, admin)
 
 
 @router.delete("/{event_id}", response_model=EventOut)
 def cancel_event(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  admin: CurrentAdmin) -> EventOut:
     """Cancel an event (admin) and tell everyone signed up."""
-    return api.cancel(session, event_id, _now(), settings.zone, admin)
+    return actions.cancel(session, event_id, _now(), settings.zone, admin)
 
 
 @router.get("/{event_id}/signups", response_model=SignupPage)
@@ -64,7 +64,7 @@ def list_signups(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  principal: CurrentOrganizer, view: View = "all", q: Search = "",
                  limit: Limit = None, offset: Offset = 0) -> SignupPage:
     """The sign-up list: confirmed first, then the waitlist in order."""
-    return api.signups(session, event_id, principal, RosterQuery(view, q, limit, offset),
+    return actions.signups(session, event_id, principal, RosterQuery(view, q, limit, offset),
                        settings.zone)
 
 
@@ -81,7 +81,7 @@ def signups_csv(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                 principal: CurrentOrganizer, view: View = "all", q: Search = "",
                 limit: Limit = None, offset: Offset = 0) -> Response:
     """The sign-up list as CSV (UTF-8 with BOM, so Excel shows Chinese)."""
-    content = api.signups_csv(session, event_id, principal,
+    content = actions.signups_csv(session, event_id, principal,
                               RosterQuery(view, q, limit, offset), settings.zone)
     return download(content, "text/csv; charset=utf-8", f"event-{event_id}-signups.csv")
 
@@ -91,7 +91,7 @@ def signups_xlsx(event_id: EntityId, session: SessionDep, settings: SettingsDep,
                  principal: CurrentOrganizer, view: View = "all", q: Search = "",
                  limit: Limit = None, offset: Offset = 0) -> Response:
     """The sign-up list as an Excel workbook."""
-    content = api.signups_xlsx(session, event_id, principal,
+    content = actions.signups_xlsx(session, event_id, principal,
                                RosterQuery(view, q, limit, offset), settings.zone)
     return download(content,
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -106,7 +106,7 @@ def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, setti
     Open from an hour before the start until the event ends; outside that window
     ``outcome`` is ``too_early`` or ``too_late`` and nothing changes.
     """
-    return api.check_in(session, event_id, signup_id, principal, _now(), settings.zone)
+    return actions.check_in(session, event_id, signup_id, principal, _now(), settings.zone)
 
 
 @router.delete("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
@@ -117,4 +117,4 @@ def undo_check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep,
     ``outcome`` is ``undone``, ``not_checked_in``, or ``not_undoable`` (too late, or the
     member checked in by scanning).
     """
-    return api.undo_check_in(session, event_id, signup_id, principal, _now())
+    return actions.undo_check_in(session, event_id, signup_id, principal, _now())

@@ -54,7 +54,7 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -67,7 +67,6 @@ from app.models import (
     LessonRead,
     MiniProgramSession,
     OutboxMessage,
-    PointsBalance,
     PointsClaim,
     PointsEntry,
     PointsPeriodTotal,
@@ -79,7 +78,7 @@ from app.models import (
 )
 from app.models.member import ACCOUNT, MINI_PROGRAM, Member
 from app.outbox import credits
-from app.points.service import reverse
+from app.points.service import move_balance, reverse
 
 __all__ = ["MERGE_STEPS", "link_unionid", "live_member", "merge", "run_linking"]
 
@@ -261,22 +260,9 @@ def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
         ).all()
         for line_id, _delta in standing:
             reverse(session, line_id, MERGED_NOTE, now)
-    moved = session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0))
-                           .where(PointsEntry.member_id == loser)) or 0
-    count = session.scalar(select(func.count()).select_from(PointsEntry)
-                           .where(PointsEntry.member_id == loser)) or 0
     session.execute(update(PointsEntry).where(PointsEntry.member_id == loser)
                     .values(member_id=survivor).execution_options(synchronize_session=False))
-    session.execute(delete(PointsBalance).where(PointsBalance.member_id == loser)
-                    .execution_options(synchronize_session=False))
-    if count:
-        # Added to, not recomputed: a line the chat writes for the survivor meanwhile
-        # has already added itself.
-        upsert = insert_on_conflict(session, PointsBalance).values(member_id=survivor,
-                                                                   total=moved)
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[PointsBalance.member_id],
-            set_={"total": PointsBalance.total + upsert.excluded.total}))
+    move_balance(session, loser, survivor)
 
 
 def _merge_period_totals(session: Session, survivor: int, loser: int, _now: datetime,

@@ -18,6 +18,7 @@ from app.models.points import (
     PointsEntry,
     PointsPeriodTotal,
     PointsRuleSet,
+    PointsTotalCount,
 )
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
@@ -52,6 +53,7 @@ __all__ = [
     "PointsEntry",
     "PointsPeriodTotal",
     "PointsRuleSet",
+    "PointsTotalCount",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",

@@ -67,6 +67,23 @@ class PointsBalance(Base):
 # Boards read the balances highest first, ties by member: this index is that order, so a
 # board is its first rows, however many members tie (no sort of every tied row).
 Index("ix_points_balances_board", PointsBalance.total.desc(), PointsBalance.member_id)
+
+
+class PointsTotalCount(Base):
+    """How many members have each total: the rank's count of members ahead adds these up.
+
+    Counting the balances above a total walks one index entry per member ahead;
+    there are far fewer distinct totals than members. Kept by the ledger's
+    writer together with the balances (which are never deleted: members are
+    erased, not removed). A total nobody has any more stays, with 0 members.
+    """
+
+    __tablename__ = "points_total_counts"
+
+    total: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    members: Mapped[int]
+
+
 class PointsPeriodTotal(Base):
     """A member's points in one period by 先锋指数 category, kept by the ledger's writer.
 

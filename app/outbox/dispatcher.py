@@ -35,8 +35,8 @@ Once a send of a batch has failed that way, the batch's sends not yet started
 are not tried, nor counted as attempts, and the dispatcher pauses before its
 next batch: ``backoff_seconds``, doubling with each batch in a row that meets
 the outage, up to ``backoff_max_seconds``. A platform that is down sees a few
-calls per pause instead of one per row and round (bench/faults.py, 200 rows
-and a 60-second outage at 1/60 time: 3,432 failed calls before, 168 after).
+calls per pause instead of one per row and round (bench/faults.py; the
+figures are in bench/NOTES.md).
 
 A row whose payload has an ``expires_at`` is failed unsent once that time has
 come: an event reminder once its event has begun.

@@ -14,13 +14,13 @@ RECENT_LINES = 5
 
 
 def points_summary(session: Session, member_id: int, zone: ZoneInfo) -> PointsSummary:
-    total, place, members = service.rank(session, member_id)
+    found = service.summary(session, member_id, RECENT_LINES)
     recent = tuple(
-        PointsLine(at=entry.created_at.astimezone(zone), label=service.label(entry),
-                   delta=entry.delta)
-        for entry in service.recent_entries(session, member_id, RECENT_LINES)
+        PointsLine(at=at.astimezone(zone), label=service.activity_label(activity), delta=delta)
+        for at, activity, delta in found.recent
     )
-    return PointsSummary(total=total, rank=place, members=members, recent=recent)
+    return PointsSummary(total=found.total, rank=found.rank, members=found.members,
+                         recent=recent)
 
 
 class PointsPort:

@@ -3,9 +3,10 @@ per day, month and year), corrections as reversal lines, and reading it back as 
 ranks and leaderboards.
 
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
-transaction, the line's delta to the member's :class:`PointsBalance`, so that
-totals, ranks and boards read the balances and never add up the ledger; and to
-the period totals of the line's category, which the 先锋指数 reads.
+transaction, the line's delta to the member's :class:`PointsBalance` and the
+member's move between :class:`PointsTotalCount` rows, so that totals, ranks and
+boards read those and never add up the ledger; and to the period totals of the
+line's category, which the 先锋指数 reads.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal
+from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal, PointsTotalCount
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ancestry, full_names
 from app.points import catalogue
@@ -131,10 +132,7 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
     ).first()
     if inserted is None:
         return None
-    upsert = insert_on_conflict(session, PointsBalance).values(member_id=member_id, total=delta)
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=[PointsBalance.member_id],
-        set_={"total": PointsBalance.total + upsert.excluded.total}))
+    _add_to_balance(session, member_id, delta)
     column = CATEGORY_COLUMNS.get(category or "")
     if delta and column is not None:
         periods = insert_on_conflict(session, PointsPeriodTotal).values([
@@ -145,6 +143,51 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
             index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
             set_={column: getattr(PointsPeriodTotal, column) + getattr(periods.excluded, column)}))
     return int(inserted[0])
+
+
+def _add_to_balance(session: Session, member_id: int, delta: int) -> None:
+    """Add ``delta`` to the member's balance and move them to their new total's count."""
+    if delta:
+        new_total = session.scalar(
+            update(PointsBalance).where(PointsBalance.member_id == member_id)
+            .values(total=PointsBalance.total + delta).returning(PointsBalance.total)
+            .execution_options(synchronize_session=False))
+        if new_total is not None:
+            _count_members(session, {new_total - delta: -1, new_total: 1})
+            return
+    created = session.execute(
+        insert_or_ignore(session, PointsBalance).values(member_id=member_id, total=delta)
+        .returning(PointsBalance.member_id)).first()
+    if created is not None:
+        _count_members(session, {delta: 1})
+    elif delta:  # another transaction created the balance after the update found none
+        _add_to_balance(session, member_id, delta)
+
+
+def _count_members(session: Session, changes: dict[int, int]) -> None:
+    """Add ``changes`` (members by total) to the counts of members per total."""
+    # In ascending order of total: two transactions moving members across the
+    # same totals then lock those rows in one order and cannot deadlock.
+    upsert = insert_on_conflict(session, PointsTotalCount).values(
+        [{"total": total, "members": change} for total, change in sorted(changes.items())])
+    session.execute(upsert.on_conflict_do_update(
+        index_elements=[PointsTotalCount.total],
+        set_={"members": PointsTotalCount.members + upsert.excluded.members}))
+
+
+def move_balance(session: Session, from_member: int, to_member: int) -> None:
+    """Add one member's balance to another's and drop the first (a merge of two members).
+
+    Added to, not recomputed: a line written for ``to_member`` meanwhile has
+    already added itself. A member without a balance moves nothing.
+    """
+    moved = session.scalar(
+        delete(PointsBalance).where(PointsBalance.member_id == from_member)
+        .returning(PointsBalance.total).execution_options(synchronize_session=False))
+    if moved is None:
+        return
+    _count_members(session, {moved: -1})
+    _add_to_balance(session, to_member, moved)
 
 
 def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
@@ -217,35 +260,64 @@ def total(session: Session, member_id: int) -> int:
         select(PointsBalance.total).where(PointsBalance.member_id == member_id)) or 0
 
 
+# Core statements over the tables, built once: building a statement, or running
+# it through the ORM's layer, costs more than running it, and they run on
+# every ``积分``.
+_balances = PointsBalance.__table__.c
+_counts = PointsTotalCount.__table__.c
+_ledger = PointsEntry.__table__.c
+_BALANCE = (select(_balances.total)
+            .where(_balances.member_id == bindparam("member_id")).scalar_subquery())
+_MEMBERS = func.coalesce(func.sum(_counts.members), 0)
+_RANK = select(_BALANCE,
+               select(_MEMBERS).where(_counts.total > _BALANCE).scalar_subquery(),
+               select(_MEMBERS).scalar_subquery())
+
+
 def rank(session: Session, member_id: int) -> tuple[int, int, int]:
     """(total, rank, members with points): rank 1 is the highest total; ties share a rank.
 
-    A member without any ledger line has rank 0. One statement over the balances
-    and the index on ``total``, never the ledger.
+    A member without any ledger line has rank 0. One statement over the member's
+    balance and the counts of members per total, never the ledger.
     """
-    mine = (select(PointsBalance.total).where(PointsBalance.member_id == member_id)
-            .scalar_subquery())
-    ahead = select(func.count()).where(PointsBalance.total > mine).scalar_subquery()
-    ranked = select(func.count()).select_from(PointsBalance).scalar_subquery()
-    total, above, members = session.execute(select(mine, ahead, ranked)).one()
+    total, above, members = session.execute(_RANK, {"member_id": member_id}).one()
     if total is None:
         return 0, 0, members
     return total, above + 1, members
 
 
-def recent_entries(session: Session, member_id: int, limit: int = 5) -> Sequence[PointsEntry]:
-    return session.scalars(
-        select(PointsEntry).where(PointsEntry.member_id == member_id, PointsEntry.delta != 0)
-        .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc()).limit(limit)
-    ).all()
+_RECENT = (
+    select(_ledger.created_at, _ledger.activity, _ledger.delta)
+    .where(_ledger.member_id == bindparam("member_id"), _ledger.delta != 0)
+    .order_by(_ledger.created_at.desc(), _ledger.id.desc()).limit(bindparam("limit"))
+    .subquery())
+# Each of the latest lines with the rank's figures: one statement for ``积分``.
+_STANDING = select(*_RANK.selected_columns, _RECENT).select_from(_RECENT)
 
 
-def label(entry: PointsEntry) -> str:
-    """How a ledger line reads to a member, e.g. ``答对题目``."""
+@dataclass(frozen=True, slots=True)
+class Summary:
+    total: int
+    rank: int
+    members: int
+    recent: Sequence[tuple[datetime, str, int]]  # (created_at, activity, delta), latest first
+
+
+def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
+    """:func:`rank` and the latest ``recent`` ledger lines that moved the member's total."""
+    rows = session.execute(_STANDING, {"member_id": member_id, "limit": recent}).all()
+    if not rows:
+        return Summary(*rank(session, member_id), recent=())
+    total, above, members = rows[0][:3]
+    return Summary(total, above + 1, members, [tuple(row[3:]) for row in rows])
+
+
+def activity_label(activity: str) -> str:
+    """How an activity reads to a member, e.g. ``答对题目``."""
     try:
-        return LABELS[Activity(entry.activity)]
+        return LABELS[Activity(activity)]
     except ValueError:
-        return entry.activity
+        return activity
 
 
 @dataclass(frozen=True, slots=True)

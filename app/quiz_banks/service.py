@@ -26,7 +26,6 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import PurePath
 from typing import Any, cast
 
@@ -121,7 +120,7 @@ def _insert_questions(session: Session, bank_id: int, questions: Sequence[quizze
                       first_position: int) -> None:
     # A Core executemany on the table, not ORM objects nor the ORM bulk insert: the
     # latter splits rows by which columns are NULL (difficulty often is), which
-    # turned 10,000 rows into thousands of statements.
+    # turned a bank's rows into thousands of statements.
     statement = insert(cast(Table, BankQuestion.__table__))
     session.connection().execute(statement, question_rows(bank_id, questions, first_position))
 
@@ -180,18 +179,21 @@ def import_file(
     # Hashed here, not in the unit of work: a large bank takes a second or more to
     # hash, and the unit holds SQLite's write lock, which the chat waits for.
     content_hash = bank.content_hash
-    begun = database.run_sync(partial(_begin_import, bank=bank, content_hash=content_hash,
-                                      name=bank_name(name, filename), filename=filename, now=now))
+    with database.unit_of_work() as session:
+        begun = _begin_import(session, bank=bank, content_hash=content_hash,
+                              name=bank_name(name, filename), filename=filename, now=now)
     if begun.already_imported:
         return begun
     bank_id = begun.bank.id
     try:
         for start, chunk in _chunks(bank):
-            database.run_sync(partial(_insert_questions, bank_id=bank_id, questions=chunk,
-                                      first_position=start + 1))
+            with database.unit_of_work() as session:
+                _insert_questions(session, bank_id=bank_id, questions=chunk,
+                                  first_position=start + 1)
             if progress is not None:
                 progress(start + len(chunk), len(bank))
-        ready = database.run_sync(partial(_make_ready, bank_id=bank_id))
+        with database.unit_of_work() as session:
+            ready = _make_ready(session, bank_id=bank_id)
     except BaseException:  # Ctrl-C in the CLI too: nothing half-imported may stay
         try:
             _discard(database, bank_id)
@@ -259,7 +261,8 @@ def _stale_imports(session: Session, *, now: datetime) -> list[int]:
 
 def discard_stale_imports(database: Database, now: datetime) -> int:
     """Delete the banks of imports that died midway; how many there were."""
-    stale = database.run_sync(partial(_stale_imports, now=now))
+    with database.unit_of_work() as session:
+        stale = _stale_imports(session, now=now)
     for bank_id in stale:
         _discard(database, bank_id)
     return len(stale)
@@ -285,9 +288,12 @@ register_housekeeping("stale_quiz_imports", discard_stale_imports_a_little)
 
 def _discard(database: Database, bank_id: int) -> None:
     """Delete an importing bank by chunks of questions, then the bank itself."""
-    while database.run_sync(partial(_delete_some_questions, bank_id=bank_id)):
-        pass
-    database.run_sync(partial(_delete_importing_bank, bank_id=bank_id))
+    deleted = 1
+    while deleted:
+        with database.unit_of_work() as session:
+            deleted = _delete_some_questions(session, bank_id=bank_id)
+    with database.unit_of_work() as session:
+        _delete_importing_bank(session, bank_id=bank_id)
 
 
 def _delete_some_questions(session: Session, *, bank_id: int) -> int:

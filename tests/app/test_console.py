@@ -19,6 +19,7 @@ from app.events.signups import sign_up
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 
 ADMIN = "console-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -47,7 +48,7 @@ def world(database: Database) -> dict[str, object]:
         sign_up(session, stranger.id, theirs.id, now, ZONE)
         return {"mine": mine.id, "theirs": theirs.id, **tokens}
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def sign_in(client: TestClient, token: str) -> None:
@@ -183,7 +184,7 @@ def test_revoking_the_token_ends_its_console_sessions(
                         .where(ApiToken.token_hash == hash_token(str(world["alice"])))
                         .values(revoked_at=datetime.now(UTC)))
 
-    database.run_sync(revoke)
+    run_unit(database, revoke)
     assert client.get("/console", follow_redirects=False).status_code == 303
 
 
@@ -234,7 +235,7 @@ def door(database: Database) -> dict[str, int | str]:
         ids["alice"] = alice
         return ids
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def signup_ids(page: str) -> list[int]:
@@ -283,7 +284,7 @@ def test_check_in_and_undo_return_to_the_members_row(
         from app.models import PointsEntry
         return list(session.scalars(select(PointsEntry.delta).order_by(PointsEntry.id)))
 
-    assert database.run_sync(net_points) == [3, -3]
+    assert run_unit(database, net_points) == [3, -3]
 
 
 def test_undo_is_gone_after_ten_minutes(client: TestClient, door: dict[str, int | str],
@@ -297,7 +298,7 @@ def test_undo_is_gone_after_ten_minutes(client: TestClient, door: dict[str, int 
     page = client.get(base).text
     first = signup_ids(page)[0]
     client.post(f"{base}/signups/{first}/checkin", data={"csrf": csrf_of(page)})
-    database.run_sync(lambda session: session.execute(
+    run_unit(database, lambda session: session.execute(
         update(Signup).where(Signup.id == first)
         .values(checked_in_at=datetime.now(UTC) - timedelta(minutes=11))))
     page = client.get(base).text
@@ -322,7 +323,7 @@ def test_check_in_is_offered_only_while_it_is_open(
         session.flush()
         return {}
 
-    database.run_sync(sign_up_to_others)
+    run_unit(database, sign_up_to_others)
     sign_in(client, str(door["alice"]))
     for key, shown, refusal in (("tomorrow", "起可签到", "签到尚未开放"),
                                 ("last_month", "未签到", "活动已结束，签到已关闭")):

@@ -24,6 +24,7 @@ from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import sign_in
 from tests.support.activity import EXPECTED, ZONE, World, populate
+from tests.support.units import run_unit
 
 ADMIN = "dashboard-admin-token-0123456789"
 
@@ -35,7 +36,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def world(database: Database) -> World:
-    return database.run_sync(lambda session: populate(session, datetime.now(UTC)))
+    return run_unit(database, lambda session: populate(session, datetime.now(UTC)))
 
 
 def period() -> dict[str, str]:
@@ -101,7 +102,7 @@ def test_every_export_holds_the_figures_the_page_shows(client: TestClient, world
 
 def test_a_branch_sees_its_own_figures_only(client: TestClient, database: Database,
                                             world: World) -> None:
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ORGANIZER, "一支部书记", world.first))
     sign_in(client, token)
     page = client.get("/console/dashboard", params=period()).text
@@ -184,7 +185,7 @@ def _points_figures(client: TestClient, start: str, end: str) -> tuple[object, .
 
 def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, database: Database,
                                                       world: World) -> None:
-    database.run_sync(lambda session: _spring_deeds(session, world))
+    run_unit(database, lambda session: _spring_deeds(session, world))
     sign_in(client, ADMIN)
 
     def figures(start: str, end: str) -> tuple[object, ...]:
@@ -217,8 +218,8 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
 
 def test_a_branch_reads_its_own_members_points_from_either_source(
         client: TestClient, database: Database, world: World) -> None:
-    database.run_sync(lambda session: _spring_deeds(session, world))
-    token = database.run_sync(lambda session: create_token(
+    run_unit(database, lambda session: _spring_deeds(session, world))
+    token = run_unit(database, lambda session: create_token(
         session, Role.ORGANIZER, "一支部书记", world.first))
     sign_in(client, token)
     quarter = _points_figures(client, "2025-04-01", "2025-06-30")

@@ -27,6 +27,7 @@ from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 
 ADMIN = "console-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -82,9 +83,9 @@ def _stored(database: Database, event_id: int) -> Event:
 
 
 def test_create_an_event_with_every_field(admin: TestClient, database: Database) -> None:
-    alice = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "alice"))
+    alice = run_unit(database, lambda s: create_token(s, Role.ORGANIZER, "alice"))
     del alice
-    branch = database.run_sync(lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
+    branch = run_unit(database, lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
     page = admin.get("/console/events/new").text
     token_id = re.search(r'<option value="(\d+)" >alice（令牌', page)
     assert token_id
@@ -129,7 +130,7 @@ def test_edit_moves_the_event_and_guards_the_capacity(admin: TestClient,
             sign_up(session, create_member(session, name=name).id, event_id,
                     datetime.now(UTC), ZONE)
 
-    database.run_sync(two_members)
+    run_unit(database, two_members)
     page = admin.get(f"/console/events/{event_id}/edit").text
     csrf = csrf_of(page)
     assert 'value="主题党日：重温入党誓词"' in page
@@ -176,7 +177,7 @@ def door(database: Database) -> dict[str, object]:
         other = create_event(session, title="别人的活动", organizer="bob")
         return {"alice": alice, "event": event.id, "other": other.id}
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_the_sheet_lists_confirmed_sign_ups_for_a4(client: TestClient,
@@ -211,7 +212,7 @@ def test_walk_ins_are_seated_and_checked_in(client: TestClient, database: Databa
     assert full.status_code == 422 and "名额已满" in full.text and 'value="赵六"' in full.text
     bad = client.post(f"{base}/walk-ins", data={"csrf": csrf, "name": "钱七", "phone": "123"})
     assert bad.status_code == 422 and "请填写 11 位手机号" in bad.text
-    database.run_sync(lambda s: add_words(s, "坏名字", "test", datetime.now(UTC)))
+    run_unit(database, lambda s: add_words(s, "坏名字", "test", datetime.now(UTC)))
     rude = client.post(f"{base}/walk-ins", data={"csrf": csrf, "name": "坏名字",
                                                  "phone": "13600136000"})
     assert rude.status_code == 422 and "姓名包含不宜使用的词语" in rude.text
@@ -284,7 +285,7 @@ def test_scoped_tokens_see_and_place_events_in_their_subtree(
         return {"first": first, "second": second, "theirs": theirs.id,
                 "admin": create_token(session, Role.ADMIN, "一支部书记", first)}
 
-    world = database.run_sync(tree)
+    world = run_unit(database, tree)
     with TestClient(create_app(settings)) as client:
         sign_in(client, str(world["admin"]))
         page = client.get("/console/events/new").text
@@ -309,8 +310,8 @@ def test_a_meeting_needs_its_org_and_its_pages_open(admin: TestClient,
                          data={"csrf": csrf, **_event_form(kind="theme_day")})
     assert refused.status_code == 422
     assert "会议须选择所属组织" in refused.text
-    assert database.run_sync(lambda s: s.scalars(select(Event)).all()) == []
-    branch = database.run_sync(lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
+    assert run_unit(database, lambda s: s.scalars(select(Event)).all()) == []
+    branch = run_unit(database, lambda s: create_org(s, "第一党支部", datetime.now(UTC)).id)
     event_id = _create(admin, kind="theme_day", org_id=str(branch))
     for path in ("", "/edit", "/door", "/sheet"):
         page = admin.get(f"/console/events/{event_id}{path}")

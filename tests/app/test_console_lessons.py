@@ -23,6 +23,7 @@ from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.app.test_wechat_callback import post, reply_content
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "console-admin-token-0123456789"
@@ -205,7 +206,7 @@ def test_the_schedule_decides_the_daily_lesson(admin: TestClient, platform: Plat
 
 
 def test_organizers_may_not_edit_lessons(client: TestClient, database: Database) -> None:
-    token = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "alice"))
+    token = run_unit(database, lambda s: create_token(s, Role.ORGANIZER, "alice"))
     sign_in(client, token)
     for path in ("/console/lessons", "/console/lessons/new", "/console/lessons/schedule",
                  "/console/lessons/series"):

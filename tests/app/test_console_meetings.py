@@ -22,6 +22,7 @@ from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.app.test_meeting_records import png
 from tests.support.meetings import ADMIN, AUTH, SECOND, Party, build_party, say
+from tests.support.units import run_unit
 
 
 @pytest.fixture
@@ -156,7 +157,7 @@ def test_exports_minutes_and_photos_under_the_console_session(party: Party) -> N
 def test_a_sibling_branch_organizer_sees_nothing_of_the_meeting(
         party: Party, database: Database) -> None:
     meeting = party.meeting(starts_in=timedelta(minutes=30))
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ORGANIZER, "二支部组织委员", party.orgs[SECOND]))
     browser, csrf = _console(party, token)
     secretary = party.members["张书记"]
@@ -225,7 +226,7 @@ def test_the_organizer_writes_the_minutes_with_photos_from_the_console(
     assert f"/console/events/{meeting['id']}/minutes/photos/{kept['photos'][0]['id']}" in shown
 
     assert browser.post(url, data={"text": "伪造"}).status_code == 403
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ORGANIZER, "二支部组织委员", party.orgs[SECOND]))
     sibling, sibling_csrf = _console(party, token)
     assert sibling.post(url, data={"csrf": sibling_csrf, "text": "越界"}).status_code == 404

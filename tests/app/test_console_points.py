@@ -17,6 +17,7 @@ from app.auth.tokens import Role, create_token
 from app.models import PointsClaim, PointsEntry
 from tests.app.test_console import csrf_of, sign_in
 from tests.support.red_points import ADMIN, AUTH, OPENIDS, Branch, branch
+from tests.support.units import run_unit
 
 __all__ = ["branch"]
 
@@ -32,13 +33,13 @@ def _console(branch: Branch, token: str = ADMIN) -> tuple[TestClient, str]:
 def _scoped(branch: Branch, org: str) -> str:
     tree = branch.client.get("/api/admin/orgs", headers=AUTH).json()
     org_id = next(child["id"] for child in tree[0]["children"] if child["name"] == org)
-    return branch.database.run_sync(lambda session: create_token(
+    return run_unit(branch.database, lambda session: create_token(
         session, Role.ORGANIZER, f"{org}组织委员", org_id))
 
 
 def _lines(branch: Branch, name: str) -> int:
     member_id = branch.ids[name]
-    return int(branch.database.run_sync(lambda session: session.scalar(
+    return int(run_unit(branch.database, lambda session: session.scalar(
         select(func.count()).select_from(PointsEntry)
         .where(PointsEntry.member_id == member_id))))
 
@@ -46,7 +47,7 @@ def _lines(branch: Branch, name: str) -> int:
 def _claim(branch: Branch, name: str, text: str) -> int:
     assert "申报" in branch.say(OPENIDS[name], content=f"申报 {text}")
     member_id = branch.ids[name]
-    return int(branch.database.run_sync(lambda session: session.scalar(
+    return int(run_unit(branch.database, lambda session: session.scalar(
         select(PointsClaim.id).where(PointsClaim.member_id == member_id)
         .order_by(PointsClaim.id.desc()))))
 
@@ -171,7 +172,7 @@ def test_a_branch_role_neither_sees_nor_decides_a_sibling_claim(branch: Branch) 
     rejected = browser.post(f"/console/points/claims/{claim}/reject",
                             data={"csrf": csrf, "reason": "越界"})
     assert rejected.status_code == 404
-    assert branch.database.run_sync(
+    assert run_unit(branch.database,
         lambda session: session.get_one(PointsClaim, claim).status) == "pending"
 
 

@@ -21,6 +21,7 @@ from tests.app.test_console import csrf_of, sign_in
 from tests.support.activity import populate
 from tests.support.factories import create_member
 from tests.support.quizbanks import HEADER, bank_csv
+from tests.support.units import run_unit
 
 ADMIN = "quiz-console-admin-token-0123456789"
 BAD_ROWS = [["单选", "第一题缺答案", "甲", "乙", "", "", "", "", "", ""],
@@ -60,13 +61,13 @@ def test_upload_preview_activate(client: TestClient, database: Database) -> None
     activated = client.post(f"/console/quiz-banks/{bank_id}/activate",
                             data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert activated.status_code == 303
-    assert database.run_sync(lambda s: s.get(QuizBank, bank_id).is_active)  # type: ignore[union-attr]
+    assert run_unit(database, lambda s: s.get(QuizBank, bank_id).is_active)  # type: ignore[union-attr]
     shown = client.get(f"/console/quiz-banks/{bank_id}").text
     assert "使用中" in shown and 'id="delete"' not in shown
     # The same file again: the bank that holds it, nothing added.
     again = upload(client, bank_csv(8), "党史题库.csv")
     assert "again=1" in again.headers["location"]  # type: ignore[attr-defined]
-    assert database.run_sync(lambda s: len(s.scalars(select(QuizBank)).all())) == 1
+    assert run_unit(database, lambda s: len(s.scalars(select(QuizBank)).all())) == 1
 
 
 def test_a_refused_csv_lists_each_problem_beside_its_own_row(client: TestClient,
@@ -82,7 +83,7 @@ def test_a_refused_csv_lists_each_problem_beside_its_own_row(client: TestClient,
     assert rows[1][1] == "答案" and "党的最高理想" in rows[1] and "AE" in rows[1]
     header = re.search(r'<table class="data" id="problems">.*?</thead>', page, re.S)
     assert header and all(name in header.group(0) for name in HEADER[:4])
-    assert database.run_sync(lambda s: s.scalars(select(QuizBank)).all()) == []
+    assert run_unit(database, lambda s: s.scalars(select(QuizBank)).all()) == []
 
 
 def test_a_refused_xlsx_shows_its_rows_too(client: TestClient) -> None:
@@ -131,7 +132,7 @@ def test_statistics_point_at_the_question_members_get_wrong(client: TestClient,
                 question_id=question.id, given=given, correct=given == question.answer,
                 answered_at=now))
 
-    database.run_sync(answers)
+    run_unit(database, answers)
     page = client.get(f"/console/quiz-banks/{bank_id}", params={"order": "hardest"}).text
     rows = re.findall(r'<tr data-position="(\d+)">(.*?)</tr>', page, re.S)
     assert [position for position, _ in rows] == ["1", "3", "2", "4"]
@@ -154,7 +155,7 @@ def test_an_unused_bank_is_deleted(client: TestClient, database: Database) -> No
                        data={"csrf": csrf_of(page)}, follow_redirects=False)
     assert gone.status_code == 303
     assert "题库已删除" in client.get(gone.headers["location"]).text
-    assert database.run_sync(lambda s: s.scalars(select(QuizBank)).all()) == []
+    assert run_unit(database, lambda s: s.scalars(select(QuizBank)).all()) == []
     assert client.get(f"/console/quiz-banks/{bank_id.group(1)}").status_code == 404
 
 
@@ -163,8 +164,8 @@ def test_forms_need_the_csrf_token_and_an_admin(client: TestClient, database: Da
     forged = client.post("/console/quiz-banks", data={"csrf": "forged"},
                          files={"file": ("a.csv", bank_csv(2))})
     assert forged.status_code == 403
-    assert database.run_sync(lambda s: s.scalars(select(QuizBank)).all()) == []
-    organizer = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "组织者"))
+    assert run_unit(database, lambda s: s.scalars(select(QuizBank)).all()) == []
+    organizer = run_unit(database, lambda s: create_token(s, Role.ORGANIZER, "组织者"))
     sign_in(client, organizer)
     assert client.get("/console/quiz-banks").status_code == 403
 
@@ -172,9 +173,9 @@ def test_forms_need_the_csrf_token_and_an_admin(client: TestClient, database: Da
 def test_a_branch_admin_sees_the_statistics_of_its_own_members(client: TestClient,
                                                                 database: Database) -> None:
     """Question 1 was answered by A1 (第一党支部), B1 (第二党支部) and U (on no roster)."""
-    world = database.run_sync(lambda session: populate(session, datetime.now(UTC)))
-    bank_id = database.run_sync(lambda s: s.scalars(select(QuizBank.id)).one())
-    branch = database.run_sync(lambda s: create_token(s, Role.ADMIN, "一支部书记", world.first))
+    world = run_unit(database, lambda session: populate(session, datetime.now(UTC)))
+    bank_id = run_unit(database, lambda s: s.scalars(select(QuizBank.id)).one())
+    branch = run_unit(database, lambda s: create_token(s, Role.ADMIN, "一支部书记", world.first))
     for token, players, rate, wrong in ((ADMIN, 3, "66.7%", "B. 乙（1 次）"),
                                         (branch, 1, "100.0%", "")):
         sign_in(client, token)

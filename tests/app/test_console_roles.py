@@ -27,6 +27,7 @@ from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.support.factories import create_event
 from tests.support.roster import roster_csv
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "console-roles-admin-token-0123456789"
@@ -56,7 +57,7 @@ def say(client: TestClient, text: str, openid: str) -> str:
 
 
 def org_ids(database: Database) -> dict[str, int]:
-    return database.run_sync(lambda session: {
+    return run_unit(database, lambda session: {
         org.name: org.id for org in session.scalars(select(Org))})
 
 
@@ -99,7 +100,7 @@ def test_a_branch_secretary_signs_in_from_wechat_with_the_role_and_scope_given(
         create_event(session, title="第二支部党员大会", org_id=orgs["第二党支部"],
                      starts_at=now + timedelta(days=2))
 
-    database.run_sync(events)
+    run_unit(database, events)
     assert "绑定成功" in say(client, "绑定 张三丰 13800000001", "o_secretary")
     sign_in(client, ADMIN)
     grant(client, "张三丰", "organizer", orgs["第一党支部"])
@@ -135,12 +136,12 @@ def test_only_the_hash_is_stored_and_an_expired_link_is_refused(
     client.cookies.clear()
     path = link_from_chat(client, "o_secretary")
     code = path.rsplit("/", 1)[1]
-    stored = database.run_sync(lambda session: session.scalars(
+    stored = run_unit(database, lambda session: session.scalars(
         select(ConsoleSignInLink.code_hash)).all())
     assert stored == [hash_token(code)]
 
     page = client.get(path)
-    database.run_sync(lambda session: session.execute(
+    run_unit(database, lambda session: session.execute(
         update(ConsoleSignInLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))))
     late = client.post(path, data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert late.status_code == 410
@@ -197,7 +198,7 @@ def test_members_without_a_role_get_no_link(client: TestClient) -> None:
 def test_a_scoped_admin_gives_roles_inside_its_scope_only(
         client: TestClient, database: Database) -> None:
     orgs = org_ids(database)
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ADMIN, "一支部管理员", orgs["第一党支部"]))
     sign_in(client, token)
     page = client.get("/console/roles", params={"q": "1380000000"}).text
@@ -223,7 +224,7 @@ def test_a_scoped_admin_gives_roles_inside_its_scope_only(
 
 
 def test_organizers_and_forged_forms_are_refused(client: TestClient, database: Database) -> None:
-    organizer = database.run_sync(lambda session: create_token(
+    organizer = run_unit(database, lambda session: create_token(
         session, Role.ORGANIZER, "组织者", None))
     sign_in(client, organizer)
     refused = client.get("/console/roles")

@@ -23,6 +23,7 @@ from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.app.test_wechat_callback import post, reply_content
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "console-admin-token-0123456789"
@@ -90,7 +91,7 @@ def test_forms_need_the_csrf_token_and_errors_are_chinese(client: TestClient) ->
 
 
 def test_organizers_may_not_edit_the_list(client: TestClient, database: Database) -> None:
-    token = database.run_sync(lambda s: create_token(s, Role.ORGANIZER, "alice"))
+    token = run_unit(database, lambda s: create_token(s, Role.ORGANIZER, "alice"))
     sign_in(client, token)
     response = client.get("/console/sensitive-words")
     assert response.status_code == 403 and "只有管理员可以管理敏感词库" in response.text
@@ -129,7 +130,7 @@ def test_another_process_sees_an_edit_at_once(tmp_path: Path) -> None:
             def edit(session: Session) -> None:
                 add_words(session, "普洱", "test", datetime.now(UTC))
 
-            database.run_sync(edit)
+            run_unit(database, edit)
             assert "<mark>普洱</mark>" in _matches_in(console, "普洱茶会")
     finally:
         database.close()

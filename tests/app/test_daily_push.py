@@ -19,6 +19,7 @@ from app.scheduler import jobs
 from app.settings import Settings
 from app.wechat import codec
 from tests.app.conftest import make_settings
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "test-admin-token"
@@ -41,7 +42,7 @@ def say(client: TestClient, platform: Platform, openid: str, words: str) -> str:
 
 
 def member(database: Database, openid: str) -> Member:
-    return database.run_sync(
+    return run_unit(database,
         lambda s: s.scalars(select(Member).where(Member.openid == openid)).one())
 
 
@@ -55,14 +56,14 @@ def reachability(client: TestClient, member_id: int) -> dict[str, object]:
 
 def queue_today(database: Database) -> int:
     now = datetime.now(UTC)
-    return database.run_sync(partial(jobs.queue_daily_lesson, today=now.astimezone(SHANGHAI)
+    return run_unit(database, partial(jobs.queue_daily_lesson, today=now.astimezone(SHANGHAI)
                                      .date(), now=now, links=LINKS))
 
 
 def test_new_followers_get_the_push_and_can_opt_out_and_in(
     client: TestClient, platform: Platform, database: Database
 ) -> None:
-    database.run_sync(lambda s: create_lesson(
+    run_unit(database, lambda s: create_lesson(
         s, title="今日一课", summary="摘要", body="", now=datetime.now(UTC),
         publish_date=datetime.now(SHANGHAI).date()))
     params, body = platform.plain(message_xml("subscribe", "o_push"))
@@ -89,12 +90,12 @@ def test_new_followers_get_the_push_and_can_opt_out_and_in(
 def test_push_outside_the_window_is_unreachable_and_not_queued(
     client: TestClient, platform: Platform, database: Database
 ) -> None:
-    database.run_sync(lambda s: create_lesson(
+    run_unit(database, lambda s: create_lesson(
         s, title="今日一课", summary="", body="", now=datetime.now(UTC),
         publish_date=datetime.now(SHANGHAI).date()))
     say(client, platform, "o_quiet", "帮助")
     quiet = member(database, "o_quiet")
-    database.run_sync(lambda s: s.execute(
+    run_unit(database, lambda s: s.execute(
         update(Member).where(Member.id == quiet.id)
         .values(last_interaction_at=datetime.now(UTC) - timedelta(hours=49))))
     state = reachability(client, quiet.id)
@@ -103,7 +104,7 @@ def test_push_outside_the_window_is_unreachable_and_not_queued(
     assert state["daily_push"] is True and state["daily_push_reachable"] is False
     assert "48-hour window closed" in str(state["daily_push_reason"])
     assert queue_today(database) == 0
-    assert database.run_sync(lambda s: s.scalars(select(OutboxMessage)).first()) is None
+    assert run_unit(database, lambda s: s.scalars(select(OutboxMessage)).first()) is None
 
 
 def test_migration_turns_the_push_on_for_existing_members(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +112,7 @@ def test_migration_turns_the_push_on_for_existing_members(tmp_path) -> None:  # 
     migrations.upgrade(url, "76b72059c6a4")
     old = Database(url)
     try:
-        old.run_sync(lambda s: s.execute(text(
+        run_unit(old, lambda s: s.execute(text(
             "INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, "
             "daily_push) VALUES ('o_old', :now, :now, true, false)"),
             {"now": datetime.now(UTC).isoformat()}))

@@ -162,7 +162,8 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
                 nonlocal runs
                 runs += 1
                 sql = RawSQL.of(session)
-                bump = "UPDATE members SET name = coalesce(name, '') || 'x' WHERE openid = :o"
+                bump = ("UPDATE members SET name = coalesce(name, '') || 'x' WHERE openid = :o"
+                        " RETURNING id")
                 sql.execute(bump, {"o": one})
                 if runs == 1:
                     both_hold_one.wait()  # now each waits for the row the other holds

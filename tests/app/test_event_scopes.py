@@ -18,6 +18,7 @@ from app.auth.tokens import Role, create_token, list_tokens, revoke_token
 from app.db import Database
 from app.main import create_app
 from tests.app.conftest import make_settings
+from tests.support.units import run_unit
 
 ADMIN = "scopes-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -38,7 +39,7 @@ def make_org(client: TestClient, name: str, parent_id: int | None = None) -> int
 
 
 def bearer(database: Database, role: Role, name: str, org_id: int | None) -> dict[str, str]:
-    token = database.run_sync(lambda session: create_token(session, role, name, org_id))
+    token = run_unit(database, lambda session: create_token(session, role, name, org_id))
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -155,7 +156,7 @@ def test_an_org_with_events_or_live_tokens_is_not_deleted(
     refused = client.delete(f"/api/admin/orgs/{tree['second']}", headers=AUTH)
     assert refused.status_code == 409 and "令牌" in refused.json()["message"]
 
-    [token_id] = [t.id for t in database.run_sync(list_tokens) if t.name == "二支部"]
-    database.run_sync(lambda session: revoke_token(session, token_id, datetime.now(UTC)))
+    [token_id] = [t.id for t in run_unit(database, list_tokens) if t.name == "二支部"]
+    run_unit(database, lambda session: revoke_token(session, token_id, datetime.now(UTC)))
     assert client.delete(f"/api/admin/orgs/{tree['second']}", headers=AUTH).status_code == 204
     assert client.get("/api/admin/events", headers=scoped).status_code == 401

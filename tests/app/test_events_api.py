@@ -20,6 +20,7 @@ from app.models import Member, OutboxMessage, PointsEntry, Signup
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 
 ADMIN = "test-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -36,7 +37,7 @@ def tokens(database: Database) -> dict[str, str]:
         return {"alice": create_token(session, Role.ORGANIZER, "alice"),
                 "bob": create_token(session, Role.ORGANIZER, "bob")}
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -65,7 +66,7 @@ def signed_up(database: Database, event_id: int, *names: str | None) -> list[int
             ids.append(member.id)
         return ids
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def outbox(database: Database, kind: str) -> list[OutboxMessage]:
@@ -73,7 +74,7 @@ def outbox(database: Database, kind: str) -> list[OutboxMessage]:
         return list(session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind)
                                     .order_by(OutboxMessage.id)))
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 @pytest.fixture
@@ -292,7 +293,7 @@ def test_console_style_check_in_awards_points_once(api: TestClient, database: Da
     def members(session: Session) -> list[str | None]:
         return list(session.scalars(select(Member.name)))
 
-    assert "张三" in database.run_sync(members)
+    assert "张三" in run_unit(database, members)
 
 
 def ledger(database: Database) -> list[tuple[str, str, int]]:
@@ -301,7 +302,7 @@ def ledger(database: Database) -> list[tuple[str, str, int]]:
                                       PointsEntry.delta).order_by(PointsEntry.id))
         return [(activity, reference, delta) for activity, reference, delta in rows]
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_check_in_is_open_from_an_hour_before_until_the_end(
@@ -321,7 +322,7 @@ def test_check_in_is_open_from_an_hour_before_until_the_end(
             ids[key] = event.id
         return ids
 
-    ids = database.run_sync(events)
+    ids = run_unit(database, events)
     outcomes = {}
     for key, event_id in ids.items():
         [item] = api.get(f"/api/admin/events/{event_id}/signups",
@@ -376,7 +377,7 @@ def test_undo_is_only_for_a_recent_check_in_by_an_organizer(
         session.execute(update(Signup).where(Signup.id == second["id"])
                         .values(checked_in_at=datetime.now(UTC), checked_in_by="chat"))
 
-    database.run_sync(age_and_self_scan)
+    run_unit(database, age_and_self_scan)
     for item in (first, second):
         answer = api.delete(f"{path}/{item['id']}/checkin", headers=alice).json()
         assert answer["outcome"] == "not_undoable" and answer["checked_in_at"] is not None

@@ -16,6 +16,7 @@ from app.db import Database
 from app.fakewechat import FakeWeChatServer
 from app.models import PointsEntry, Signup
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 
@@ -28,7 +29,7 @@ def say(client: TestClient, platform: Platform, xml: str) -> str:
 
 
 def event_at(database: Database, starts_in: timedelta, **overrides: object) -> int:
-    return database.run_sync(lambda session: create_event(
+    return run_unit(database, lambda session: create_event(
         session, starts_at=datetime.now(UTC) + starts_in, **overrides).id)
 
 
@@ -36,7 +37,7 @@ def points(database: Database) -> int:
     def work(session: Session) -> int:
         return int(session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0))) or 0)
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_list_sign_up_mine_cancel_in_the_chat(client: TestClient, platform: Platform,
@@ -98,7 +99,7 @@ def test_subscribe_with_scene_checks_in(client: TestClient, platform: Platform,
         return int(session.scalar(select(func.count()).select_from(Signup)
                                   .where(Signup.checked_in_at.is_not(None))) or 0)
 
-    assert database.run_sync(checked) == 1
+    assert run_unit(database, checked) == 1
 
 
 def test_scan_too_early_is_refused(client: TestClient, platform: Platform,
@@ -116,7 +117,7 @@ def signed_up_member(database: Database, event_id: int, openid: str) -> None:
         session.add(Signup(event_id=event_id, member_id=member.id, status="confirmed",
                            created_at=now, confirmed_at=now))
 
-    database.run_sync(work)
+    run_unit(database, work)
 
 
 def test_scan_opens_an_hour_before_and_says_when(client: TestClient, platform: Platform,

@@ -11,19 +11,20 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.events.demo import DEMO_EVENTS, load_demo_events
 from app.models import Event
+from tests.support.units import run_unit
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def test_demo_events_are_idempotent_and_upcoming(database: Database) -> None:
     now = datetime.now(UTC)
-    assert database.run_sync(lambda s: load_demo_events(s, now, ZONE)) == len(DEMO_EVENTS)
-    assert database.run_sync(lambda s: load_demo_events(s, now, ZONE)) == 0
+    assert run_unit(database, lambda s: load_demo_events(s, now, ZONE)) == len(DEMO_EVENTS)
+    assert run_unit(database, lambda s: load_demo_events(s, now, ZONE)) == 0
 
     def events(session: Session) -> list[Event]:
         return list(session.scalars(select(Event)))
 
-    stored = database.run_sync(events)
+    stored = run_unit(database, events)
     assert len(stored) == len(DEMO_EVENTS)
     assert all(event.starts_at > now for event in stored)
     assert {event.starts_at.astimezone(ZONE).hour for event in stored} == {14, 9, 19}

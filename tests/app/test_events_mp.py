@@ -17,6 +17,7 @@ from app.main import create_app
 from app.models import OutboxMessage
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event
+from tests.support.units import run_unit
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def mp(database_url: str, wechat_server: FakeWeChatServer) -> Iterator[TestClien
 
 
 def event(database: Database, **overrides: object) -> int:
-    return database.run_sync(lambda session: create_event(session, **overrides).id)
+    return run_unit(database, lambda session: create_event(session, **overrides).id)
 
 
 def test_list_sign_up_waitlist_cancel_and_promotion(mp: TestClient, database: Database) -> None:
@@ -67,7 +68,7 @@ def test_list_sign_up_waitlist_cancel_and_promotion(mp: TestClient, database: Da
     def kinds(session: Session) -> list[str]:
         return list(session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)))
 
-    assert "waitlist_promotion" in database.run_sync(kinds)
+    assert "waitlist_promotion" in run_unit(database, kinds)
 
 
 def test_refusals(mp: TestClient, database: Database) -> None:

@@ -33,6 +33,7 @@ from app.outbox.service import enqueue
 from tests.app.test_outbox import APPID, SECRET, TEMPLATE_ID
 from tests.support.factories import create_member
 from tests.support.fake_platform import CUSTOM, TEMPLATE, FakeControl
+from tests.support.units import run_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOM_MESSAGES, TEMPLATE_MESSAGES = 450, 150
@@ -57,7 +58,7 @@ def queue_reminders(database: Database) -> None:
                                                "thing3": "党员活动室"}},
                     due_at=now - timedelta(seconds=1), now=now)
 
-    database.run_sync(work)
+    run_unit(database, work)
 
 
 def counts(database: Database) -> dict[str, int]:
@@ -66,7 +67,7 @@ def counts(database: Database) -> dict[str, int]:
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         ).all())
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def claimed_by_pid(database: Database, pid: int) -> int:
@@ -75,7 +76,7 @@ def claimed_by_pid(database: Database, pid: int) -> int:
             OutboxMessage.status == "sending",
             OutboxMessage.claimed_by.like(f"%:{pid}:%"))) or 0
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_dispatcher_killed_at_random_loses_nothing(
@@ -130,7 +131,7 @@ def test_dispatcher_killed_at_random_loses_nothing(
 
     doubled = {text for text, times in custom.items() if times > 1}
     attempts = {f"活动提醒 {n}": row_attempts for n, row_attempts in enumerate(
-        database.run_sync(lambda session: list(session.scalars(
+        run_unit(database, lambda session: list(session.scalars(
             select(OutboxMessage.attempts).order_by(OutboxMessage.id)))))}
     assert all(attempts[text] >= 2 for text in doubled)  # each double was a reclaimed row
     # A message goes out at most once per claim of its row, and only a kill makes

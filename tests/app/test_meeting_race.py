@@ -23,6 +23,7 @@ from app.main import create_app
 from app.models import Attendance
 from tests.app.conftest import make_settings
 from tests.support.meetings import ADMIN, Party, build_party
+from tests.support.units import run_unit
 
 ZONE = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def race(databases: list[Database], jobs: list[Callable[[Session], T]]) -> list[
 
     def run(index: int) -> T:
         start.wait(timeout=30)
-        return databases[index % len(databases)].run_sync(jobs[index])
+        return run_unit(databases[index % len(databases)], jobs[index])
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         return list(pool.map(run, range(len(jobs))))

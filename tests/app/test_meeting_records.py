@@ -19,6 +19,7 @@ from app.scheduler import jobs
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event
 from tests.support.meetings import ADMIN, AUTH, BRANCH, GROUP, SECOND, Party, build_party
+from tests.support.units import run_unit
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -134,7 +135,7 @@ def test_compliance_calendar_per_org_and_period(party: Party) -> None:
     group_status = {i["period"]: i["status"] for i in orgs["第一党小组"]["items"]}
     assert group_status["2025-05"] == "held" and group_status["2025-04"] == "missing"
 
-    value = party.database.run_sync(lambda s: create_token(
+    value = run_unit(party.database, lambda s: create_token(
         s, Role.ORGANIZER, "二支部", party.orgs[SECOND]))
     scoped = {"Authorization": f"Bearer {value}"}
     assert party.client.get(f"/api/admin/orgs/{branch}/compliance",
@@ -148,12 +149,12 @@ def test_secretaries_are_reminded_once_a_week_before_a_period_closes(party: Part
     with party.database.unit_of_work() as session:
         # The December 支委会 is scheduled: nothing missing there.
         create_event(session, kind="committee", org_id=branch, starts_at=at(2026, 12, 29))
-    quiet = party.database.run_sync(lambda s: jobs.meetings(s, at(2026, 12, 10), ZONE))
+    quiet = run_unit(party.database, lambda s: jobs.meetings(s, at(2026, 12, 10), ZONE))
     assert quiet["compliance_reminders"] == 0
 
     week_before = at(2026, 12, 26)
-    first = party.database.run_sync(lambda s: jobs.meetings(s, week_before, ZONE))
-    again = party.database.run_sync(lambda s: jobs.meetings(s, week_before + timedelta(hours=1),
+    first = run_unit(party.database, lambda s: jobs.meetings(s, week_before, ZONE))
+    again = run_unit(party.database, lambda s: jobs.meetings(s, week_before + timedelta(hours=1),
                                                            ZONE))
     assert (first["compliance_reminders"], again["compliance_reminders"]) == (4, 0)
     rows = party.outbox("compliance_reminder")

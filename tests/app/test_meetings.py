@@ -36,6 +36,7 @@ from tests.support.meetings import (
     say,
     scan,
 )
+from tests.support.units import run_unit
 
 APPID, SECRET = next(iter(DEV_APPS.items()))
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -199,9 +200,9 @@ def test_check_in_by_qr_code_or_organizer_and_attendance_after_the_end(
     # The meeting ends; the scheduler's job makes attendance final once.
     party.move_start(number, timedelta(hours=-5))
     now = datetime.now(UTC)
-    assert party.database.run_sync(lambda s: jobs.meetings(s, now, ZONE))[
+    assert run_unit(party.database, lambda s: jobs.meetings(s, now, ZONE))[
         "meetings_closed"] == 1
-    assert party.database.run_sync(lambda s: jobs.meetings(s, now, ZONE))[
+    assert run_unit(party.database, lambda s: jobs.meetings(s, now, ZONE))[
         "meetings_closed"] == 0
     page = party.client.get(organizer, headers=AUTH).json()
     assert page["final"] is True
@@ -210,7 +211,7 @@ def test_check_in_by_qr_code_or_organizer_and_attendance_after_the_end(
     labels = {item["name"]: item["status_label"] for item in page["items"]}
     assert labels == {"王党员": "出席", "张书记": "出席", "孙组长": "请假"}
     # Those present earn the meeting kind's points once; 请假 earns and loses nothing.
-    lines = party.database.run_sync(lambda s: s.execute(
+    lines = run_unit(party.database, lambda s: s.execute(
         select(PointsEntry.member_id, PointsEntry.activity, PointsEntry.delta)
         .where(PointsEntry.reference == f"meeting:{number}")).all())
     names = {member_id: name for name, member_id in party.members.items()}
@@ -238,7 +239,7 @@ def test_absent_after_the_end_and_scoped_tokens(party: Party) -> None:
     assert {item["name"] for item in page["items"]} == {"王党员", "孙组长"}
 
     def token(org: str) -> dict[str, str]:
-        value = party.database.run_sync(lambda s: create_token(
+        value = run_unit(party.database, lambda s: create_token(
             s, Role.ORGANIZER, f"organizer {org}", party.orgs[org]))
         return {"Authorization": f"Bearer {value}"}
 

@@ -51,6 +51,7 @@ from app.wechat import codec
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event, create_member
 from tests.support.fake_platform import USER_INFO_BATCH, FakeControl
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -109,7 +110,7 @@ class Hongxin:
             (column, value), = where.items()
             return session.scalars(select(Member).where(getattr(Member, column) == value)).one()
 
-        return self.database.run_sync(work)
+        return run_unit(self.database, work)
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ async def hongxin(database_url: str, fake_server: FakeWeChatServer,
 
 
 def arrange(database: Database, work: Any) -> Any:
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 # --------------------------------------------------------------------------- the design
@@ -239,6 +240,34 @@ async def test_the_job_merges_a_mini_program_member_into_the_follower(
     assert profile["points"] == 3
     mine = (await hongxin.mp("GET", "/api/mp/signups", token)).json()
     assert sorted(event["id"] for event in mine) == [full, spare]
+
+
+async def test_a_merged_person_is_ranked_once_with_both_sides_points(
+        hongxin: Hongxin, fake: FakeControl) -> None:
+    someone = person(fake)
+    now = datetime.now(UTC)
+    await hongxin.login(someone.codes[0])
+    await hongxin.say(someone.openid, "帮助")
+    follower_id = hongxin.member(openid=someone.openid).id
+    app_member_id = hongxin.member(openid=someone.mp_openid).id
+
+    def points(session: Session) -> tuple[int, int]:
+        other = create_member(session, openid="oSomeoneElse").id
+        lesson = award(session, other, Activity.LESSON_READ, "lesson:1", now, ZONE)
+        award(session, follower_id, Activity.LESSON_READ, "lesson:1", now, ZONE)
+        answer = award(session, app_member_id, Activity.ANSWER_CORRECT, "answer:7:1", now, ZONE)
+        return lesson, answer
+
+    lesson, answer = arrange(hongxin.database, points)
+    assert lesson > 0 and answer > 0
+    await hongxin.learn_unionids()
+    assert hongxin.member(openid=someone.mp_openid).merged_into_id == follower_id
+
+    # Three members had points before the merge; one person is one member after it.
+    assert (f"您的红色积分：{lesson + answer} 分，排名第 1 名（共 2 人）。"
+            in await hongxin.say(someone.openid, "积分"))
+    assert (f"您的红色积分：{lesson} 分，排名第 2 名（共 2 人）。"
+            in await hongxin.say("oSomeoneElse", "积分"))
 
 
 async def test_an_earlier_roster_binding_wins_over_a_later_one(

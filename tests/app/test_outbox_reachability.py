@@ -16,6 +16,7 @@ from app.outbox.service import enqueue
 from app.settings import Settings
 from tests.app.conftest import make_settings
 from tests.support.factories import create_member
+from tests.support.units import run_unit
 
 ADMIN = "test-admin-token"
 HEADERS = {"Authorization": f"Bearer {ADMIN}"}
@@ -41,7 +42,7 @@ def member_with(database: Database, *, hours_ago: float, sent: int = 0,
                             .values(status="sent", channel="custom", sent_at=now))
         return member.id
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_open_window_with_budget_left(client: TestClient, database: Database) -> None:

@@ -34,6 +34,7 @@ from tests.support.hostile_files import (
     xlsx_with_huge_cell,
 )
 from tests.support.quizbanks import HEADER, bank_csv, bank_rows
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "test-admin-token"
@@ -224,7 +225,7 @@ def test_imports_left_by_a_dead_process_are_cleaned_up_by_housekeeping(
     now = datetime.now(UTC)
     leave_imports_midway(database_url, now)
 
-    done = database.run_sync(lambda session: housekeeping(session, now))
+    done = run_unit(database, lambda session: housekeeping(session, now))
 
     assert done["stale_quiz_imports"] == 2 + 1
     assert bank_states(database_url) == [("running", "importing")]

@@ -24,6 +24,7 @@ from app.wechat import codec
 from tests.app.conftest import make_settings
 from tests.support.factories import create_member
 from tests.support.quizbanks import bank_csv, right_answer
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 OPENID = "o_quiz_member"
@@ -291,7 +292,7 @@ def test_concurrent_duplicate_answers_are_graded_once(database: Database, bank: 
                 verdict = play.answer(session, member_id, attempt_id, 1, text, now, SHANGHAI)
                 return verdict is not None and verdict.correct
 
-            return database.run_sync(work)
+            return run_unit(database, work)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             verdicts = list(pool.map(lambda _: send(), range(4)))

@@ -15,6 +15,7 @@ from app.models import RateLimitCounter
 from app.ratelimit import counter
 from app.ratelimit.counter import Limit
 from app.scheduler.jobs import housekeeping
+from tests.support.units import run_unit
 
 LIMIT = Limit("test", max_hits=3, window=timedelta(minutes=1))
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -22,7 +23,7 @@ T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 def hits(database: Database, subject: str, moments: list[datetime],
          limit: Limit = LIMIT) -> list[bool]:
-    return [database.run_sync(lambda s, m=m: counter.hit(s, limit, subject, m)).allowed
+    return [run_unit(database, lambda s, m=m: counter.hit(s, limit, subject, m)).allowed
             for m in moments]
 
 
@@ -30,7 +31,7 @@ def test_the_hit_past_the_limit_is_refused_until_the_window_ends(database: Datab
     second = timedelta(seconds=1)
     assert hits(database, "10.0.0.1", [T0, T0 + second, T0 + 2 * second, T0 + 59 * second]) \
         == [True, True, True, False]
-    refused = database.run_sync(lambda s: counter.hit(s, LIMIT, "10.0.0.1", T0 + 30 * second))
+    refused = run_unit(database, lambda s: counter.hit(s, LIMIT, "10.0.0.1", T0 + 30 * second))
     assert (refused.allowed, refused.retry_after) == (False, 30)
     # The window started with the first hit, so it has ended one minute later.
     assert hits(database, "10.0.0.1", [T0 + 60 * second, T0 + 61 * second]) == [True, True]
@@ -49,22 +50,22 @@ def test_a_given_back_hit_does_not_count(database: Database) -> None:
         counter.give_back(session, LIMIT, "10.0.0.9", T0)
 
     for _ in range(5):
-        database.run_sync(hit_and_give_back)
+        run_unit(database, hit_and_give_back)
     assert hits(database, "10.0.0.9", [T0] * 4) == [True, True, True, False]
 
 
 def test_a_refusal_raised_in_the_unit_of_work_leaves_nothing_behind(database: Database) -> None:
     hits(database, "10.0.0.2", [T0] * 3)
     with pytest.raises(TooManyRequests) as refused:
-        database.run_sync(lambda s: counter.enforce(s, LIMIT, "10.0.0.2", T0, "slow down"))
+        run_unit(database, lambda s: counter.enforce(s, LIMIT, "10.0.0.2", T0, "slow down"))
     assert refused.value.headers == {"Retry-After": "60"}
-    stored = database.run_sync(lambda s: s.scalars(select(RateLimitCounter.hits)).all())
+    stored = run_unit(database, lambda s: s.scalars(select(RateLimitCounter.hits)).all())
     assert stored == [3]
 
 
 def test_subjects_are_stored_only_as_digests(database: Database) -> None:
     hits(database, "203.0.113.77", [T0])
-    stored = database.run_sync(lambda s: s.scalars(select(RateLimitCounter.subject)).one())
+    stored = run_unit(database, lambda s: s.scalars(select(RateLimitCounter.subject)).one())
     assert "203.0.113" not in stored and len(stored) == 64
 
 
@@ -74,7 +75,7 @@ def test_processes_racing_on_one_subject_allow_exactly_the_limit(database_url: s
     try:
         with ThreadPoolExecutor(12) as pool:
             verdicts = list(pool.map(
-                lambda n: databases[n % 3].run_sync(
+                lambda n: run_unit(databases[n % 3],
                     lambda s: counter.hit(s, limit, "member:7", T0).allowed),
                 range(40)))
     finally:
@@ -86,9 +87,10 @@ def test_processes_racing_on_one_subject_allow_exactly_the_limit(database_url: s
 def test_housekeeping_deletes_counters_older_than_any_window(database: Database) -> None:
     hits(database, "old", [T0])
     hits(database, "recent", [T0 + timedelta(hours=23)])
-    done = database.run_sync(lambda s: housekeeping(s, T0 + counter.RETENTION + timedelta(hours=1)))
+    later = T0 + counter.RETENTION + timedelta(hours=1)
+    done = run_unit(database, lambda s: housekeeping(s, later))
     assert done["rate_limit_counters"] == 1
-    left = database.run_sync(lambda s: s.scalar(select(func.count(RateLimitCounter.subject))))
+    left = run_unit(database, lambda s: s.scalar(select(func.count(RateLimitCounter.subject))))
     assert left == 1
 
 

@@ -25,6 +25,7 @@ from app.miniprogram.service import LOGINS_PER_ADDRESS, count_login
 from app.ratelimit.counter import Verdict
 from app.settings import Settings
 from tests.app.conftest import make_settings
+from tests.support.units import run_unit
 
 ADMIN = "ratelimit-admin-token-0123456789"
 HOME, ELSEWHERE = "198.51.100.7", "203.0.113.9"
@@ -92,12 +93,12 @@ def test_console_sign_in_opens_again_after_the_window(database: Database,
                                                       settings: Settings) -> None:
     now = datetime.now(UTC)
     for n in range(SIGN_IN_FAILURES.max_hits):
-        assert database.run_sync(
+        assert run_unit(database,
             lambda s, n=n: pages.sign_in(s, settings, f"hx_no_{n}", HOME, now)) is None
-    held = database.run_sync(lambda s: pages.sign_in(s, settings, ADMIN, HOME, now))
+    held = run_unit(database, lambda s: pages.sign_in(s, settings, ADMIN, HOME, now))
     assert isinstance(held, Verdict) and not held.allowed
     later = now + SIGN_IN_FAILURES.window
-    assert isinstance(database.run_sync(
+    assert isinstance(run_unit(database,
         lambda s: pages.sign_in(s, settings, ADMIN, HOME, later)), str)
 
 
@@ -124,8 +125,8 @@ def test_mini_program_login_is_limited_per_address_before_asking_wechat(
 
 def test_mini_program_login_opens_again_after_the_window(database: Database) -> None:
     now = datetime.now(UTC)
-    allowed = [database.run_sync(lambda s: count_login(s, HOME, now).allowed)
+    allowed = [run_unit(database, lambda s: count_login(s, HOME, now).allowed)
                for _ in range(LOGINS_PER_ADDRESS.max_hits + 1)]
     assert allowed.count(False) == 1 and allowed[-1] is False
     later = now + LOGINS_PER_ADDRESS.window
-    assert database.run_sync(lambda s: count_login(s, HOME, later).allowed)
+    assert run_unit(database, lambda s: count_login(s, HOME, later).allowed)

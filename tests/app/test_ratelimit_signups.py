@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import TooManyRequests
-from app.events import mp
+from app.events import miniprogram
 from app.events.signups import SIGNUP_ACTIONS
 from app.fakewechat import FakeWeChatServer, fake_openid
 from app.main import create_app
@@ -23,6 +23,7 @@ from app.models import Event, Member, OutboxMessage, Signup
 from bots import texts
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -60,7 +61,7 @@ def say(client: TestClient, openid: str, text: str) -> str:
 
 
 def new_event(database: Database) -> int:
-    return database.run_sync(lambda session: create_event(session, capacity=1).id)
+    return run_unit(database, lambda session: create_event(session, capacity=1).id)
 
 
 def state(database: Database, event_id: int) -> tuple[int, int, int]:
@@ -74,7 +75,7 @@ def state(database: Database, event_id: int) -> tuple[int, int, int]:
         queued = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
         return event.seats_taken, int(live), int(queued)
 
-    return database.run_sync(read)
+    return run_unit(database, read)
 
 
 def test_the_eleventh_action_in_a_minute_is_refused_and_changes_nothing(
@@ -136,7 +137,7 @@ def test_chat_refuses_politely_and_keeps_the_seat(both: TestClient, database: Da
 
 def test_actions_are_accepted_again_once_the_window_has_passed(database: Database) -> None:
     now = datetime.now(UTC)
-    member_id, event_id = database.run_sync(
+    member_id, event_id = run_unit(database,
         lambda s: (create_member(s).id, create_event(s, capacity=3).id))
 
     def act(n: int, at: datetime) -> str:
@@ -144,9 +145,9 @@ def test_actions_are_accepted_again_once_the_window_has_passed(database: Databas
             member = session.get(Member, member_id)
             assert member is not None
             if n % 2 == 0:
-                return mp.sign_up(session, member, event_id, at, ZONE).outcome
-            return mp.cancel(session, member_id, event_id, at, ZONE).outcome
-        return database.run_sync(work)
+                return miniprogram.sign_up(session, member, event_id, at, ZONE).outcome
+            return miniprogram.cancel(session, member_id, event_id, at, ZONE).outcome
+        return run_unit(database, work)
 
     assert [act(n, now + timedelta(seconds=n)) for n in range(LIMIT)] \
         == ["confirmed", "cancelled"] * (LIMIT // 2)

@@ -22,6 +22,7 @@ from app.db import Database
 from app.main import create_app
 from app.models import Org, RosterEntry
 from tests.app.conftest import make_settings
+from tests.support.units import run_unit
 
 ADMIN = "roster-race-admin"
 APPS, UPLOADS_PER_APP = 2, 3
@@ -70,7 +71,7 @@ def test_concurrent_imports_create_each_new_org_once(
             RosterEntry.phone == "13800000000")) or 0
         return names, people, shared
 
-    names, people, shared = database.run_sync(tally)
+    names, people, shared = run_unit(database, tally)
     assert names == sorted(["机关党委", "第三党支部",
                             *(f"第{number}党小组" for number in range(uploads))])
     assert (people, shared) == (uploads + 1, 1)

@@ -30,12 +30,13 @@ from app.wechat.api import WeChatAPI
 from app.wechat.menu import MENU_KEYS
 from tests.support.factories import create_member
 from tests.support.fake_platform import CUSTOM, FakeControl
+from tests.support.units import run_unit
 
 NOW = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
 
 
 def count(database: Database, model: type[object]) -> int:
-    return database.run_sync(lambda s: s.scalar(select(func.count()).select_from(model)) or 0)
+    return run_unit(database, lambda s: s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_housekeeping_drops_old_claims_and_runs_hooks(database: Database,
@@ -45,11 +46,11 @@ def test_housekeeping_drops_old_claims_and_runs_hooks(database: Database,
             session.add(InboundMessage(dedup_key=f"k{n}", nonce_key=f"n{n}", body_digest="d",
                                        received_at=NOW - age, reply=""))
 
-    database.run_sync(work)
+    run_unit(database, work)
     seen: list[datetime] = []
     monkeypatch.setattr(jobs, "HOUSEKEEPING_HOOKS", {})
     jobs.register_housekeeping("quiz_attempts", lambda _s, now: seen.append(now) or 7)
-    done = database.run_sync(lambda s: jobs.housekeeping(s, NOW))
+    done = run_unit(database, lambda s: jobs.housekeeping(s, NOW))
     assert done["inbound_messages"] == 1 and done["quiz_attempts"] == 7
     assert seen == [NOW]
     assert count(database, InboundMessage) == 1
@@ -79,12 +80,12 @@ def test_daily_lesson_is_queued_once_for_members_it_can_reach(database: Database
         }
         return {name: member.id for name, member in members.items()}
 
-    ids = database.run_sync(setup)
+    ids = run_unit(database, setup)
     queue = partial(jobs.queue_daily_lesson, today=today, now=NOW, links=LINKS)
-    assert database.run_sync(queue) == 2
+    assert run_unit(database, queue) == 2
     # Another process (or a catch-up run) on the same day adds nothing.
-    assert database.run_sync(queue) == 0
-    rows = database.run_sync(lambda s: list(s.scalars(select(OutboxMessage))))
+    assert run_unit(database, queue) == 0
+    rows = run_unit(database, lambda s: list(s.scalars(select(OutboxMessage))))
     assert {r.kind for r in rows} == {"daily_lesson"}
     assert {r.member_id for r in rows} == {ids["wants"], ids["also"]}
     for row in rows:
@@ -153,7 +154,7 @@ def test_worker_sends_due_messages_without_http(database_url: str, database: Dat
         enqueue(session, dedup_key="worker:1", kind="event_reminder", member_id=member.id,
                 payload={"text": "活动提醒"}, due_at=now, now=now)
 
-    database.run_sync(work)
+    run_unit(database, work)
     assert worker_stopped_once(database_url, fake, lambda: bool(fake.delivered(CUSTOM))) == 0
     (call,) = fake.delivered(CUSTOM)
     assert call["body"]["text"]["content"] == "活动提醒"
@@ -169,7 +170,7 @@ def test_a_worker_stopped_mid_batch_records_every_send_under_way(
             enqueue(session, dedup_key=f"stop:{n}", kind="event_reminder", member_id=member.id,
                     payload={"text": f"提醒 {n}"}, due_at=now, now=now)
 
-    database.run_sync(work)
+    run_unit(database, work)
     fake.fault(CUSTOM, delay=1.0, times=100)  # every send takes a second to be answered
     # Stopped as soon as a send is under way.
     assert worker_stopped_once(database_url, fake, lambda: bool(fake.calls(CUSTOM))) == 0
@@ -181,7 +182,7 @@ def test_a_worker_stopped_mid_batch_records_every_send_under_way(
     def outcomes(session: Session) -> dict[str, str]:
         return {row.payload["text"]: row.status for row in session.scalars(select(OutboxMessage))}
 
-    statuses = database.run_sync(outcomes)
+    statuses = run_unit(database, outcomes)
     accepted = {call["body"]["text"]["content"] for call in fake.delivered(CUSTOM)}
     # What the platform took is recorded as sent, so no other process sends it again;
     # the rest is free for the next claim, not held until a lease runs out.
@@ -215,7 +216,7 @@ def test_outbox_command_shows_counts_and_retries_failed(
         for row in session.scalars(select(OutboxMessage)).all()[:2]:
             row.status, row.last_error, row.last_errcode = "failed", "errcode 40003", 40003
 
-    database.run_sync(work)
+    run_unit(database, work)
     monkeypatch.setenv("HONGXIN_DATABASE_URL", database_url)
     assert main(["outbox"]) == 0
     shown = capsys.readouterr().out
@@ -223,5 +224,5 @@ def test_outbox_command_shows_counts_and_retries_failed(
     assert any(line.split() == ["failed", "2"] for line in shown.splitlines())
     assert main(["outbox", "retry", "--all-failed"]) == 0
     assert "2 message(s)" in capsys.readouterr().out
-    statuses = database.run_sync(lambda s: list(s.scalars(select(OutboxMessage.status))))
+    statuses = run_unit(database, lambda s: list(s.scalars(select(OutboxMessage.status))))
     assert statuses == ["pending"] * 3

@@ -52,6 +52,7 @@ from tests.app.test_console import csrf_of, sign_in
 from tests.app.test_meeting_records import png
 from tests.app.test_route_security import PUBLIC, protected_routes
 from tests.support.quizbanks import bank_csv
+from tests.support.units import run_unit
 
 ADMIN = "scope-walk-admin"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -161,7 +162,7 @@ def world(client: TestClient, database: Database) -> World:
         made["sibling"]["claim_id"] = claim.id
         return made
 
-    made = database.run_sync(seed)
+    made = run_unit(database, seed)
     # Created once its members are bound, so they are its expected attendees.
     meeting = int(_ok(client.post("/api/admin/events", headers=AUTH, json={
         "title": SIBLING["meeting"], "location": "会议室", "starts_at": starts, "capacity": 50,
@@ -359,19 +360,19 @@ def _snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
             rows = session.execute(select(*columns)).all()
             tables[table.name] = sorted(tuple(map(repr, row)) for row in rows)
         return tables
-    return database.run_sync(read)
+    return run_unit(database, read)
 
 
 @pytest.fixture
 def scoped(client: TestClient, database: Database, world: World) -> dict[str, str]:
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ADMIN, "一支部书记", world.own["org_id"]))
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def console(app: FastAPI, database: Database, world: World) -> Iterator[TestClient]:
-    token = database.run_sync(lambda session: create_token(
+    token = run_unit(database, lambda session: create_token(
         session, Role.ADMIN, "一支部书记（后台）", world.own["org_id"]))
     with TestClient(app) as browser:
         sign_in(browser, token)
@@ -494,7 +495,7 @@ def test_a_branch_admin_assigns_events_to_its_own_organizers_only(
     def tokens(session: Any) -> None:
         create_token(session, Role.ORGANIZER, "一支部组织委员", world.own["org_id"])
         create_token(session, Role.ORGANIZER, "二支部组织委员", world.ids["org_id"])
-    database.run_sync(tokens)
+    run_unit(database, tokens)
     body = {"title": "党课", "location": "x", "capacity": 3,
             "starts_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}
     mine = client.post("/api/admin/events", headers=scoped,

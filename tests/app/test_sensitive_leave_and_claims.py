@@ -19,6 +19,7 @@ from app.models import PointsClaim
 from tests.app.conftest import make_settings
 from tests.app.test_console import csrf_of, sign_in
 from tests.support.meetings import ADMIN, AUTH, Party, build_party, say
+from tests.support.units import run_unit
 
 WORD = "违禁测试词"
 
@@ -47,7 +48,7 @@ def party(database_url: str, database: Database,
 
 
 def _claims(party: Party) -> int:
-    return int(party.database.run_sync(
+    return int(run_unit(party.database,
         lambda session: session.scalar(select(func.count()).select_from(PointsClaim))))
 
 

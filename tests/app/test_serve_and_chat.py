@@ -23,6 +23,7 @@ from tests.conftest import empty_tables
 from tests.support.factories import create_member
 from tests.support.fake_platform import CUSTOM, FakeControl
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 from tests.support.wechat import APP_ID, TOKEN
 
 APPID, SECRET = next(iter(DEV_APPS.items()))
@@ -71,7 +72,7 @@ def test_lesson_links_follow_the_port_serve_was_given(sqlite_database: str,
 
     database = Database(sqlite_database)
     try:
-        lesson_id = database.run_sync(add_lesson)
+        lesson_id = run_unit(database, add_lesson)
     finally:
         database.close()
     env = {"HONGXIN_DATABASE_URL": sqlite_database, "HONGXIN_WECHAT_TOKEN": TOKEN,
@@ -110,7 +111,7 @@ def test_the_scheduler_logs_what_it_sends_and_nothing_else(
 
         database = Database(sqlite_database)
         try:
-            database.run_sync(due_reminder)
+            run_unit(database, due_reminder)
         finally:
             database.close()
         deadline = time.monotonic() + 20

@@ -26,6 +26,7 @@ from app.db import Database
 from app.events.signups import cancel_signup, sign_up
 from app.models import Event, OutboxMessage, Signup
 from tests.support.factories import create_event, create_member
+from tests.support.units import run_unit
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MEMBERS, SEATS, DATABASES, THREADS = 200, 10, 4, 40
@@ -46,7 +47,7 @@ def setup(database: Database) -> tuple[int, list[int]]:
         members = [create_member(session).id for _ in range(MEMBERS)]
         return event.id, members
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def race(databases: list[Database], jobs: list[Callable[[Session], T]]) -> list[T]:
@@ -56,7 +57,7 @@ def race(databases: list[Database], jobs: list[Callable[[Session], T]]) -> list[
     def run(index: int) -> T:
         if index < THREADS:
             start.wait(timeout=30)
-        return databases[index % len(databases)].run_sync(jobs[index])
+        return run_unit(databases[index % len(databases)], jobs[index])
 
     with ThreadPoolExecutor(THREADS) as pool:
         return list(pool.map(run, range(len(jobs))))
@@ -77,7 +78,7 @@ def tally(database: Database, event_id: int) -> dict[str, int]:
         ) or 0)
         return counts
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 def test_two_hundred_sign_ups_for_ten_seats(databases: list[Database]) -> None:
@@ -142,7 +143,7 @@ def test_cancels_racing_sign_ups_never_overbook_nor_leave_seats_idle(
             Signup.confirmed_at != Signup.created_at)) or 0
         assert promoted >= confirmed_late
 
-    databases[0].run_sync(check)
+    run_unit(databases[0], check)
 
 
 def test_the_database_refuses_an_overbooking_itself(databases: list[Database]) -> None:
@@ -155,7 +156,7 @@ def test_the_database_refuses_an_overbooking_itself(databases: list[Database]) -
                         .values(seats_taken=Event.seats_taken + SEATS + 1))
 
     with pytest.raises(Exception, match=r"(?i)check|constraint"):
-        databases[0].run_sync(overbook)
+        run_unit(databases[0], overbook)
 
 
 def test_two_hundred_chat_sign_ups_through_two_real_servers(
@@ -168,7 +169,7 @@ def test_two_hundred_chat_sign_ups_through_two_real_servers(
     from tests.support.servers import hongxin_process
     from tests.support.wechat import APP_ID, TOKEN, Platform, message_xml
 
-    event_id = database.run_sync(lambda s: create_event(s, capacity=SEATS).id)
+    event_id = run_unit(database, lambda s: create_event(s, capacity=SEATS).id)
     env = {"HONGXIN_DATABASE_URL": database_url, "HONGXIN_WECHAT_TOKEN": TOKEN,
            "HONGXIN_WECHAT_APP_ID": APP_ID}
     platform = Platform()

@@ -34,6 +34,7 @@ from app.wechat.token_store import DatabaseTokenStore
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event, create_member
 from tests.support.fake_platform import SUBSCRIBE, FakeControl
+from tests.support.units import run_unit
 
 ADMIN = "test-admin-token"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
@@ -68,7 +69,7 @@ def reachability(client: TestClient, member_id: int) -> dict[str, Any]:
 
 
 def whoami(database: Database, openid: str) -> int:
-    return database.run_sync(lambda session: session.scalars(
+    return run_unit(database, lambda session: session.scalars(
         select(Member.id).where(Member.mp_openid == openid)).one())
 
 
@@ -140,7 +141,7 @@ def test_a_mini_program_member_is_reminded_by_subscribe_message(
     assert (ready["channel"], ready["subscribe_credits"], ready["mini_program"]) == (
         "subscribe", 1, True)
 
-    soon = database.run_sync(lambda session: [
+    soon = run_unit(database, lambda session: [
         create_event(session, starts_at=datetime.now(UTC) + timedelta(minutes=30)).id
         for _ in range(2)])
     for event_id in soon:
@@ -156,7 +157,7 @@ def test_a_mini_program_member_is_reminded_by_subscribe_message(
     assert sent[0]["body"]["touser"] == mp_openid
     assert sent[0]["body"]["template_id"] == MP_TEMPLATE
     assert set(sent[0]["body"]["data"]) == {"thing1", "time2", "thing3"}
-    outcomes = database.run_sync(lambda session: sorted(session.execute(
+    outcomes = run_unit(database, lambda session: sorted(session.execute(
         select(OutboxMessage.status, OutboxMessage.channel, OutboxMessage.last_error)
         .where(OutboxMessage.member_id == member_id)).all()))
     assert outcomes == [("sent", "subscribe", None),
@@ -178,7 +179,7 @@ def mini_program_member(database: Database, credit: int, reminders: int) -> tupl
                     member_id=member.id, payload=REMINDER, due_at=now, now=now)
         return member.id, member.openid
 
-    result: tuple[int, str] = database.run_sync(work)
+    result: tuple[int, str] = run_unit(database, work)
     return result
 
 
@@ -192,7 +193,7 @@ def tally(database: Database, member_id: int) -> dict[str, int]:
             SubscribeCredit.member_id == member_id)) or 0)
         return counts
 
-    return database.run_sync(work)
+    return run_unit(database, work)
 
 
 async def test_two_dispatchers_never_spend_one_credit_twice(

@@ -24,6 +24,7 @@ from app.db import Database
 from app.main import create_app
 from app.settings import Settings, SettingsError, load_settings
 from tests.app.conftest import make_settings
+from tests.support.units import run_unit
 
 ADMIN = "tokens-admin-token-0123456789abcdefgh"
 PRODUCTION = {"wechat_app_secret": "a-real-app-secret", "mp_app_secret": "a-real-mp-secret"}
@@ -46,7 +47,7 @@ def bearer(token: str, address: str = "192.0.2.1") -> dict[str, str]:
 
 
 def organizer(database: Database, name: str) -> str:
-    return database.run_sync(lambda session: create_token(session, Role.ORGANIZER, name))
+    return run_unit(database, lambda session: create_token(session, Role.ORGANIZER, name))
 
 
 def token_ids(capsys: pytest.CaptureFixture[str], database_url: str,

@@ -13,6 +13,7 @@ from app.db import Database
 from app.models import Member
 from app.moderation.words import add_words
 from bots import texts
+from tests.support.units import run_unit
 from tests.support.wechat import SAMPLES, Platform, message_xml
 
 HELP_FIRST_LINE = texts.HELP.splitlines()[0]
@@ -101,7 +102,7 @@ def test_profile_keywords_store_checked_values(
 def test_sensitive_words_are_refused_and_not_stored(
     client: TestClient, platform: Platform, database: Database
 ) -> None:
-    database.run_sync(lambda session: add_words(session, "博彩", "test", datetime.now(UTC)))
+    run_unit(database, lambda session: add_words(session, "博彩", "test", datetime.now(UTC)))
     _, reply = post(client, *platform.plain(message_xml("text", "o_s", content="支部 博彩支部")))
     assert reply_content(reply) == texts.SENSITIVE_REFUSED
     with database.unit_of_work() as session:

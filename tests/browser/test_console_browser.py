@@ -26,6 +26,7 @@ from app.db import Database
 from app.events.signups import sign_up
 from tests.support.factories import create_event, create_member
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -60,7 +61,7 @@ def seeded(tmp_path: Path) -> Iterator[tuple[str, dict[str, object]]]:
         return {"event": event.id, "token": token}
 
     try:
-        yield url, database.run_sync(work)
+        yield url, run_unit(database, work)
     finally:
         database.close()
 
@@ -142,7 +143,7 @@ def door(tmp_path: Path) -> Iterator[tuple[str, dict[str, object]]]:
         return {"event": event.id, "token": token}
 
     try:
-        yield url, database.run_sync(work)
+        yield url, run_unit(database, work)
     finally:
         database.close()
 

@@ -33,6 +33,7 @@ from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
 from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
 from tests.support.factories import create_event, create_member
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -65,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             sign_up(session, member.id, event.id, now, ZONE)
         return {"alice": alice, "event": event.id}
 
-    world = database.run_sync(seed)
+    world = run_unit(database, seed)
     database.close()
     with FakeWeChatServer() as platform, hongxin_process(
             ["serve", "--no-scheduler"],

@@ -35,6 +35,7 @@ from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
 from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
 from tests.support.factories import create_member
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -82,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         organizer = create_token(session, Role.ORGANIZER, "第一党支部组织委员", first.id)
         return {"first": first.id, "members": members, "organizer": organizer}
 
-    world = database.run_sync(seed)
+    world = run_unit(database, seed)
     with hongxin_process(["serve", "--no-scheduler"],
                          {"HONGXIN_DATABASE_URL": url, "HONGXIN_ADMIN_TOKEN": ADMIN},
                          log_path=folder / "serve.log") as base:
@@ -97,7 +98,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                              timeout=10, data={"text": "一、传达学习上级精神\n二、讨论发展党员"},
                              files=[("photos", ("a.png", png(), "image/png"))])
         assert minutes.status_code == 201, minutes.text
-        database.run_sync(lambda session: attendance.request_leave(
+        run_unit(database, lambda session: attendance.request_leave(
             session, world["members"]["党员03"], meeting, "出差在外", datetime.now(UTC), ZONE))
         database.close()
         yield base, {**world, "meeting": meeting}

@@ -35,6 +35,7 @@ from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS, DESKTOP
 from tests.support.activity import World, populate
 from tests.support.quizbanks import bank_csv
 from tests.support.servers import hongxin_process
+from tests.support.units import run_unit
 from tests.support.wechat import TOKEN, Platform, message_xml
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def served(tmp_path: Path, chromium_path: str) -> Iterator[tuple[str, dict[str, 
         return {"admin": create_token(session, Role.ADMIN, "党委管理员"), "openid": openid}
 
     try:
-        seeded = database.run_sync(work)
+        seeded = run_unit(database, work)
     finally:
         database.close()
     env = {"HONGXIN_DATABASE_URL": url, "HONGXIN_WECHAT_TOKEN": TOKEN}

@@ -18,6 +18,7 @@ from app.models import Member
 from tests.app.conftest import make_settings
 from tests.support.factories import create_event
 from tests.support.roster import roster_csv
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ADMIN = "red-points-admin"
@@ -50,12 +51,12 @@ class Branch:
         return found.group(1)
 
     def member_id(self, openid: str) -> int:
-        return self.database.run_sync(lambda session: session.scalars(
+        return run_unit(self.database, lambda session: session.scalars(
             select(Member.id).where(Member.openid == openid)).one())
 
     def check_in(self, openid: str) -> None:
         """Sign up for a new event starting soon and scan its check-in code."""
-        event_id = self.database.run_sync(lambda session: create_event(
+        event_id = run_unit(self.database, lambda session: create_event(
             session, starts_at=datetime.now(UTC) + timedelta(minutes=30)).id)
         assert "报名成功" in self.say(openid, content=f"报名 {event_id}")
         # Events are told apart by their CreateTime: one second each, or it is a retry.
@@ -65,7 +66,7 @@ class Branch:
 
     def organizer(self, name: str = "alice", *, org_id: int | None = None,
                   role: Role = Role.ORGANIZER) -> dict[str, str]:
-        token = self.database.run_sync(
+        token = run_unit(self.database,
             lambda session: create_token(session, role, name, org_id))
         return {"Authorization": f"Bearer {token}"}
 

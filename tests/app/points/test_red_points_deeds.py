@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.models import OutboxMessage, PointsClaim, PointsEntry
 from bots import texts
 from tests.support.red_points import AUTH, OPENIDS, UNBOUND, Branch
+from tests.support.units import run_unit
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
@@ -24,7 +25,7 @@ def deed(branch: Branch, **fields: object) -> httpx.Response:
 
 
 def ledger(branch: Branch) -> list[tuple[int, str, int]]:
-    return branch.database.run_sync(lambda session: [
+    return run_unit(branch.database, lambda session: [
         (line.member_id, line.activity, line.delta)
         for line in session.scalars(select(PointsEntry).order_by(PointsEntry.id))])
 
@@ -98,7 +99,7 @@ def test_a_chat_claim_with_a_photo_is_approved_once_and_the_member_told(branch: 
     assert branch.client.get("/api/admin/points/claims", headers=AUTH,
                              params={"status": "pending"}).json() == []
 
-    told = branch.database.run_sync(lambda session: [
+    told = run_unit(branch.database, lambda session: [
         (row.member_id, row.kind, row.payload["text"])
         for row in session.scalars(select(OutboxMessage).where(
             OutboxMessage.kind == "points_claim"))])
@@ -118,7 +119,7 @@ def test_a_rejected_claim_tells_the_reason_and_awards_nothing(branch: Branch) ->
                                   json={"reason": "请补充时间地点"})
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert ledger(branch) == []
-    told = branch.database.run_sync(lambda session: session.scalars(
+    told = run_unit(branch.database, lambda session: session.scalars(
         select(OutboxMessage.payload).where(OutboxMessage.kind == "points_claim")).one())
     assert "请补充时间地点" in told["text"] and "未通过" in told["text"]
 
@@ -143,7 +144,7 @@ async def test_concurrent_approvals_award_once(branch: Branch) -> None:
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [200] + [409] * 7, [a.text for a in answers]
     assert ledger(branch) == [(branch.ids["张甲"], "deed_advice", 5)]
-    assert branch.database.run_sync(lambda session: len(session.scalars(
+    assert run_unit(branch.database, lambda session: len(session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "points_claim")).all())) == 1
 
 
@@ -169,5 +170,5 @@ def test_erasing_a_member_deletes_their_claims(branch: Branch) -> None:
     branch.say(OPENIDS["王丙"], content="确认注销")
     assert branch.client.get("/api/admin/points/claims", headers=AUTH).json() == []
     # Unbound, the claims would be out of the list anyway: they must be gone.
-    assert branch.database.run_sync(
+    assert run_unit(branch.database,
         lambda session: session.scalars(select(PointsClaim.text)).all()) == []

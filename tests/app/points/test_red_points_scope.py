@@ -10,12 +10,13 @@ from sqlalchemy import select
 from app.auth.tokens import Role
 from app.models import Org
 from tests.support.red_points import OPENIDS, Branch
+from tests.support.units import run_unit
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def org(branch: Branch, name: str) -> int:
-    return branch.database.run_sync(
+    return run_unit(branch.database,
         lambda session: session.scalars(select(Org.id).where(Org.name == name)).one())
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from app.deps import EntityId, SessionDep, SettingsDep
 from app.errors import errors_answered
-from app.events import mp
+from app.events import miniprogram
 from app.events.schemas import MpCancelOut, MpEventOut, MpSignupOut
 from app.miniprogram.deps import CurrentMember
 
@@ -19,14 +19,14 @@ router = APIRouter(prefix="/api/mp", tags=["mini-program"])
 def upcoming(member: CurrentMember, session: SessionDep,
              settings: SettingsDep) -> list[MpEventOut]:
     """Upcoming events with seats left and the member's own status."""
-    return mp.upcoming(session, member.id, datetime.now(UTC), settings.zone)
+    return miniprogram.upcoming(session, member.id, datetime.now(UTC), settings.zone)
 
 
 @router.get("/signups", response_model=list[MpEventOut])
 def my_signups(member: CurrentMember, session: SessionDep,
                settings: SettingsDep) -> list[MpEventOut]:
     """The member's live sign-ups (as in the chat's ``我的报名``)."""
-    return mp.mine(session, member.id, datetime.now(UTC), settings.zone)
+    return miniprogram.mine(session, member.id, datetime.now(UTC), settings.zone)
 
 
 @router.post("/events/{event_id}/signup", response_model=MpSignupOut,
@@ -34,7 +34,7 @@ def my_signups(member: CurrentMember, session: SessionDep,
 def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, settings: SettingsDep,
             response: Response) -> MpSignupOut:
     """Take a seat or a waitlist place (201); already signed up 200; refusals 409; too often 429."""
-    result = mp.sign_up(session, member, event_id, datetime.now(UTC), settings.zone)
+    result = miniprogram.sign_up(session, member, event_id, datetime.now(UTC), settings.zone)
     if result.outcome.startswith("already_"):
         response.status_code = status.HTTP_200_OK
     return result
@@ -45,4 +45,4 @@ def sign_up(event_id: EntityId, member: CurrentMember, session: SessionDep, sett
 def cancel(event_id: EntityId, member: CurrentMember, session: SessionDep,
            settings: SettingsDep) -> MpCancelOut:
     """Give the seat back; the first on the waitlist is promoted and told (429 as sign-up)."""
-    return mp.cancel(session, member.id, event_id, datetime.now(UTC), settings.zone)
+    return miniprogram.cancel(session, member.id, event_id, datetime.now(UTC), settings.zone)

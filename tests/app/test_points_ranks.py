@@ -1,0 +1,117 @@
+"""``积分`` ranks as members' totals move: awards, reversals, ties, and ledgers that predate
+the counts of members per total."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from app import migrations
+from app.db import Database, create_db_engine
+from app.main import create_app
+from app.models import Member, PointsBalance, PointsEntry
+from app.points.rules import Activity
+from app.points.service import award, rank, reverse
+from app.wechat import codec
+from bots import texts
+from tests.app.conftest import make_settings
+from tests.support.factories import create_member
+from tests.support.wechat import Platform, message_xml
+
+ZONE = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
+RANK_LINE = re.compile(r"您的红色积分：(\d+) 分，排名第 (\d+) 名（共 (\d+) 人）。")
+
+
+@pytest.fixture
+def chat(database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(database_url))) as client:
+        yield client
+
+
+def ask_points(chat: TestClient, platform: Platform, openid: str) -> str:
+    params, body = platform.plain(message_xml("text", openid, content="积分"))
+    response = chat.post("/wechat", params=params, content=body)
+    assert response.status_code == 200
+    content = codec.parse_fields(response.text)["Content"]
+    assert isinstance(content, str)
+    return content
+
+
+def standing(chat: TestClient, platform: Platform, openid: str) -> tuple[int, int, int]:
+    """(total, rank, members with points) as the member's ``积分`` reply states them."""
+    found = RANK_LINE.search(ask_points(chat, platform, openid))
+    assert found is not None
+    total, place, members = (int(group) for group in found.groups())
+    return total, place, members
+
+
+def checkin_lines(session: Session, member_id: int) -> list[int]:
+    return list(session.scalars(select(PointsEntry.id).where(
+        PointsEntry.member_id == member_id,
+        PointsEntry.activity == Activity.EVENT_CHECKIN.value).order_by(PointsEntry.id)))
+
+
+def test_ranks_follow_totals_up_down_and_through_ties(
+    chat: TestClient, platform: Platform, database: Database
+) -> None:
+    with database.unit_of_work() as session:
+        ids = {name: create_member(session, openid=f"o_rank_{name}").id
+               for name in ("a", "b", "c", "d")}
+    with database.unit_of_work() as session:
+        for name, count in (("a", 3), ("b", 2), ("c", 2)):
+            for n in range(count):
+                award(session, ids[name], Activity.EVENT_CHECKIN, f"event:{n}", NOW, ZONE)
+    assert standing(chat, platform, "o_rank_a") == (9, 1, 3)
+    assert standing(chat, platform, "o_rank_b") == (6, 2, 3)
+    assert standing(chat, platform, "o_rank_c") == (6, 2, 3)
+    assert ask_points(chat, platform, "o_rank_d") == texts.points_summary(0, 0, 3)
+
+    # c passes a; a's lines reversed one by one take a below b, then to 0.
+    with database.unit_of_work() as session:
+        for n in range(2, 4):
+            award(session, ids["c"], Activity.EVENT_CHECKIN, f"event:{n}", NOW, ZONE)
+        for line in checkin_lines(session, ids["a"])[:2]:
+            reverse(session, line, "撤销", NOW)
+    assert standing(chat, platform, "o_rank_c") == (12, 1, 3)
+    assert standing(chat, platform, "o_rank_b") == (6, 2, 3)
+    assert standing(chat, platform, "o_rank_a") == (3, 3, 3)
+
+    # A member whose total came back to 0 still counts among those with points.
+    with database.unit_of_work() as session:
+        reverse(session, checkin_lines(session, ids["a"])[2], "撤销", NOW)
+        award(session, ids["d"], Activity.EVENT_CHECKIN, "event:0", NOW, ZONE)
+    assert standing(chat, platform, "o_rank_d") == (3, 3, 4)
+    assert "您的红色积分：0 分，排名第 4 名（共 4 人）。" in ask_points(chat, platform, "o_rank_a")
+
+
+def test_upgrade_counts_members_per_total_from_the_balances_already_kept(
+    database_url: str,
+) -> None:
+    migrations.downgrade(database_url, "5d1a8c3e7f20")
+    engine = create_db_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            members = connection.execute(insert(Member).returning(Member.id), [
+                {"openid": f"o_before_{n}", "first_seen_at": NOW, "last_interaction_at": NOW,
+                 "subscribed": True, "daily_push": False} for n in range(4)]).scalars().all()
+            connection.execute(insert(PointsBalance), [
+                {"member_id": member, "total": total}
+                for member, total in zip(members, (7, 3, 7, 0), strict=True)])
+    finally:
+        engine.dispose()
+    migrations.upgrade(database_url)
+    database = Database(database_url)
+    try:
+        with database.unit_of_work() as session:
+            assert [rank(session, member) for member in members] == [
+                (7, 1, 4), (3, 3, 4), (7, 1, 4), (0, 4, 4)]
+    finally:
+        database.close()
