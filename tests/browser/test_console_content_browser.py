@@ -88,16 +88,21 @@ def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
 
 
 class Visit:
-    """One signed-in page at one size, collecting console errors."""
+    """One signed-in page at one size (a touch screen on the phone), collecting errors."""
+
+    SCREENSHOTS = "content"  # the screenshots' file name prefix
 
     def __init__(self, browser: Browser, base: str, size: str, token: str) -> None:
         self.base, self.size = base, size
-        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN",
+                                           has_touch=size == "phone",
+                                           is_mobile=size == "phone")
         # Before the page's own scripts and outside its policy (see test_console_pages).
         self.context.add_init_script(path=str(AXE))
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(f"{base}/console/login")
         self.page.fill("#token", token)
         self.page.click("button[type=submit]")
@@ -113,10 +118,19 @@ class Visit:
         self.page.goto(self.base + path)
         return self.page
 
+    def press(self, selector: str) -> None:
+        """A tap on the phone, a click on the desktop."""
+        target = self.page.locator(selector)
+        if self.size == "phone":
+            target.tap()
+        else:
+            target.click()
+
     def check(self, name: str) -> None:
         """Fits the width, no console errors, no serious accessibility problem; a screenshot."""
         page = self.page
-        page.screenshot(path=str(ARTIFACTS / f"content-{self.size}-{name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{self.SCREENSHOTS}-{self.size}-{name}.png"),
+                        full_page=True)
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), name
         assert self.errors == [], (name, self.errors)
         assert accessibility_problems(page) == [], name

@@ -32,13 +32,14 @@ from app.orgs.service import create_org
 from app.points import claims, deeds
 from tests.app.test_meeting_records import png
 from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
-from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
+from tests.browser.test_console_content_browser import Visit as ConsoleVisit
+from tests.browser.test_console_pages import axe_path
 from tests.support.factories import create_member
 from tests.support.servers import hongxin_process
 from tests.support.units import run_unit
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
 
@@ -114,54 +115,8 @@ def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
         launched.close()
 
 
-class Visit:
-    """One signed-in page at one size (a touch screen on the phone), collecting errors."""
-
-    def __init__(self, browser: Browser, base: str, size: str, token: str) -> None:
-        self.base, self.size = base, size
-        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN",
-                                           has_touch=size == "phone",
-                                           is_mobile=size == "phone")
-        # Before the page's own scripts and outside its policy (see test_console_pages).
-        self.context.add_init_script(path=str(AXE))
-        self.page: Page = self.context.new_page()
-        self.errors: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(f"{base}/console/login")
-        self.page.fill("#token", token)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_url(f"{base}/console")
-
-    def _console(self, message: Any) -> None:
-        # A refused form (4xx) is the page working; script and policy errors are not.
-        if message.type == "error" and not message.text.startswith(
-                "Failed to load resource: the server responded with a status of 4"):
-            self.errors.append(message.text)
-
-    def open(self, path: str) -> Page:
-        self.page.goto(self.base + path)
-        return self.page
-
-    def press(self, selector: str) -> None:
-        """A tap on the phone, a click on the desktop."""
-        target = self.page.locator(selector)
-        if self.size == "phone":
-            target.tap()
-        else:
-            target.click()
-
-    def check(self, name: str) -> None:
-        """Fits the width, no console errors, no serious accessibility problem; a screenshot."""
-        page = self.page
-        page.screenshot(path=str(ARTIFACTS / f"organising-{self.size}-{name}.png"),
-                        full_page=True)
-        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), name
-        assert self.errors == [], (name, self.errors)
-        assert accessibility_problems(page) == [], name
-
-    def close(self) -> None:
-        self.context.close()
+class Visit(ConsoleVisit):
+    SCREENSHOTS = "organising"
 
 
 @pytest.fixture(params=["phone", "desktop"])
