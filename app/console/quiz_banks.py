@@ -8,7 +8,6 @@ answer chosen most), to find bad questions.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -29,6 +28,7 @@ from app.errors import Conflict
 from app.models import BankQuestion, QuizAnswer, QuizAttempt, QuizBank
 from app.orgs.scope import OrgScope
 from app.quiz_banks import service
+from quizzes.readers.decode import decode_text
 
 BACK = "/console/quiz-banks"
 QUESTIONS_PER_PAGE = 50
@@ -78,21 +78,6 @@ def _short(value: object) -> str:
     return text if len(text) <= CELL_SHOWN else text[:CELL_SHOWN - 1] + "…"
 
 
-def _decoded(data: bytes) -> str | None:
-    if data.startswith(codecs.BOM_UTF8):
-        encodings: tuple[str, ...] = ("utf-8-sig",)
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ("utf-16",)
-    else:
-        encodings = ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def _file_rows(data: bytes, filename: str, wanted: set[int], sheet: str | None
                ) -> tuple[list[str], dict[int, list[str]]]:
     """The header and the ``wanted`` rows (numbered as the errors number them) of the
@@ -101,8 +86,8 @@ def _file_rows(data: bytes, filename: str, wanted: set[int], sheet: str | None
     try:
         if suffix == ".xlsx":
             return _xlsx_rows(data, wanted, sheet)
-        text = _decoded(data)
-        if text is None:
+        text = decode_text(data)
+        if isinstance(text, quizzes.RowError):
             return [], {}
         if suffix == ".csv":
             table = list(csv.reader(io.StringIO(text)))

@@ -67,14 +67,18 @@ def ranking_context(session: Session, user: ConsoleUser, period: str | None,
             "year": now.astimezone(zone).year, "shown": RANKED_SHOWN}
 
 
-def record_context(session: Session, user: ConsoleUser, member_id: int, year: int | None,
-                   zone: ZoneInfo, now: datetime) -> dict[str, Any]:
-    chosen = year or now.astimezone(zone).year
+def _member_record(session: Session, user: ConsoleUser, member_id: int, year: int,
+                   zone: ZoneInfo) -> record.Record:
     try:
-        found = record.member_record(session, member_id, chosen, zone,
-                                     within=user.principal.scope.org_path)
+        return record.member_record(session, member_id, year, zone,
+                                    within=user.principal.scope.org_path)
     except InvalidInput as refused:
         raise ConsoleRefusal(f"{refused.message}。", "/console/members") from None
+
+
+def record_context(session: Session, user: ConsoleUser, member_id: int, year: int | None,
+                   zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    found = _member_record(session, user, member_id, year or now.astimezone(zone).year, zone)
     return {"user": user, "record": found, "zone": zone, "categories": CATEGORIES,
             "kinds": EVENT_KINDS, "claim_status": _CLAIM_STATUS,
             "years": range(now.astimezone(zone).year, now.astimezone(zone).year - 5, -1),
@@ -84,12 +88,8 @@ def record_context(session: Session, user: ConsoleUser, member_id: int, year: in
 def record_workbook(session: Session, user: ConsoleUser, member_id: int, year: int | None,
                     zone: ZoneInfo, now: datetime) -> tuple[int, bytes]:
     chosen = year or now.astimezone(zone).year
-    try:
-        found = record.member_record(session, member_id, chosen, zone,
-                                     within=user.principal.scope.org_path)
-    except InvalidInput as refused:
-        raise ConsoleRefusal(f"{refused.message}。", "/console/members") from None
-    return chosen, record.record_xlsx(found, zone)
+    return chosen, record.record_xlsx(_member_record(session, user, member_id, chosen, zone),
+                                      zone)
 
 
 # ------------------------------------------------------------------ routes
