@@ -1,6 +1,8 @@
 """A meeting in the console, for the organizer at the door with a phone: who is expected
-(出席, 请假 with the reason, 缺席, 未签到), a check-in button per person that answers with
-that person's row only (htmx), the counts, the exports, and the minutes with their photos.
+(出席, 请假 with the reason, 缺席, 未签到), a check-in button per person and, for a
+mistaken tap, 撤销签到 — each answered with that person's row and the counts only (htmx,
+read as one row and one grouped count, not the list), the exports, and the minutes with
+their photos.
 
 Each handler makes one call here; this module asks the meetings services
 (:mod:`app.events.meeting_actions`, :mod:`app.events.attendance`) and says their
@@ -23,9 +25,10 @@ from app.console.content import is_htmx, page
 from app.console.refusals import ConsoleRefusal
 from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep, SettingsDep
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput, NotFound
 from app.events import attendance, meeting_actions, service, timing
 from app.events.kinds import LABELS, is_meeting
+from app.events.meeting_schemas import AttendanceOut
 from app.events.minutes import Upload
 from app.events.router import download
 from app.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
@@ -84,6 +87,17 @@ async def posted_minutes(request: Request, form: CheckedForm, settings: Settings
     return Minutes(form.get("text", ""), photos)
 
 
+def _undoable(items: list[AttendanceOut], now: datetime) -> set[int]:
+    """Whose check-in a tap on 撤销签到 may take back now (see :func:`timing.undo_possible`)."""
+    return {item.member_id for item in items if item.status == "present"
+            and timing.undo_possible(item.checked_in_at, item.checked_in_by, now)}
+
+
+def _undo_context(now: datetime, items: list[AttendanceOut]) -> dict[str, Any]:
+    return {"undoable": _undoable(items, now),
+            "undo_minutes": int(timing.UNDO_CHECKIN_WITHIN.total_seconds()) // 60}
+
+
 def attendance_context(session: Session, user: ConsoleUser, event_id: int, zone: ZoneInfo,
                        now: datetime) -> dict[str, Any]:
     """The whole page: the list and counts, the check-in window, the minutes."""
@@ -92,16 +106,20 @@ def attendance_context(session: Session, user: ConsoleUser, event_id: int, zone:
     return {"user": user, "zone": zone, "event": found.event, "kind": LABELS[event.kind],
             "final": found.final, "counts": found.counts, "items": found.items,
             "minutes": meeting_actions.get_minutes(session, event_id, user.principal),
-            "checkable": CHECKABLE, **_window(event, zone, now)}
+            "checkable": CHECKABLE, **_undo_context(now, found.items),
+            **_window(event, zone, now)}
 
 
 def _row_context(session: Session, user: ConsoleUser, event: Event, member_id: int,
-                 zone: ZoneInfo, now: datetime, error: str | None) -> dict[str, Any]:
-    found = meeting_actions.attendance_page(session, event.id, user.principal, now, zone)
-    item = next((row for row in found.items if row.member_id == member_id), None)
-    return {"user": user, "zone": zone, "event": found.event, "final": found.final,
-            "counts": found.counts, "item": item, "error": error, "member_id": member_id,
-            "checkable": CHECKABLE, **_window(event, zone, now)}
+                 zone: ZoneInfo, now: datetime, error: str | None,
+                 notice: str | None = None) -> dict[str, Any]:
+    """The tapped member's row and the counts, read alone: a tap costs the same at the
+    door of a meeting of ten or of a thousand."""
+    item, counts = meeting_actions.attendee(session, event, member_id, now)
+    return {"user": user, "zone": zone, "event": event, "final": timing.has_ended(event, now),
+            "counts": counts, "item": item, "error": error, "notice": notice,
+            "member_id": member_id, "checkable": CHECKABLE,
+            **_undo_context(now, [item] if item else []), **_window(event, zone, now)}
 
 
 def check_in(session: Session, user: ConsoleUser, event_id: int, member_id: int,
@@ -119,6 +137,22 @@ def check_in(session: Session, user: ConsoleUser, event_id: int, member_id: int,
     elif result.outcome not in ("checked_in", "already_checked_in"):
         error = _REFUSALS.get(result.outcome, "无法签到，请刷新页面后重试。")
     return _row_context(session, user, event, member_id, zone, now, error)
+
+
+def undo_check_in(session: Session, user: ConsoleUser, event_id: int, member_id: int,
+                  zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """Take back the member's check-in; the row and the counts afterwards, with the refusal
+    (a Chinese sentence) under ``error`` when it could not be taken back."""
+    event = _meeting(session, user, event_id)
+    try:
+        meeting_actions.undo_check_in(session, event_id, member_id, user.principal, now, zone)
+    except Conflict as refused:
+        return _row_context(session, user, event, member_id, zone, now, refused.message)
+    except NotFound:
+        raise ConsoleRefusal("找不到这位同志，请刷新页面后重试。",
+                             attendance_link(event_id)) from None
+    return _row_context(session, user, event, member_id, zone, now, None,
+                        meeting_actions.UNDONE)
 
 
 def save_minutes(session: Session, user: ConsoleUser, event_id: int, minutes: Minutes,
@@ -163,6 +197,20 @@ def check_in_attendee(request: Request, event_id: EntityId, member_id: EntityId,
                       _form: CheckedForm) -> Response:
     """Check an expected attendee in: the row alone for htmx, else back to the row."""
     context = check_in(session, user, event_id, member_id, settings.zone, _now())
+    if is_htmx(request):
+        return page(request, "meeting_checked.html", context,
+                    409 if context["error"] else 200)
+    if context["error"]:
+        raise ConsoleRefusal(context["error"], attendance_link(event_id, member_id))
+    return RedirectResponse(attendance_link(event_id, member_id), status_code=303)
+
+
+@router.post("/{event_id}/attendance/{member_id}/undo-checkin", response_class=HTMLResponse)
+def undo_check_in_attendee(request: Request, event_id: EntityId, member_id: EntityId,
+                           session: SessionDep, settings: SettingsDep, user: ConsoleUserDep,
+                           _form: CheckedForm) -> Response:
+    """Take back a mistaken check-in: the row alone for htmx, else back to the row."""
+    context = undo_check_in(session, user, event_id, member_id, settings.zone, _now())
     if is_htmx(request):
         return page(request, "meeting_checked.html", context,
                     409 if context["error"] else 200)

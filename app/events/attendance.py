@@ -8,6 +8,8 @@ expects, so the database decides, whatever order requests arrive in:
 * check-in (``present``) from ``expected`` or ``leave`` (a member who asked for
   leave and came after all attended), while check-in is open
   (:mod:`app.events.timing`); a second check-in changes nothing;
+* an organizer's mistaken check-in taken back (:func:`undo_check_in`) from
+  ``present`` to where it came from, within :data:`timing.UNDO_CHECKIN_WITHIN`;
 * 缺席 (``absent``) from ``expected`` once the meeting has ended, by
   :func:`close_ended_meetings`, which closes each meeting's attendance once
   (``meetings.attendance_closed_at`` set by a conditional UPDATE) and then hands it
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.events import meetings, timing
@@ -30,7 +33,8 @@ from app.events.kinds import LABELS, MEETING_KINDS, is_meeting
 from app.events.meetings import ABSENT, EXPECTED, LEAVE, PRESENT
 from app.models import Attendance, Event, Meeting, Org, RosterEntry
 from app.moderation.words import banned_word
-from app.points.service import SYSTEM, award_by_rule
+from app.points.rules import Activity
+from app.points.service import SYSTEM, award_by_rule, withdraw
 from bots.ports import LEAVE_REASON_MAX, CheckinResult, EventSummary, LeaveResult
 
 CANCELLED = "cancelled"
@@ -118,6 +122,51 @@ def check_in(session: Session, event: Event, member_id: int, now: datetime, zone
     return CheckinResult("checked_in", view)
 
 
+UndoOutcome = Literal["undone", "not_checked_in", "not_undoable"]
+
+
+def undo_check_in(session: Session, event: Event, member_id: int, now: datetime,
+                  zone: ZoneInfo, *, by: str) -> UndoOutcome:
+    """Take back an organizer's check-in (a mistaken tap at the door) within
+    :data:`timing.UNDO_CHECKIN_WITHIN`; a QR-code scan is the member's own and stays.
+
+    The row goes back to where the check-in found it: 请假 when the member had asked
+    for leave, else expected. Once the meeting's attendance is final (its points are
+    on the ledger), the meeting's points are reversed by a ledger line and the member
+    is 缺席 with its deduction, as if never checked in. The row is changed only if
+    nobody changed it since it was read, so an undo cannot race a check-in.
+    """
+    row = session.execute(
+        select(Attendance.status, Attendance.checked_in_at, Attendance.checked_in_by,
+               Attendance.leave_at)
+        .where(Attendance.event_id == event.id, Attendance.member_id == member_id)).first()
+    if row is None or row.status != PRESENT:
+        return "not_checked_in"
+    if not timing.undo_possible(row.checked_in_at, row.checked_in_by, now):
+        return "not_undoable"
+    final = session.scalar(select(Meeting.attendance_closed_at)
+                           .where(Meeting.event_id == event.id)) is not None
+    back = LEAVE if row.leave_at is not None else ABSENT if final else EXPECTED
+    cleared = session.execute(
+        update(Attendance)
+        .where(Attendance.event_id == event.id, Attendance.member_id == member_id,
+               Attendance.status == PRESENT, Attendance.checked_in_at == row.checked_in_at)
+        .values(status=back, checked_in_at=None, checked_in_by=None)
+        .returning(Attendance.id)
+        .execution_options(synchronize_session=False)).first()
+    if cleared is None:
+        return "not_checked_in"
+    if final:
+        reference = f"meeting:{event.id}"
+        withdraw(session, member_id, Activity(f"meeting_{event.kind}"), reference,
+                 f"签到已撤销（{by}）", now)
+        if back == ABSENT:
+            award_by_rule(session, member_id=member_id, activity=Activity.MEETING_ABSENCE,
+                          reference=reference, recorded_by=by, note=event.title,
+                          occurred_at=event.starts_at, zone=zone, recorded_at=now)
+    return "undone"
+
+
 def close_ended_meetings(session: Session, now: datetime, zone: ZoneInfo) -> int:
     """Make the attendance of every meeting that has ended final, once; returns how many."""
     ended = session.scalars(
@@ -178,25 +227,66 @@ class AttendanceRow:
     leave_at: datetime | None
 
 
+_ORDER = {PRESENT: 0, LEAVE: 1, ABSENT: 2, EXPECTED: 2}
+
+
+def _listing(event: Event) -> Select[Attendance, str, str, str | None]:
+    return (select(Attendance, RosterEntry.name, Org.name, RosterEntry.duty)
+            .outerjoin(RosterEntry, RosterEntry.member_id == Attendance.member_id)
+            .outerjoin(Org, Org.id == RosterEntry.org_id)
+            .where(Attendance.event_id == event.id))
+
+
+def _row(row: Attendance, name: str | None, org: str | None, duty: str | None,
+         ended: bool) -> AttendanceRow:
+    return AttendanceRow(member_id=row.member_id, name=name, org=org, duty=duty,
+                         status=ABSENT if ended and row.status == EXPECTED else row.status,
+                         reason=row.reason, checked_in_at=row.checked_in_at,
+                         checked_in_by=row.checked_in_by, leave_at=row.leave_at)
+
+
 def attendance(session: Session, event: Event, now: datetime) -> list[AttendanceRow]:
     """Everyone expected at ``event``: present, on leave, then the others, by name."""
     ended = timing.has_ended(event, now)
-    rows = session.execute(
-        select(Attendance, RosterEntry.name, Org.name, RosterEntry.duty)
-        .outerjoin(RosterEntry, RosterEntry.member_id == Attendance.member_id)
-        .outerjoin(Org, Org.id == RosterEntry.org_id)
-        .where(Attendance.event_id == event.id)
-    ).all()
-    order = {PRESENT: 0, LEAVE: 1, ABSENT: 2, EXPECTED: 2}
-    result = [
-        AttendanceRow(member_id=row.member_id, name=name, org=org, duty=duty,
-                      status=ABSENT if ended and row.status == EXPECTED else row.status,
-                      reason=row.reason, checked_in_at=row.checked_in_at,
-                      checked_in_by=row.checked_in_by, leave_at=row.leave_at)
-        for row, name, org, duty in rows
-    ]
-    result.sort(key=lambda r: (order[r.status], r.name or "", r.member_id))
+    result = [_row(row, name, org, duty, ended)
+              for row, name, org, duty in session.execute(_listing(event))]
+    result.sort(key=lambda r: (_ORDER[r.status], r.name or "", r.member_id))
     return result
+
+
+def attendee(session: Session, event: Event, member_id: int,
+             now: datetime) -> AttendanceRow | None:
+    """One expected attendee's row of :func:`attendance`; None when not expected.
+
+    What a check-in at the door answers with: the tapped row, not the whole list.
+    """
+    found = session.execute(_listing(event).where(Attendance.member_id == member_id)).first()
+    if found is None:
+        return None
+    row, name, org, duty = found
+    return _row(row, name, org, duty, timing.has_ended(event, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    expected: int
+    present: int
+    leave: int
+    absent: int
+    pending: int  # expected and not yet checked in, before the end
+
+
+def counts(session: Session, event: Event, now: datetime) -> Counts:
+    """How many of :func:`attendance`'s rows are in each status: one grouped count."""
+    found = dict(session.execute(
+        select(Attendance.status, func.count()).where(Attendance.event_id == event.id)
+        .group_by(Attendance.status)).tuples().all())
+    ended = timing.has_ended(event, now)
+    waiting = found.get(EXPECTED, 0)
+    return Counts(expected=sum(found.values()), present=found.get(PRESENT, 0),
+                  leave=found.get(LEAVE, 0),
+                  absent=found.get(ABSENT, 0) + (waiting if ended else 0),
+                  pending=0 if ended else waiting)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from app.events.meeting_schemas import (
     PhotoOut,
     RequirementOut,
 )
-from app.events.timing import has_ended
+from app.events.timing import UNDO_CHECKIN_WITHIN, has_ended
 from app.models import Attendance, Event, Member
 from app.settings import Settings
 from bots import texts
@@ -102,6 +102,37 @@ def check_in(session: Session, event_id: int, member_id: int, principal: Princip
         Attendance.event_id == event.id, Attendance.member_id == member_id))
     return MeetingCheckinOut(outcome=result.outcome, message=message,
                              checked_in_at=checked_in_at)
+
+
+UNDO_MINUTES = int(UNDO_CHECKIN_WITHIN.total_seconds()) // 60
+UNDO_REFUSALS = {
+    "not_checked_in": "这位同志目前没有签到记录，无需撤销。",
+    "not_undoable": (f"只能撤销组织者 {UNDO_MINUTES} 分钟内代签的签到；"
+                     "扫码签到或更早的代签不能撤销。"),
+}
+UNDONE = "已撤销签到。"
+
+
+def undo_check_in(session: Session, event_id: int, member_id: int, principal: Principal,
+                  now: datetime, zone: ZoneInfo) -> MeetingCheckinOut:
+    """Take back an organizer's check-in made by mistake; refusals are 409 with the reason."""
+    event = _meeting(session, event_id, principal)
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"no member {member_id}")
+    outcome = attendance.undo_check_in(session, event, member_id, now, zone,
+                                       by=f"console:{principal.name}")
+    if outcome != "undone":
+        raise Conflict(UNDO_REFUSALS[outcome])
+    return MeetingCheckinOut(outcome="undone", message=UNDONE, checked_in_at=None)
+
+
+def attendee(session: Session, event: Event, member_id: int,
+             now: datetime) -> tuple[AttendanceOut | None, AttendanceCounts]:
+    """One attendee's row and the meeting's counts: what a tap at the door changes."""
+    row = attendance.attendee(session, event, member_id, now)
+    item = None if row is None else AttendanceOut.model_validate(
+        {**asdict(row), "status_label": attendance.LABEL[row.status]})
+    return item, AttendanceCounts(**asdict(attendance.counts(session, event, now)))
 
 
 def request_leave(session: Session, member_id: int, event_id: int, reason: str,

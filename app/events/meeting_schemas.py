@@ -42,7 +42,7 @@ class AttendancePage(BaseModel):
 
 
 class MeetingCheckinOut(BaseModel):
-    outcome: Literal["checked_in", "already_checked_in"]
+    outcome: Literal["checked_in", "already_checked_in", "undone"]
     message: str
     checked_in_at: datetime | None
 

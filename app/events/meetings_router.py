@@ -69,6 +69,16 @@ def check_in(event_id: EntityId, member_id: EntityId, session: SessionDep,
     return actions.check_in(session, event_id, member_id, principal, _now(), settings.zone)
 
 
+@router.delete("/events/{event_id}/attendance/{member_id}/checkin",
+               response_model=MeetingCheckinOut, responses=errors_answered(409))
+def undo_check_in(event_id: EntityId, member_id: EntityId, session: SessionDep,
+                  settings: SettingsDep, principal: CurrentOrganizer) -> MeetingCheckinOut:
+    """Undo an organizer's check-in within 10 minutes (organizer); 409 with the reason when
+    refused. After the meeting's end its points are reversed by a ledger line."""
+    return actions.undo_check_in(session, event_id, member_id, principal, _now(),
+                                 settings.zone)
+
+
 @router.post("/events/{event_id}/minutes", response_model=MinutesOut,
              status_code=status.HTTP_201_CREATED)
 def save_minutes(event_id: EntityId, session: SessionDep, settings: SettingsDep,
