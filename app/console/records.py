@@ -1,6 +1,8 @@
 """Members in the console: the 先锋指数 ranking of the signed-in scope, and each member's
 一人一册 — the year's ledger (who recorded each line and why), deeds, claims and attendance —
-as a page that prints on A4 and as the same workbook as the API's.
+as a page that prints on A4 and as the same workbook as the API's. A ledger line is
+corrected (更正) from its row: a reversal line with the reason, written by the red-points
+service as over the API, and the row, the new line and the totals swapped in place (htmx).
 
 Everything is read through :mod:`app.points` with the console role's org path as
 ``within``: a member outside it is a 404, as over the API.
@@ -8,23 +10,24 @@ Everything is read through :mod:`app.points` with the console role's org path as
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.console.content import page
+from app.console.content import is_htmx, page
 from app.console.refusals import ConsoleRefusal
 from app.console.rendering import templates
-from app.console.session import ConsoleUser, ConsoleUserDep
+from app.console.session import CheckedForm, ConsoleUser, ConsoleUserDep
 from app.deps import EntityId, SessionDep, SettingsDep
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.events.kinds import LABELS as EVENT_KINDS
 from app.exports import XLSX_MEDIA_TYPE
-from app.points import pioneer, record
+from app.points import pioneer, record, views
 from app.points.rules import CATEGORIES
 from app.points.service import SYSTEM
 
@@ -76,13 +79,70 @@ def _member_record(session: Session, user: ConsoleUser, member_id: int, year: in
         raise ConsoleRefusal(f"{refused.message}。", "/console/members") from None
 
 
+@dataclass(frozen=True, slots=True)
+class LineRefusal:
+    """Why a line's correction was refused, and the reason as typed, for its row."""
+
+    line_id: int
+    message: str
+    typed: str
+    status: int
+
+
 def record_context(session: Session, user: ConsoleUser, member_id: int, year: int | None,
-                   zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+                   zone: ZoneInfo, now: datetime,
+                   refusal: LineRefusal | None = None) -> dict[str, Any]:
     found = _member_record(session, user, member_id, year or now.astimezone(zone).year, zone)
     return {"user": user, "record": found, "zone": zone, "categories": CATEGORIES,
             "kinds": EVENT_KINDS, "claim_status": _CLAIM_STATUS,
             "years": range(now.astimezone(zone).year, now.astimezone(zone).year - 5, -1),
-            "printed_at": now.astimezone(zone)}
+            "printed_at": now.astimezone(zone), "refusal": refusal,
+            "corrected_by": {line.reverses_id: line.id for line in found.ledger
+                             if line.reverses_id is not None}}
+
+
+@dataclass(slots=True)
+class Correction:
+    """A correction's answer: the line's row (and its new reversal) with the year's totals
+    for htmx, or where a plain form goes next; ``status`` 409/422 when refused."""
+
+    context: dict[str, Any] = field(default_factory=dict)
+    redirect: str | None = None
+    status: int = 200
+
+
+def correct_line(session: Session, user: ConsoleUser, member_id: int, line_id: int,
+                 reason: str, zone: ZoneInfo, now: datetime, *, fragment: bool) -> Correction:
+    """Reverse the member's ledger line with ``reason`` through the red-points service.
+
+    Its refusals (a line already corrected or itself a correction: 409; a reason empty,
+    too long or with a listed word: 422) come back as Chinese sentences in the row.
+    """
+    # The member's record in the scope, as the page: outside it, a 404 like the page's.
+    _member_record(session, user, member_id, now.astimezone(zone).year, zone)
+    line = record.ledger_line(session, member_id, line_id)
+    year = line.occurred_at.astimezone(zone).year
+    refusal = None
+    try:
+        reversal = views.reverse_line(session, line_id, reason, user.principal)
+    except Conflict as refused:
+        refusal = LineRefusal(line_id, refused.message, reason, 409)
+    except InvalidInput as refused:
+        said = [str(error.get("message", "")) for error in refused.errors or []]
+        refusal = LineRefusal(line_id, "".join(said) or refused.message, reason, 422)
+    if not fragment:
+        if refusal is None:
+            return Correction(redirect=f"/console/members/{member_id}/record?year={year}"
+                                       f"&corrected={reversal.id}#line-{reversal.id}")
+        return Correction(record_context(session, user, member_id, year, zone, now, refusal),
+                          status=refusal.status)
+    done = record.reversal_of(session, line_id)
+    return Correction({
+        "user": user, "zone": zone, "member_id": member_id, "line": line,
+        "reversal": done if refusal is None else None, "refusal": refusal,
+        "corrected_by": {line_id: done.id} if done is not None else {},
+        "totals": record.year_totals(session, member_id, year, zone), "categories": CATEGORIES,
+    }, status=refusal.status if refusal else 200)
 
 
 def record_workbook(session: Session, user: ConsoleUser, member_id: int, year: int | None,
@@ -113,6 +173,19 @@ def member_record(request: Request, member_id: EntityId, session: SessionDep,
     return page(request, "record.html",
                 record_context(session, user, member_id, year, settings.zone,
                                datetime.now(UTC)))
+
+
+@router.post("/{member_id}/record/lines/{line_id}/correction", response_class=HTMLResponse)
+def correct(request: Request, member_id: EntityId, line_id: EntityId, session: SessionDep,
+            settings: SettingsDep, user: ConsoleUserDep, form: CheckedForm) -> Response:
+    """更正: reverse a ledger line with a reason; the row, its reversal and the totals for
+    htmx, else back to the new line on the page."""
+    answer = correct_line(session, user, member_id, line_id, form.get("reason", ""),
+                          settings.zone, datetime.now(UTC), fragment=is_htmx(request))
+    if answer.redirect is not None:
+        return RedirectResponse(answer.redirect, status_code=303)
+    template = "record_line.html" if is_htmx(request) else "record.html"
+    return page(request, template, answer.context, answer.status)
 
 
 @router.get("/{member_id}/record.xlsx", response_class=Response)

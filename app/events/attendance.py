@@ -280,7 +280,7 @@ def counts(session: Session, event: Event, now: datetime) -> Counts:
     """How many of :func:`attendance`'s rows are in each status: one grouped count."""
     found = dict(session.execute(
         select(Attendance.status, func.count()).where(Attendance.event_id == event.id)
-        .group_by(Attendance.status)).tuples().all())
+        .group_by(Attendance.status)).all())
     ended = timing.has_ended(event, now)
     waiting = found.get(EXPECTED, 0)
     return Counts(expected=sum(found.values()), present=found.get(PRESENT, 0),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import exports
@@ -117,6 +117,50 @@ def attendance(session: Session, member_id: int, start: datetime,
     return rows
 
 
+def _line(entry: PointsEntry) -> LedgerLine:
+    return LedgerLine(entry.id, entry.occurred_at, entry.created_at, entry.activity,
+                      _label(entry.activity), entry.category, entry.rule_version,
+                      entry.reference, entry.delta, entry.recorded_by, entry.note,
+                      entry.reverses_id)
+
+
+def ledger_line(session: Session, member_id: int, line_id: int) -> LedgerLine:
+    """One line of the member's ledger; NotFound when it is not theirs."""
+    entry = session.get(PointsEntry, line_id)
+    if entry is None or entry.member_id != member_id:
+        raise NotFound(f"no points entry {line_id} of member {member_id}")
+    return _line(entry)
+
+
+def reversal_of(session: Session, line_id: int) -> LedgerLine | None:
+    """The line that reversed ``line_id``, if any."""
+    entry = session.scalars(select(PointsEntry).where(PointsEntry.reverses_id == line_id)).first()
+    return None if entry is None else _line(entry)
+
+
+@dataclass(frozen=True, slots=True)
+class YearTotals:
+    total: int
+    by_category: dict[str, int]
+    lines: int
+
+
+def year_totals(session: Session, member_id: int, year: int, zone: ZoneInfo) -> YearTotals:
+    """The year's totals of :func:`member_record`, by one grouped sum over the ledger."""
+    start, end = year_span(year, zone)
+    by_category = dict.fromkeys(CATEGORIES, 0)
+    total = lines = 0
+    for category, points, count in session.execute(
+            select(PointsEntry.category, func.sum(PointsEntry.delta), func.count())
+            .where(PointsEntry.member_id == member_id, PointsEntry.occurred_at >= start,
+                   PointsEntry.occurred_at < end)
+            .group_by(PointsEntry.category)):
+        total, lines = total + int(points), lines + int(count)
+        if category in by_category:
+            by_category[category] += int(points)
+    return YearTotals(total, by_category, lines)
+
+
 def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *,
                   within: str | None = None) -> Record:
     """The member's year in three indexed reads: ledger, claims, attendance."""
@@ -125,9 +169,7 @@ def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *
     entry = bound_entry(session, member_id, within=within)
     start, end = year_span(year, zone)
     lines = [
-        LedgerLine(e.id, e.occurred_at, e.created_at, e.activity, _label(e.activity), e.category,
-                   e.rule_version, e.reference, e.delta, e.recorded_by, e.note, e.reverses_id)
-        for e in session.scalars(
+        _line(e) for e in session.scalars(
             select(PointsEntry).where(PointsEntry.member_id == member_id,
                                       PointsEntry.occurred_at >= start,
                                       PointsEntry.occurred_at < end)

@@ -98,10 +98,12 @@ def reject(claim_id: EntityId, body: RejectIn, caller: CurrentOrganizer, session
     return views.reject(session, claim_id, body, caller, settings.zone)
 
 
-@router.post("/entries/{entry_id}/reverse", response_model=LedgerLineOut)
+@router.post("/entries/{entry_id}/reverse", response_model=LedgerLineOut,
+             responses=errors_answered(404, 409))
 def reverse(entry_id: EntityId, body: ReverseIn, caller: CurrentOrganizer,
             session: SessionDep) -> LedgerLineOut:
-    """Correct a ledger line by its reversal (the line itself stays); repeating it is a no-op."""
+    """Correct a ledger line by its reversal (the line itself stays); 409 when the line is
+    already reversed or is itself a reversal, 422 for a reason with a listed word."""
     return views.reverse_line(session, entry_id, body.reason, caller)
 
 

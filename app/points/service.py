@@ -20,10 +20,11 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, upda
 from sqlalchemy.orm import Session, aliased
 
 from app.dialect import insert_on_conflict, insert_or_ignore
-from app.errors import NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
 from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal, PointsTotalCount
+from app.moderation.words import banned_word
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ancestry, full_names
 from app.points import catalogue
@@ -211,6 +212,52 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
         PointsEntry.reference == reference)).one()
+
+
+CORRECTION_REASON_MAX = 200
+
+
+def correct(session: Session, entry_id: int, reason: str, now: datetime, *,
+            recorded_by: str) -> PointsEntry:
+    """A person's correction of a ledger line (更正): its reversal, with the reason why.
+
+    Unlike :func:`reverse`, which the services call and which may repeat, a person
+    asking twice is told so: a line already reversed, a reversal, or a line that
+    moved nothing is refused (409), as is a reason that is empty, too long or holds a
+    listed word (422: the reason is printed in the member's 一人一册). Two corrections
+    racing each other write one line: the reversal's reference is unique, and the
+    loser is refused as a repeat.
+    """
+    original = session.get(PointsEntry, entry_id)
+    if original is None:
+        raise NotFound(f"no points entry {entry_id}")
+    cleaned = " ".join(reason.split())
+    if not cleaned:
+        raise _reason_refused("请填写更正理由：它会记入积分明细。")
+    if len(cleaned) > CORRECTION_REASON_MAX:
+        raise _reason_refused(f"更正理由不能超过 {CORRECTION_REASON_MAX} 字。")
+    if banned_word(session, cleaned) is not None:
+        raise _reason_refused("更正理由包含不宜使用的词语，请修改后再提交。")
+    if original.reverses_id is not None:
+        raise Conflict(f"第 {entry_id} 条本身就是更正，不能再更正；"
+                       "如需恢复积分，请重新记录。")
+    if original.delta == 0:
+        raise Conflict(f"第 {entry_id} 条没有计分（0 分），无需更正。")
+    written = _write_line(session, member_id=original.member_id,
+                          activity=Activity.CORRECTION.value, reference=f"reverse:{entry_id}",
+                          delta=-original.delta, note=cleaned, created_at=now,
+                          reverses_id=entry_id, occurred_at=original.occurred_at,
+                          occurred_month=original.occurred_month, category=original.category,
+                          rule_version=original.rule_version, recorded_by=recorded_by[:80])
+    if written is None:
+        done = session.scalar(select(PointsEntry.id).where(PointsEntry.reverses_id == entry_id))
+        raise Conflict(f"第 {entry_id} 条已经更正过（更正记录第 {done} 条），不能重复更正。")
+    return session.get_one(PointsEntry, written)
+
+
+def _reason_refused(message: str) -> InvalidInput:
+    return InvalidInput(f"invalid input: reason ({message})",
+                        errors=[{"field": "reason", "message": message}])
 
 
 def _standing_and_reversed(session: Session, member_id: int, activity: Activity,

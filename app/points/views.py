@@ -37,7 +37,7 @@ from app.points.schemas import (
     RuleOut,
     StandingOut,
 )
-from app.points.service import reverse
+from app.points.service import correct
 
 
 def who(principal: Principal) -> str:
@@ -122,7 +122,7 @@ def reverse_line(session: Session, entry_id: int, reason: str,
     original = session.get(PointsEntry, entry_id)
     if original is not None:
         deeds.bound_entry(session, original.member_id, within=scope_of(session, principal))
-    line = reverse(session, entry_id, reason, datetime.now(UTC), recorded_by=who(principal))
+    line = correct(session, entry_id, reason, datetime.now(UTC), recorded_by=who(principal))
     return _line_out(record.LedgerLine(
         line.id, line.occurred_at, line.created_at, line.activity, LABELS[Activity.CORRECTION],
         line.category, line.rule_version, line.reference, line.delta, line.recorded_by, line.note,
