@@ -33,8 +33,9 @@ ORGANIZER_READABLE = re.compile(
     r"^/api/admin/(events(/\{[^}]+\}(/signups.*|/attendance.*|/minutes.*)?)?"
     r"|orgs/\{[^}]+\}/compliance|points/(rules|claims)"
     r"|members/\{[^}]+\}/record(\.xlsx)?|pioneer-index(\.xlsx)?)$")
-# … and check members in at their own events and meetings, record a meeting's minutes,
-# record deeds, decide claims, correct lines.
+# … and check members in (and take a mistaken check-in back: the same path, DELETE) at their
+# own events and meetings, record a meeting's minutes, record deeds, decide claims, correct
+# lines.
 ORGANIZER_WRITABLE = re.compile(
     r"^/api/admin/(events/\{[^}]+\}/(signups/\{[^}]+\}/checkin|attendance/\{[^}]+\}/checkin"
     r"|minutes)|points/awards"

@@ -42,7 +42,7 @@ from app.db import Database
 from app.events.signups import sign_up
 from app.lessons import catalogue
 from app.main import create_app
-from app.models import Base, Member, QuizAttempt, RosterEntry, SensitiveWord, Signup
+from app.models import Base, Member, PointsEntry, QuizAttempt, RosterEntry, SensitiveWord, Signup
 from app.moderation.words import add_words
 from app.points.claims import submit as submit_claim
 from app.points.rules import Activity
@@ -136,6 +136,8 @@ def world(client: TestClient, database: Database) -> World:
             session.execute(update(RosterEntry).where(RosterEntry.phone == people["phone"])
                             .values(member_id=member.id, bound_at=now))
             award(session, member.id, Activity.LESSON_READ, f"seed-{key}", now, ZONE)
+            line = session.scalars(select(PointsEntry.id)
+                                   .where(PointsEntry.member_id == member.id)).one()
             sign_up(session, member.id, events[key], now, ZONE)
             session.add(QuizAttempt(member_id=member.id, bank_id=bank, contest_id=contest,
                                     question_ids=[1, 2], shuffles=["", ""], answered=2,
@@ -145,7 +147,8 @@ def world(client: TestClient, database: Database) -> World:
                                     .where(RosterEntry.phone == people["phone"])).one()
             signup = session.scalars(select(Signup)
                                      .where(Signup.member_id == member.id)).one()
-            made[key] = {"member_id": member.id, "entry_id": entry.id, "signup_id": signup.id}
+            made[key] = {"member_id": member.id, "entry_id": entry.id, "signup_id": signup.id,
+                          "line_id": line}
         # The sibling's 书记 holds a console role over the sibling branch; a 专题 and a
         # listed word are shared by every org.
         role = roles.grant(session, BOOTSTRAP_ADMIN, made["sibling"]["entry_id"],
@@ -167,6 +170,9 @@ def world(client: TestClient, database: Database) -> World:
     meeting = int(_ok(client.post("/api/admin/events", headers=AUTH, json={
         "title": SIBLING["meeting"], "location": "会议室", "starts_at": starts, "capacity": 50,
         "org_id": second, "kind": "branch_assembly"}))["id"])
+    # Checked in at the door by an organizer: an undo the walk aims at would succeed.
+    _ok(client.post(f"/api/admin/events/{meeting}/attendance/"
+                    f"{made['sibling']['member_id']}/checkin", headers=AUTH), 200)
     minutes = _ok(client.post(f"/api/admin/events/{meeting}/minutes", headers=AUTH,
                               data={"text": f"{SIBLING['meeting']}纪要"},
                               files=[("photos", ("a.png", png(), "image/png"))]))
@@ -178,13 +184,14 @@ def world(client: TestClient, database: Database) -> World:
     return World(ids=ids, own=own, sibling_ids={
         "org_id": {second, sibling_group}, "parent_id": {second, sibling_group},
         "member_id": {made["sibling"]["member_id"]},
-        "event_id": {events["sibling"], meeting}, "claim_id": {made["sibling"]["claim_id"]}})
+        "event_id": {events["sibling"], meeting}, "claim_id": {made["sibling"]["claim_id"]},
+        "line_id": {made["sibling"]["line_id"]}})
 
 
 # Path and query parameters the walk aims at the sibling branch. Contests, quiz banks and
 # lessons are shared by every org (they have none): the walk still calls their routes.
 SIBLING_TARGETS = {"event_id", "signup_id", "org_id", "parent_id", "entry_id", "member_id",
-                   "photo_id", "claim_id", "role_id"}
+                   "photo_id", "claim_id", "role_id", "line_id"}
 SHARED_TARGETS = {"contest_id", "bank_id", "lesson_id", "series_id", "word_id"}
 # Path parameters that name no row: the dashboard figure that lists every 党支部 by name.
 NEUTRAL_PATH = {"figure": "branches"}
@@ -230,6 +237,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
             "ends_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
             "question_count": 2}},
         ("POST", "/api/admin/events/{event_id}/attendance/{member_id}/checkin"): {},
+        ("DELETE", "/api/admin/events/{event_id}/attendance/{member_id}/checkin"): {},
         ("POST", "/api/admin/events/{event_id}/minutes"): {"data": {"text": "越界纪要"}},
         ("PUT", "/api/admin/points/rules"): {"json": {"rules": {}}},
         ("POST", "/api/admin/points/awards"): {"json": {
@@ -241,6 +249,9 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/attendance/{member_id}/checkin"): {"form": {}},
+        ("POST", "/console/events/{event_id}/attendance/{member_id}/undo-checkin"): {"form": {}},
+        ("POST", "/console/members/{member_id}/record/lines/{line_id}/correction"): {"form": {
+            "reason": "越界"}},
         ("POST", "/console/events/{event_id}/minutes"): {"form": {"text": "越界纪要"}},
         ("POST", "/console/points/claims/{claim_id}/approve"): {"form": {
             "category": "其他", "points": "1"}},
