@@ -24,6 +24,7 @@ from app import migrations
 from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.events.signups import sign_up
+from tests.browser.conftest import CHROMIUM_ARGS
 from tests.support.factories import create_event, create_member
 from tests.support.servers import hongxin_process
 from tests.support.units import run_unit
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}

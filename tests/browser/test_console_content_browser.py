@@ -29,8 +29,9 @@ from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.events.signups import sign_up
 from app.fakewechat import FakeWeChatServer
-from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
-from tests.browser.test_console_pages import AXE, SIZES, accessibility_problems, axe_path
+from tests.browser.conftest import AXE
+from tests.browser.test_console_browser import ARTIFACTS
+from tests.browser.test_console_pages import SIZES, accessibility_problems
 from tests.support.factories import create_event, create_member
 from tests.support.servers import hongxin_process
 from tests.support.units import run_unit
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
-
-__all__ = ["axe_path"]  # the fixture, shared with the console's page tests
 
 ADMIN = "content-admin-token-0123456789abcdef"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -75,16 +74,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
              "HONGXIN_MEDIA_DIR": str(folder / "media")},
             log_path=folder / "serve.log") as base:
         yield base, world
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class Visit:

@@ -2,7 +2,11 @@
 (1280×800) sizes, against `hongxin serve` on a fresh SQLite database.
 
 A branch organizer checks attendees of a meeting in by tapping, and the row changes in
-place (htmx): no reload, the page where it was, the counts updated. A member's 一人一册
+place (htmx): no reload, the page where it was, the counts updated; a mistaken tap is
+taken back (撤销签到) from the same row after a Chinese question, the answer holding that
+row and the counts only. A ledger line near the bottom of a long 一人一册 is corrected
+(更正) in place: a refused reason said in the row, then the reversal line and the totals
+swapped in, the page where it was. A member's 一人一册
 is read on screen and printed: in print media the console's header and sections are
 hidden, table rows are not cut, and the PDF is A4. The claims queue and the deed form
 are used, a refusal shown beside its field. Every page fits the width, raises no script
@@ -21,19 +25,22 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import migrations
 from app.auth.tokens import Role, create_token
 from app.db import Database
 from app.events import attendance
-from app.models import RosterEntry
+from app.models import PointsEntry, RosterEntry
+from app.moderation.words import add_words
 from app.orgs.service import create_org
 from app.points import claims, deeds
+from app.points.rules import Activity
+from app.points.service import award
 from tests.app.test_meeting_records import png
-from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
+from tests.browser.test_console_browser import ARTIFACTS
 from tests.browser.test_console_content_browser import Visit as ConsoleVisit
-from tests.browser.test_console_pages import axe_path
 from tests.support.factories import create_member
 from tests.support.servers import hongxin_process
 from tests.support.units import run_unit
@@ -42,8 +49,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.browser
-
-__all__ = ["axe_path"]
 
 ADMIN = "organising-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -81,8 +86,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                           by="第一党支部组织委员", now=now, zone=ZONE)
         claims.submit(session, member_id=members["党员02"], text="周末为孤寡老人送餐",
                       category="志愿服务", occurred_on=today, source="chat", now=now, zone=ZONE)
+        # A long ledger for 党员06, each size correcting a line near its bottom.
+        for number in range(1, 15):
+            award(session, members["党员06"], Activity.EVENT_CHECKIN, f"event:seed-{number}",
+                  now, ZONE)
+        lines = list(session.scalars(select(PointsEntry.id).where(
+            PointsEntry.member_id == members["党员06"]).order_by(PointsEntry.id)))
+        add_words(session, "违禁词", "browser test", now)
         organizer = create_token(session, Role.ORGANIZER, "第一党支部组织委员", first.id)
-        return {"first": first.id, "members": members, "organizer": organizer}
+        return {"first": first.id, "members": members, "organizer": organizer,
+                "lines": lines}
 
     world = run_unit(database, seed)
     with hongxin_process(["serve", "--no-scheduler"],
@@ -103,16 +116,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             session, world["members"]["党员03"], meeting, "出差在外", datetime.now(UTC), ZONE))
         database.close()
         yield base, {**world, "meeting": meeting}
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class Visit(ConsoleVisit):
@@ -261,3 +264,115 @@ def test_claims_and_deeds_with_a_refusal_beside_its_field(organizer: Visit) -> N
     page.wait_for_url(re.compile(r".*/console/members/\d+/record\?year=\d{4}&awarded=1"))
     assert f"带头完成急难任务（{organizer.size}）" in page.inner_text("#deeds")
     organizer.check("award-done")
+
+
+def stayed(page: Any, row: str, scrolled: float) -> bool:
+    """The page is where it was, the row in view. The browser's scroll anchoring may move
+    it by a few pixels as the swapped row grows or shrinks; a reload or a jump to the top
+    or to an anchor moves it by hundreds."""
+    box = page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect();"
+                        " return [r.top, r.bottom, window.innerHeight, window.scrollY]; }", row)
+    top, bottom, height, now = box
+    return abs(now - scrolled) < 24 and top >= 0 and bottom <= height
+
+
+def _answer_dialogs(page: Any, asked: list[str], *, accept: bool) -> None:
+    """Answer the page's next question (htmx's hx-confirm), noting what it asked."""
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+    page.once("dialog", answer)
+
+
+def test_a_mistaken_tap_is_undone_in_its_row_and_the_page_stays(
+        organizer: Visit, server: tuple[str, dict[str, Any]]) -> None:
+    _base, world = server
+    meeting = world["meeting"]
+    # Each size its own member, low in the list; the others are the other tests'.
+    name = "党员09" if organizer.size == "phone" else "党员08"
+    tapped = world["members"][name]
+    page = organizer.open(f"/console/events/{meeting}/attendance")
+    row = f"#member-{tapped}"
+    page.locator(row).scroll_into_view_if_needed()
+    page.evaluate("window.stillHere = true")
+    present_before = int(page.inner_text("#count-present b"))
+    organizer.press(f"{row} button.checkin")
+    page.wait_for_selector(f'{row}[data-status="present"]')
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0 or organizer.size == "desktop"
+    assert "10 分钟内可撤销" in page.inner_text(row)
+
+    asked: list[str] = []
+    _answer_dialogs(page, asked, accept=False)
+    organizer.press(f"{row} button.undo-checkin")
+    assert asked == [f"确定撤销{name}的签到吗？撤销后可重新签到。"]
+    assert page.get_attribute(row, "data-status") == "present"  # declined: nothing sent
+
+    _answer_dialogs(page, asked, accept=True)
+    with page.expect_response(lambda answer: answer.url.endswith("/undo-checkin")) as sent:
+        organizer.press(f"{row} button.undo-checkin")
+    page.wait_for_selector(f'{row}[data-status="expected"]')
+    # The answer is the row and the counts, not the list.
+    answered = sent.value.text()
+    assert name in answered and not any(other in answered for other in NAMES if other != name)
+    assert page.evaluate("window.stillHere") is True
+    assert stayed(page, row, scrolled)
+    assert int(page.inner_text("#count-present b")) == present_before
+    assert "已撤销签到" in page.inner_text(row)
+    organizer.check("meeting-undone")
+
+    # The full-page screenshot may leave the page elsewhere: measure again from here.
+    page.locator(row).scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    organizer.press(f"{row} button.checkin")
+    page.wait_for_selector(f'{row}[data-status="present"]')
+    assert int(page.inner_text("#count-present b")) == present_before + 1
+    assert stayed(page, row, scrolled)
+
+
+def test_a_ledger_line_is_corrected_in_place_and_the_page_stays(
+        organizer: Visit, server: tuple[str, dict[str, Any]]) -> None:
+    _base, world = server
+    member = world["members"]["党员06"]
+    line = world["lines"][-2 if organizer.size == "phone" else -1]
+    page = organizer.open(f"/console/members/{member}/record")
+    row = f"#line-{line}"
+    page.locator(row).scroll_into_view_if_needed()
+    page.evaluate("window.stillHere = true")
+    total_before = int(page.inner_text("#totals b"))
+    organizer.press(f"{row} summary")
+    organizer.check("record-correcting")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 0
+
+    # A reason with a listed word: refused in the row, the form open with what was typed.
+    page.fill(f"#reason-{line}", "含违禁词的理由")
+    asked: list[str] = []
+    _answer_dialogs(page, asked, accept=True)
+    organizer.press(f"{row} button[type=submit]")
+    page.wait_for_selector(f"{row} [role=alert]")
+    assert asked == [f"确定更正第 {line} 条（+3 分）吗？将记一条 -3 分的更正，原记录保留。"]
+    assert "不宜使用的词语" in page.inner_text(row)
+    assert page.input_value(f"#reason-{line}") == "含违禁词的理由"
+    assert page.evaluate("window.stillHere") is True
+    assert stayed(page, row, scrolled)
+    organizer.check("record-correction-refused")
+
+    page.locator(row).scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    page.fill(f"#reason-{line}", f"重复签到（{organizer.size}）")
+    _answer_dialogs(page, asked, accept=True)
+    organizer.press(f"{row} button[type=submit]")
+    page.wait_for_selector(f"{row} >> text=已更正")
+    reversal = page.locator(f"{row} + tr")
+    assert "已更正，原记录保留" in reversal.inner_text()
+    assert f"重复签到（{organizer.size}）" in reversal.inner_text()
+    assert "-3" in reversal.inner_text()
+    assert int(page.inner_text("#totals b")) == total_before - 3
+    assert page.evaluate("window.stillHere") is True
+    assert stayed(page, row, scrolled)
+    assert page.locator(f"{row} details").count() == 0  # corrected once only
+    organizer.check("record-corrected")

@@ -31,7 +31,8 @@ from app.auth.tokens import BOOTSTRAP_ADMIN, Role, create_token
 from app.console import roles
 from app.db import Database
 from app.models import Member, RosterEntry
-from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS, DESKTOP, PHONE
+from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.test_console_browser import ARTIFACTS, DESKTOP, PHONE
 from tests.support.activity import World, populate
 from tests.support.quizbanks import bank_csv
 from tests.support.servers import hongxin_process
@@ -43,17 +44,8 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
 BAD_BANK = bank_csv(2, extra=[["单选", "缺少答案的题", "甲", "乙", "", "", "", "", "", ""]])
-
-
-@pytest.fixture(scope="module")
-def axe_path() -> Path:
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make install` (npm ci installs axe-core)")
-    return AXE
 
 
 @pytest.fixture
