@@ -1,6 +1,7 @@
-"""Meetings benchmark: a notice to a 10,000-member org, and the compliance calendar of a 党委.
+"""Meetings benchmark: a notice to a 10,000-member org, the compliance calendar of a 党委,
+and a check-in tap at the door of a large meeting.
 
-    .venv/bin/python -m bench.meetings [--members 10000] [--database URL]
+    .venv/bin/python -m bench.meetings [--members 10000] [--attendees 2000] [--database URL]
 
 1. **Notice.** An org with ``--members`` bound members; creating a meeting for it
    (the events service, as ``POST /api/admin/events`` calls it) writes one
@@ -13,6 +14,13 @@
    meetings (about 3,300); the calendar (``GET /api/admin/orgs/{id}/compliance``'s
    service) is read 50 times: p50 and p95, against a plain read of the same
    meeting rows.
+
+3. **Tap.** A meeting of ``--attendees`` expected attendees with check-in open;
+   ``TAPS`` organizer check-ins from the console, each in its own unit of work
+   as its request: the check-in and the answer the page swaps in (the member's
+   row and the counts, :func:`app.console.meetings_pages.check_in`), against the
+   same check-in followed by a read of the whole attendance list (what the
+   answer was built from before), alternating, on the same database.
 
 A fresh SQLite file unless ``--database`` (emptied first) is given.
 :func:`main` returns the figures.
@@ -35,6 +43,7 @@ from sqlalchemy.orm import Session
 
 ZONE = ZoneInfo("Asia/Shanghai")
 READS = 50
+TAPS = 60
 
 
 def _empty(database_url: str) -> None:
@@ -229,14 +238,74 @@ def calendar(database_url: str) -> dict[str, Any]:
     }
 
 
-def main(members: int = 10_000, database_url: str | None = None) -> dict[str, Any]:
+def tap(database_url: str, attendees: int) -> dict[str, Any]:
+    from app.auth.tokens import BOOTSTRAP_ADMIN
+    from app.console.meetings_pages import check_in
+    from app.console.session import ConsoleUser
+    from app.db import Database
+    from app.events import attendance, meeting_actions
+    from app.events.schemas import EventCreate
+    from app.events.service import create_event
+    from app.models import Attendance, Event
+
+    _empty(database_url)
+    database = Database(database_url)
+    now = datetime.now(UTC)
+    with database.unit_of_work() as session:
+        branch = _org(session, "大支部", "branch", None, now)
+        _members(session, branch.id, attendees, now, "T")
+        data = EventCreate(title="全体党员大会", location="礼堂", capacity=1,
+                           kind="branch_assembly", org_id=branch.id,
+                           starts_at=now + timedelta(minutes=30))
+        event_id = create_event(session, data, now, BOOTSTRAP_ADMIN, ZONE).id
+        members = list(session.scalars(select(Attendance.member_id)
+                                       .where(Attendance.event_id == event_id)
+                                       .order_by(Attendance.member_id)))
+    _settle(database)
+    user = ConsoleUser(BOOTSTRAP_ADMIN, "bench")
+
+    def row_and_counts(session: Session, member_id: int) -> None:
+        check_in(session, user, event_id, member_id, ZONE, datetime.now(UTC))
+
+    def whole_list(session: Session, member_id: int) -> None:
+        event = session.get_one(Event, event_id)
+        attendance.check_in(session, event, member_id, datetime.now(UTC), ZONE,
+                            by="console:bench")
+        meeting_actions.attendance_page(session, event_id, BOOTSTRAP_ADMIN,
+                                        datetime.now(UTC), ZONE)
+
+    times: dict[str, list[float]] = {"row": [], "list": []}
+    # Alternating, each on a member not yet in: both do the same write.
+    for index in range(TAPS):
+        for name, work in (("row", row_and_counts), ("list", whole_list)):
+            member_id = members[2 * index + (name == "list")]
+            started = time.perf_counter()
+            with database.unit_of_work() as session:
+                work(session, member_id)
+            times[name].append((time.perf_counter() - started) * 1000)
+    with database.unit_of_work() as session:
+        present = session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.event_id == event_id, Attendance.status == "present"))
+    database.close()
+    row, whole = statistics.median(times["row"]), statistics.median(times["list"])
+    return {
+        "attendees": attendees, "taps": TAPS, "checked_in": present,
+        "tap_answered_with_row_and_counts_p50_ms": round(row, 2),
+        "baseline_tap_then_whole_list_p50_ms": round(whole, 2),
+        "ratio_to_whole_list": round(row / whole, 2),
+    }
+
+
+def main(members: int = 10_000, database_url: str | None = None,
+         attendees: int = 2_000) -> dict[str, Any]:
     scratch = None
     if database_url is None:
         database_url = os.environ.get("HONGXIN_BENCH_DATABASE_URL")
     if database_url is None:
         scratch = tempfile.TemporaryDirectory(prefix="hongxin-bench-")
         database_url = f"sqlite:///{Path(scratch.name) / 'meetings.db'}"
-    figures = {"notice": notice(database_url, members), "calendar": calendar(database_url)}
+    figures = {"notice": notice(database_url, members), "calendar": calendar(database_url),
+               "tap": tap(database_url, attendees)}
     if scratch is not None:
         scratch.cleanup()
     print(f"meetings: {figures}")
@@ -246,6 +315,7 @@ def main(members: int = 10_000, database_url: str | None = None) -> dict[str, An
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--attendees", type=int, default=2_000)
     parser.add_argument("--database", default=None)
     options = parser.parse_args()
-    main(options.members, options.database)
+    main(options.members, options.database, options.attendees)

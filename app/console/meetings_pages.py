@@ -94,8 +94,7 @@ def _undoable(items: list[AttendanceOut], now: datetime) -> set[int]:
 
 
 def _undo_context(now: datetime, items: list[AttendanceOut]) -> dict[str, Any]:
-    return {"undoable": _undoable(items, now),
-            "undo_minutes": int(timing.UNDO_CHECKIN_WITHIN.total_seconds()) // 60}
+    return {"undoable": _undoable(items, now), "undo_minutes": meeting_actions.UNDO_MINUTES}
 
 
 def attendance_context(session: Session, user: ConsoleUser, event_id: int, zone: ZoneInfo,
@@ -183,6 +182,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _row_answer(request: Request, event_id: int, member_id: int,
+                context: dict[str, Any]) -> Response:
+    """A tap's answer: the member's row and the counts for htmx (409 when refused), else
+    back to the member's row of the page, or the refusal's page leading back to it."""
+    if is_htmx(request):
+        return page(request, "meeting_checked.html", context, 409 if context["error"] else 200)
+    if context["error"]:
+        raise ConsoleRefusal(context["error"], attendance_link(event_id, member_id))
+    return RedirectResponse(attendance_link(event_id, member_id), status_code=303)
+
+
 @router.get("/{event_id}/attendance", response_class=HTMLResponse)
 def attendance_page(request: Request, event_id: EntityId, session: SessionDep,
                     settings: SettingsDep, user: ConsoleUserDep) -> HTMLResponse:
@@ -196,13 +206,8 @@ def check_in_attendee(request: Request, event_id: EntityId, member_id: EntityId,
                       session: SessionDep, settings: SettingsDep, user: ConsoleUserDep,
                       _form: CheckedForm) -> Response:
     """Check an expected attendee in: the row alone for htmx, else back to the row."""
-    context = check_in(session, user, event_id, member_id, settings.zone, _now())
-    if is_htmx(request):
-        return page(request, "meeting_checked.html", context,
-                    409 if context["error"] else 200)
-    if context["error"]:
-        raise ConsoleRefusal(context["error"], attendance_link(event_id, member_id))
-    return RedirectResponse(attendance_link(event_id, member_id), status_code=303)
+    return _row_answer(request, event_id, member_id,
+                       check_in(session, user, event_id, member_id, settings.zone, _now()))
 
 
 @router.post("/{event_id}/attendance/{member_id}/undo-checkin", response_class=HTMLResponse)
@@ -210,13 +215,8 @@ def undo_check_in_attendee(request: Request, event_id: EntityId, member_id: Enti
                            session: SessionDep, settings: SettingsDep, user: ConsoleUserDep,
                            _form: CheckedForm) -> Response:
     """Take back a mistaken check-in: the row alone for htmx, else back to the row."""
-    context = undo_check_in(session, user, event_id, member_id, settings.zone, _now())
-    if is_htmx(request):
-        return page(request, "meeting_checked.html", context,
-                    409 if context["error"] else 200)
-    if context["error"]:
-        raise ConsoleRefusal(context["error"], attendance_link(event_id, member_id))
-    return RedirectResponse(attendance_link(event_id, member_id), status_code=303)
+    return _row_answer(request, event_id, member_id,
+                       undo_check_in(session, user, event_id, member_id, settings.zone, _now()))
 
 
 @router.post("/{event_id}/minutes", response_class=HTMLResponse)

@@ -27,7 +27,7 @@ from app.deps import EntityId, SessionDep, SettingsDep
 from app.errors import Conflict, InvalidInput
 from app.events.kinds import LABELS as EVENT_KINDS
 from app.exports import XLSX_MEDIA_TYPE
-from app.points import pioneer, record, views
+from app.points import deeds, pioneer, record, views
 from app.points.rules import CATEGORIES
 from app.points.service import SYSTEM
 
@@ -118,8 +118,11 @@ def correct_line(session: Session, user: ConsoleUser, member_id: int, line_id: i
     Its refusals (a line already corrected or itself a correction: 409; a reason empty,
     too long or with a listed word: 422) come back as Chinese sentences in the row.
     """
-    # The member's record in the scope, as the page: outside it, a 404 like the page's.
-    _member_record(session, user, member_id, now.astimezone(zone).year, zone)
+    # A member outside the scope is a 404, as their page is.
+    try:
+        deeds.bound_entry(session, member_id, within=user.principal.scope.org_path)
+    except InvalidInput as refused:
+        raise ConsoleRefusal(f"{refused.message}。", "/console/members") from None
     line = record.ledger_line(session, member_id, line_id)
     year = line.occurred_at.astimezone(zone).year
     refusal = None
