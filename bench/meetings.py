@@ -87,21 +87,28 @@ def _members(session: Session, org_id: int, count: int, now: datetime, tag: str)
         for n in range(count)])
 
 
-def notice(database_url: str, members: int) -> dict[str, Any]:
-    from app.auth.tokens import BOOTSTRAP_ADMIN
+def _branch(database_url: str, members: int, tag: str) -> tuple[Any, int, datetime]:
+    """An emptied database with one 党支部 of ``members`` bound members: the database,
+    the branch's id and the moment it was made."""
     from app.db import Database
-    from app.events.schemas import EventCreate
-    from app.events.service import create_event
-    from app.models import OutboxMessage
-    from app.outbox.service import enqueue
 
     _empty(database_url)
     database = Database(database_url)
     now = datetime.now(UTC)
     with database.unit_of_work() as session:
-        branch = _org(session, "万人党支部", "branch", None, now)
-        _members(session, branch.id, members, now, "N")
-        branch_id = branch.id
+        branch = _org(session, f"党支部{tag}", "branch", None, now)
+        _members(session, branch.id, members, now, tag)
+        return database, branch.id, now
+
+
+def notice(database_url: str, members: int) -> dict[str, Any]:
+    from app.auth.tokens import BOOTSTRAP_ADMIN
+    from app.events.schemas import EventCreate
+    from app.events.service import create_event
+    from app.models import OutboxMessage
+    from app.outbox.service import enqueue
+
+    database, branch_id, now = _branch(database_url, members, "N")
     data = EventCreate(title="全体党员大会", location="礼堂", capacity=1, kind="branch_assembly",
                        org_id=branch_id, starts_at=now + timedelta(days=3))
 
@@ -242,20 +249,15 @@ def tap(database_url: str, attendees: int) -> dict[str, Any]:
     from app.auth.tokens import BOOTSTRAP_ADMIN
     from app.console.meetings_pages import check_in
     from app.console.session import ConsoleUser
-    from app.db import Database
     from app.events import attendance, meeting_actions
     from app.events.schemas import EventCreate
     from app.events.service import create_event
     from app.models import Attendance, Event
 
-    _empty(database_url)
-    database = Database(database_url)
-    now = datetime.now(UTC)
+    database, branch_id, now = _branch(database_url, attendees, "T")
     with database.unit_of_work() as session:
-        branch = _org(session, "大支部", "branch", None, now)
-        _members(session, branch.id, attendees, now, "T")
         data = EventCreate(title="全体党员大会", location="礼堂", capacity=1,
-                           kind="branch_assembly", org_id=branch.id,
+                           kind="branch_assembly", org_id=branch_id,
                            starts_at=now + timedelta(minutes=30))
         event_id = create_event(session, data, now, BOOTSTRAP_ADMIN, ZONE).id
         members = list(session.scalars(select(Attendance.member_id)

@@ -40,6 +40,15 @@ def _meeting(session: Session, event_id: int, principal: Principal) -> Event:
     return event
 
 
+def _meeting_of_member(session: Session, event_id: int, member_id: int,
+                       principal: Principal) -> Event:
+    """The meeting, in the principal's scope, that an organizer acts on a member at."""
+    event = _meeting(session, event_id, principal)
+    if session.get(Member, member_id) is None:
+        raise NotFound(f"no member {member_id}")
+    return event
+
+
 def _rows(session: Session, event: Event, now: datetime) -> list[AttendanceOut]:
     return [AttendanceOut.model_validate({**asdict(row),
                                           "status_label": attendance.LABEL[row.status]})
@@ -90,9 +99,7 @@ def attendance_xlsx(session: Session, event_id: int, principal: Principal, now: 
 def check_in(session: Session, event_id: int, member_id: int, principal: Principal,
              now: datetime, zone: ZoneInfo) -> MeetingCheckinOut:
     """An organizer checks an expected attendee in; refusals are 409 with the reason."""
-    event = _meeting(session, event_id, principal)
-    if session.get(Member, member_id) is None:
-        raise NotFound(f"no member {member_id}")
+    event = _meeting_of_member(session, event_id, member_id, principal)
     result = attendance.check_in(session, event, member_id, now, zone,
                                  by=f"console:{principal.name}")
     message = texts.checkin_reply(result)
@@ -116,9 +123,7 @@ UNDONE = "已撤销签到。"
 def undo_check_in(session: Session, event_id: int, member_id: int, principal: Principal,
                   now: datetime, zone: ZoneInfo) -> MeetingCheckinOut:
     """Take back an organizer's check-in made by mistake; refusals are 409 with the reason."""
-    event = _meeting(session, event_id, principal)
-    if session.get(Member, member_id) is None:
-        raise NotFound(f"no member {member_id}")
+    event = _meeting_of_member(session, event_id, member_id, principal)
     outcome = attendance.undo_check_in(session, event, member_id, now, zone,
                                        by=f"console:{principal.name}")
     if outcome != "undone":

@@ -28,7 +28,7 @@ from app.main import create_app
 from app.models import Attendance, PointsEntry
 from app.points.service import total
 from tests.app.conftest import make_settings
-from tests.app.test_console import csrf_of, sign_in
+from tests.app.test_console_meetings import _console, _htmx
 from tests.support.meetings import ADMIN, AUTH, SECOND, Party, build_party, say, scan
 from tests.support.units import run_unit
 
@@ -155,16 +155,6 @@ def test_after_the_end_the_undo_reverses_the_points_with_a_ledger_line(party: Pa
 
 
 # ------------------------------------------------------------------ the console
-
-
-def _console(party: Party, token: str = ADMIN) -> tuple[TestClient, str]:
-    browser = TestClient(party.client.app)
-    sign_in(browser, token)
-    return browser, csrf_of(browser.get("/console").text)
-
-
-def _htmx(csrf: str) -> dict[str, str]:
-    return {"HX-Request": "true", "X-CSRF-Token": csrf}
 
 
 def test_the_console_undoes_a_tap_in_the_row_and_asks_first(party: Party,

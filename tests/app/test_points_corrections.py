@@ -17,15 +17,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.models import PointsEntry
 from app.moderation.words import add_words
 from app.points.service import award_by_rule, total
-from tests.app.test_console import csrf_of, sign_in
-from tests.app.test_console_points import _scoped
-from tests.support.red_points import ADMIN, AUTH, Branch, branch
+from tests.app.test_console_meetings import _htmx
+from tests.app.test_console_points import _console, _scoped
+from tests.support.red_points import AUTH, Branch, branch
 from tests.support.units import run_unit
 
 __all__ = ["branch"]
@@ -139,16 +138,6 @@ def test_a_sibling_branch_role_corrects_nothing(branch: Branch) -> None:
 
 
 # ------------------------------------------------------------------ the console
-
-
-def _console(branch: Branch, token: str = ADMIN) -> tuple[TestClient, str]:
-    browser = TestClient(branch.client.app)
-    sign_in(browser, token)
-    return browser, csrf_of(browser.get("/console").text)
-
-
-def _htmx(csrf: str) -> dict[str, str]:
-    return {"HX-Request": "true", "X-CSRF-Token": csrf}
 
 
 def test_the_record_page_corrects_a_line_in_place(branch: Branch) -> None:

@@ -276,6 +276,14 @@ def stayed(page: Any, row: str, scrolled: float) -> bool:
     return abs(now - scrolled) < 24 and top >= 0 and bottom <= height
 
 
+def _at_row(organizer: Visit, path: str, row: str) -> Any:
+    """The page opened and scrolled to the row, marked so that a reload would show."""
+    page = organizer.open(path)
+    page.locator(row).scroll_into_view_if_needed()
+    page.evaluate("window.stillHere = true")
+    return page
+
+
 def _answer_dialogs(page: Any, asked: list[str], *, accept: bool) -> None:
     """Answer the page's next question (htmx's hx-confirm), noting what it asked."""
     def answer(dialog: Any) -> None:
@@ -294,10 +302,8 @@ def test_a_mistaken_tap_is_undone_in_its_row_and_the_page_stays(
     # Each size its own member, low in the list; the others are the other tests'.
     name = "党员09" if organizer.size == "phone" else "党员08"
     tapped = world["members"][name]
-    page = organizer.open(f"/console/events/{meeting}/attendance")
     row = f"#member-{tapped}"
-    page.locator(row).scroll_into_view_if_needed()
-    page.evaluate("window.stillHere = true")
+    page = _at_row(organizer, f"/console/events/{meeting}/attendance", row)
     present_before = int(page.inner_text("#count-present b"))
     organizer.press(f"{row} button.checkin")
     page.wait_for_selector(f'{row}[data-status="present"]')
@@ -338,10 +344,8 @@ def test_a_ledger_line_is_corrected_in_place_and_the_page_stays(
     _base, world = server
     member = world["members"]["党员06"]
     line = world["lines"][-2 if organizer.size == "phone" else -1]
-    page = organizer.open(f"/console/members/{member}/record")
     row = f"#line-{line}"
-    page.locator(row).scroll_into_view_if_needed()
-    page.evaluate("window.stillHere = true")
+    page = _at_row(organizer, f"/console/members/{member}/record", row)
     total_before = int(page.inner_text("#totals b"))
     organizer.press(f"{row} summary")
     organizer.check("record-correcting")
