@@ -200,7 +200,10 @@ def test_check_in_at_the_door_on_a_phone_keeps_the_place(
             assert page.inner_text("#count-checked-in").replace(" ", "") == "已签到1"
             page.screenshot(path=str(ARTIFACTS / "phone-event-checked-in.png"))
 
-            row.locator("button", has_text="撤销签到").click()
+            # Asked first, in Chinese.
+            row.locator("summary", has_text="撤销签到").click()
+            assert "确定撤销党员20的签到吗" in row.inner_text()
+            row.locator("button", has_text="确认撤销").click()
             page.wait_for_url(f"**/console/events/{world['event']}?view=all#{row_id}")
             page.wait_for_load_state()
             assert page.evaluate("window.scrollY") > 1000
