@@ -169,7 +169,7 @@ def _spring_deeds(session: Session, world: World) -> None:
     _deed(session, a1, "may", datetime(2025, 5, 15, 9, 0, tzinfo=ZONE),
           recorded=datetime(2025, 7, 5, 9, 0, tzinfo=ZONE))
     reverse(session, _deed(session, a1, "june", datetime(2025, 6, 30, 23, 50, tzinfo=ZONE)),
-            "重复录入", datetime(2025, 7, 2, tzinfo=ZONE))
+            "重复录入", datetime(2025, 7, 2, tzinfo=ZONE), ZONE)
     _deed(session, b1, "june-b", datetime(2025, 6, 10, 9, 0, tzinfo=ZONE))
     _deed(session, b1, "july", datetime(2025, 7, 1, 0, 5, tzinfo=ZONE))
 
