@@ -52,18 +52,17 @@ def _fill_weeks() -> None:
 
 def upgrade() -> None:
     op.create_table('points_week_totals',
-    sa.Column('week', sa.Date(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_points_week_totals_member_id_members'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('week', 'member_id', name=op.f('pk_points_week_totals'))
+    sa.PrimaryKeyConstraint('member_id', 'week', name=op.f('pk_points_week_totals'))
     )
-    with op.batch_alter_table('points_week_totals', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_points_week_totals_member_id'), ['member_id'], unique=False)
     _fill_weeks()
+    op.create_index('ix_points_week_totals_dashboard', 'points_week_totals',
+                    ['week', 'member_id', 'points'])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('points_week_totals', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_points_week_totals_member_id'))
+    op.drop_index('ix_points_week_totals_dashboard', table_name='points_week_totals')
     op.drop_table('points_week_totals')

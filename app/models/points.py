@@ -115,10 +115,13 @@ class PointsWeekTotal(Base):
     """
 
     __tablename__ = "points_week_totals"
+    # A scoped caller's weeks are its members' rows (the primary key); everyone's are
+    # the weeks' whole ranges, read from this index alone.
+    __table_args__ = (Index("ix_points_week_totals_dashboard", "week", "member_id", "points"),)
 
-    week: Mapped[date] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(
-        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True)
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
     points: Mapped[int] = mapped_column(default=0)
 
 

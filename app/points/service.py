@@ -160,7 +160,7 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
         week = insert_on_conflict(session, PointsWeekTotal).values(
             week=occurred_week, member_id=member_id, points=delta)
         session.execute(week.on_conflict_do_update(
-            index_elements=[PointsWeekTotal.week, PointsWeekTotal.member_id],
+            index_elements=[PointsWeekTotal.member_id, PointsWeekTotal.week],
             set_={"points": PointsWeekTotal.points + week.excluded.points}))
     return int(inserted[0])
 
