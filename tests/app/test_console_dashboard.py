@@ -216,12 +216,18 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
                                                    ("机关党委/第一党支部", 0)], 10)
 
 
-def test_a_branch_reads_its_own_members_points_from_either_source(
-        client: TestClient, database: Database, world: World) -> None:
+def _spring_deeds_seen_by(client: TestClient, database: Database, world: World,
+                          branch: int) -> None:
+    """The spring deeds, and ``client`` signed in as an organizer of ``branch``."""
     run_unit(database, lambda session: _spring_deeds(session, world))
     token = run_unit(database, lambda session: create_token(
-        session, Role.ORGANIZER, "一支部书记", world.first))
+        session, Role.ORGANIZER, f"支部{branch}书记", branch))
     sign_in(client, token)
+
+
+def test_a_branch_reads_its_own_members_points_from_either_source(
+        client: TestClient, database: Database, world: World) -> None:
+    _spring_deeds_seen_by(client, database, world, world.first)
     quarter = _points_figures(client, "2025-04-01", "2025-06-30")
     assert quarter == ([("先锋作用", 20, 1)], [("机关党委/第一党支部", 20)], 20)
     assert _points_figures(client, "2025-03-31", "2025-06-30") == quarter
@@ -255,10 +261,7 @@ def test_weekly_points_of_whole_weeks_and_of_any_days_agree(
 
 def test_a_branch_reads_its_own_members_weekly_points(
         client: TestClient, database: Database, world: World) -> None:
-    run_unit(database, lambda session: _spring_deeds(session, world))
-    token = run_unit(database, lambda session: create_token(
-        session, Role.ORGANIZER, "二支部书记", world.second))
-    sign_in(client, token)
+    _spring_deeds_seen_by(client, database, world, world.second)
     assert _weekly_points(client, "2025-06-09", "2025-07-06") == [
         ("06-09", 10), ("06-16", 0), ("06-23", 0), ("06-30", 10)]
     assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 0), ("03-31", 0)]
