@@ -16,7 +16,9 @@ both give the same figures.
 Weeks start on Monday in the service's time zone. Each week's rows are read
 as a range of an index that starts with their time, one ``SELECT`` per week
 joined by ``UNION ALL``: no date functions of either database, and no
-per-row work to find a row's week.
+per-row work to find a row's week. The weekly points are read, like the
+period's, from the per-member week totals the ledger's writer keeps for the
+period's whole weeks, and from the ledger only for a week the period cuts.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from app.models import (
     Org,
     PointsEntry,
     PointsPeriodTotal,
+    PointsWeekTotal,
     QuizAnswer,
     RosterEntry,
     Signup,
@@ -95,12 +98,18 @@ class Period:
 
     def week_spans(self) -> list[tuple[datetime, datetime]]:
         """[start, end) of every week's part inside the period."""
-        def at(day: date) -> datetime:
-            return datetime.combine(day, time(), self.zone)
-
-        return [(max(at(monday), self.starts_at), min(at(monday + timedelta(weeks=1)),
-                                                        self.ends_at))
+        return [(max(self.at(monday), self.starts_at),
+                 min(self.at(monday + timedelta(weeks=1)), self.ends_at))
                 for monday in self.weeks()]
+
+    def at(self, day: date) -> datetime:
+        """Midnight starting ``day`` in the period's zone."""
+        return datetime.combine(day, time(), self.zone)
+
+    @property
+    def end_of_last_week(self) -> datetime:
+        """Where the week the period ends in ends."""
+        return self.at(self.end + timedelta(days=7 - self.end.weekday()))
 
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
@@ -370,18 +379,54 @@ class Figures:
                        "名次"), rows, series=(6,),
                       note="按人均积分排名；只统计已绑定花名册的党员。")
 
+    def _by_week(self, column: Any, conditions: Sequence[Any], *measures: Any,
+                 numbers: Sequence[int] | None = None) -> dict[int, tuple[int, ...]]:
+        """{week number: the measures} over the rows whose ``column`` is in the week,
+        for the weeks ``numbers`` (all by default)."""
+        spans = self.period.week_spans()
+        each_week = union_all(*(
+            select(literal(number).label("week"), *measures)
+            .where(column >= spans[number][0], column < spans[number][1], *conditions)
+            for number in (range(len(spans)) if numbers is None else numbers)))
+        return {int(week): tuple(int(value or 0) for value in values)
+                for week, *values in self.session.execute(each_week)}
+
+    def _points_by_week(self) -> dict[int, tuple[int, ...]]:
+        """{week number: (points,)} of the members in scope: a whole week from the
+        members' week totals, a week the period cuts from the ledger.
+
+        The week the period ends in counts as whole when no line occurred in it
+        after the period yet (the usual "up to today").
+        """
+        period = self.period
+        weeks, spans = period.weeks(), period.week_spans()
+        last = len(weeks) - 1
+        cut: list[int] = []
+        for number, (monday, (start, end)) in enumerate(zip(weeks, spans, strict=True)):
+            if start > period.at(monday):
+                cut.append(number)
+            elif end < period.at(monday + timedelta(weeks=1)) and number == last:
+                after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
+                                        PointsEntry.occurred_at < period.end_of_last_week)
+                if self.session.scalar(select(exists().where(after_the_period))):
+                    cut.append(number)
+        whole = {monday: number for number, monday in enumerate(weeks) if number not in cut}
+        points = self._by_week(PointsEntry.occurred_at,
+                               [PointsEntry.category.in_(CATEGORIES),
+                                self.scope.holds_member(PointsEntry.member_id)],
+                               func.sum(PointsEntry.delta), numbers=cut) if cut else {}
+        if whole:
+            totals = PointsWeekTotal
+            for monday, total in self.session.execute(
+                    select(totals.week, func.sum(totals.points))
+                    .where(totals.week.in_(whole), self.scope.holds_member(totals.member_id))
+                    .group_by(totals.week)):
+                points[whole[monday]] = (int(total or 0),)
+        return points
+
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
-
-        def by_week(column: Any, conditions: Sequence[Any], *measures: Any
-                    ) -> dict[int, tuple[int, ...]]:
-            """{week number: the measures} over the rows whose ``column`` is in the week."""
-            each_week = union_all(*(
-                select(literal(number).label("week"), *measures)
-                .where(column >= start, column < end, *conditions)
-                for number, (start, end) in enumerate(self.period.week_spans())))
-            return {int(week): tuple(int(value or 0) for value in values)
-                    for week, *values in self.session.execute(each_week)}
+        by_week = self._by_week
 
         nothing = (0, 0, 0)
         reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
@@ -395,9 +440,7 @@ class Figures:
         attended = by_week(Attendance.checked_in_at, [Attendance.status == PRESENT,
                                                       Attendance.event_id.in_(visible_events)],
                            func.count())
-        points = by_week(PointsEntry.occurred_at, [PointsEntry.category.in_(CATEGORIES),
-                                                   self.scope.holds_member(PointsEntry.member_id)],
-                         func.sum(PointsEntry.delta))
+        points = self._points_by_week()
         rows = []
         for n, monday in enumerate(weeks):
             answered, correct, takers = answers.get(n, nothing)

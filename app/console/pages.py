@@ -131,9 +131,9 @@ def check_in(session: Session, user: ConsoleUser, event_id: int, signup_id: int,
 
 
 def undo_check_in(session: Session, user: ConsoleUser, event_id: int, signup_id: int,
-                  form: dict[str, str], now: datetime) -> str:
+                  form: dict[str, str], zone: ZoneInfo, now: datetime) -> str:
     back = row_link(event_id, signup_id, form)
-    result = actions.undo_check_in(session, event_id, signup_id, user.principal, now)
+    result = actions.undo_check_in(session, event_id, signup_id, user.principal, now, zone)
     if result.outcome == "not_undoable":
         raise ConsoleRefusal(
             f"只能撤销组织者在 {_minutes(timing.UNDO_CHECKIN_WITHIN)} 分钟内完成的签到；"

@@ -127,7 +127,7 @@ def correct_line(session: Session, user: ConsoleUser, member_id: int, line_id: i
     year = line.occurred_at.astimezone(zone).year
     refusal = None
     try:
-        reversal = views.reverse_line(session, line_id, reason, user.principal)
+        reversal = views.reverse_line(session, line_id, reason, user.principal, zone)
     except Conflict as refused:
         refusal = LineRefusal(line_id, refused.message, reason, 409)
     except InvalidInput as refused:

@@ -146,7 +146,8 @@ def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, setti
 
 @router.post("/events/{event_id}/signups/{signup_id}/undo-checkin")
 def undo_check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep,
-                  user: ConsoleUserDep, form: CheckedForm) -> Response:
+                  settings: SettingsDep, user: ConsoleUserDep, form: CheckedForm) -> Response:
     """Take back a check-in made here a few minutes ago, then return to the same row."""
-    target = pages.undo_check_in(session, user, event_id, signup_id, form, datetime.now(UTC))
+    target = pages.undo_check_in(session, user, event_id, signup_id, form, settings.zone,
+                                 datetime.now(UTC))
     return RedirectResponse(target, status_code=303)

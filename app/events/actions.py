@@ -91,8 +91,8 @@ def check_in(session: Session, event_id: int, signup_id: int, principal: Princip
 
 
 def undo_check_in(session: Session, event_id: int, signup_id: int, principal: Principal,
-                  now: datetime) -> CheckinOut:
+                  now: datetime, zone: ZoneInfo) -> CheckinOut:
     _event, signup = _signup_of(session, event_id, signup_id, principal)
-    outcome = undo_signup_check_in(session, signup, now, by=f"console:{principal.name}")
+    outcome = undo_signup_check_in(session, signup, now, zone, by=f"console:{principal.name}")
     session.refresh(signup)
     return CheckinOut(outcome=outcome, points=0, checked_in_at=signup.checked_in_at)

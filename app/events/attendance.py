@@ -159,7 +159,7 @@ def undo_check_in(session: Session, event: Event, member_id: int, now: datetime,
     if final:
         reference = f"meeting:{event.id}"
         withdraw(session, member_id, Activity(f"meeting_{event.kind}"), reference,
-                 f"签到已撤销（{by}）", now)
+                 f"签到已撤销（{by}）", now, zone)
         if back == ABSENT:
             award_by_rule(session, member_id=member_id, activity=Activity.MEETING_ABSENCE,
                           reference=reference, recorded_by=by, note=event.title,

@@ -111,10 +111,11 @@ def check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep, setti
 
 @router.delete("/{event_id}/signups/{signup_id}/checkin", response_model=CheckinOut)
 def undo_check_in(event_id: EntityId, signup_id: EntityId, session: SessionDep,
-                  principal: CurrentOrganizer) -> CheckinOut:
+                  principal: CurrentOrganizer, settings: SettingsDep) -> CheckinOut:
     """Undo an organizer's check-in within 10 minutes (organizer); its points are reversed.
 
     ``outcome`` is ``undone``, ``not_checked_in``, or ``not_undoable`` (too late, or the
     member checked in by scanning).
     """
-    return actions.undo_check_in(session, event_id, signup_id, principal, _now())
+    return actions.undo_check_in(session, event_id, signup_id, principal, _now(),
+                                 settings.zone)

@@ -296,8 +296,8 @@ def check_in_signup(session: Session, signup: Signup, event: Event, now: datetim
 UndoOutcome = Literal["undone", "not_checked_in", "not_undoable"]
 
 
-def undo_signup_check_in(session: Session, signup: Signup, now: datetime, by: str
-                         ) -> UndoOutcome:
+def undo_signup_check_in(session: Session, signup: Signup, now: datetime, zone: ZoneInfo,
+                         by: str) -> UndoOutcome:
     """Take back an organizer's check-in within :data:`timing.UNDO_CHECKIN_WITHIN`.
 
     The attendance points are reversed by a ledger line; the row is cleared only
@@ -318,7 +318,7 @@ def undo_signup_check_in(session: Session, signup: Signup, now: datetime, by: st
     if cleared is None:
         return "not_checked_in"
     withdraw(session, signup.member_id, Activity.EVENT_CHECKIN, _attendance(signup.event_id),
-             f"签到已撤销（{by}）", now)
+             f"签到已撤销（{by}）", now, zone)
     return "undone"
 
 

@@ -70,6 +70,7 @@ from app.models import (
     PointsClaim,
     PointsEntry,
     PointsPeriodTotal,
+    PointsWeekTotal,
     QuizAnswer,
     QuizAttempt,
     RosterEntry,
@@ -237,7 +238,7 @@ def _move(model: type, column: str) -> MergeStep:
 
 
 def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
-                  _zone: ZoneInfo) -> None:
+                  zone: ZoneInfo) -> None:
     theirs = aliased(PointsEntry)
     twice = exists().where(theirs.member_id == survivor,
                            theirs.activity == PointsEntry.activity,
@@ -259,28 +260,31 @@ def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
                 ~exists().where(reversal.reverses_id == PointsEntry.id))
         ).all()
         for line_id, _delta in standing:
-            reverse(session, line_id, MERGED_NOTE, now)
+            reverse(session, line_id, MERGED_NOTE, now, zone)
     session.execute(update(PointsEntry).where(PointsEntry.member_id == loser)
                     .values(member_id=survivor).execution_options(synchronize_session=False))
     move_balance(session, loser, survivor)
 
 
-def _merge_period_totals(session: Session, survivor: int, loser: int, _now: datetime,
-                         _zone: ZoneInfo) -> None:
-    """Add the loser's totals per period to the survivor's (after the ledger moved)."""
-    columns = ("study", "org_life", "volunteering", "pioneering")
-    rows = session.execute(select(PointsPeriodTotal.period,
-                                  *(getattr(PointsPeriodTotal, c) for c in columns))
-                           .where(PointsPeriodTotal.member_id == loser)).all()
-    session.execute(delete(PointsPeriodTotal).where(PointsPeriodTotal.member_id == loser)
-                    .execution_options(synchronize_session=False))
-    for period, *totals in rows:
-        upsert = insert_on_conflict(session, PointsPeriodTotal).values(
-            period=period, member_id=survivor, **dict(zip(columns, totals, strict=True)))
-        session.execute(upsert.on_conflict_do_update(
-            index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
-            set_={c: getattr(PointsPeriodTotal, c) + getattr(upsert.excluded, c)
-                  for c in columns}))
+def _add_totals(model: type[PointsPeriodTotal] | type[PointsWeekTotal], key: str,
+                columns: tuple[str, ...]) -> MergeStep:
+    """A step adding the loser's rows of a totals table (one per ``key`` and member) to the
+    survivor's, after the ledger moved."""
+    def step(session: Session, survivor: int, loser: int, _now: datetime,
+             _zone: ZoneInfo) -> None:
+        member, keyed = model.member_id, getattr(model, key)
+        rows = session.execute(select(keyed, *(getattr(model, c) for c in columns))
+                               .where(member == loser)).all()
+        session.execute(delete(model).where(member == loser)
+                        .execution_options(synchronize_session=False))
+        for value, *totals in rows:
+            upsert = insert_on_conflict(session, model).values(
+                {key: value, "member_id": survivor, **dict(zip(columns, totals, strict=True))})
+            session.execute(upsert.on_conflict_do_update(
+                index_elements=[keyed, member],
+                set_={c: getattr(model, c) + getattr(upsert.excluded, c) for c in columns}))
+
+    return step
 
 
 def _keep_first(signup: Signup, other: Signup, survivor: int) -> bool:
@@ -380,7 +384,9 @@ def _merge_roster_binding(session: Session, survivor: int, loser: int, now: date
 MERGE_STEPS: dict[str, MergeStep] = {
     "points_entries.member_id": _merge_ledger,
     "points_balances.member_id": lambda *_args: None,  # kept by _merge_ledger
-    "points_period_totals.member_id": _merge_period_totals,
+    "points_period_totals.member_id": _add_totals(
+        PointsPeriodTotal, "period", ("study", "org_life", "volunteering", "pioneering")),
+    "points_week_totals.member_id": _add_totals(PointsWeekTotal, "week", ("points",)),
     "points_claims.member_id": _move(PointsClaim, "member_id"),
     "event_signups.member_id": _merge_signups,
     "lesson_reads.member_id": _merge_lesson_reads,

@@ -19,6 +19,7 @@ from app.models.points import (
     PointsPeriodTotal,
     PointsRuleSet,
     PointsTotalCount,
+    PointsWeekTotal,
 )
 from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
 from app.models.ratelimit import RateLimitCounter
@@ -54,6 +55,7 @@ __all__ = [
     "PointsPeriodTotal",
     "PointsRuleSet",
     "PointsTotalCount",
+    "PointsWeekTotal",
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",

@@ -104,6 +104,27 @@ class PointsPeriodTotal(Base):
     pioneering: Mapped[int] = mapped_column(default=0)
 
 
+class PointsWeekTotal(Base):
+    """A member's points in one week, kept by the ledger's writer.
+
+    ``week`` is the Monday the week starts on in the service's time zone (as
+    the dashboard's weeks are). ``points`` adds up the member's lines in any
+    先锋指数 category that occurred in the week, as the dashboard's weekly trend
+    counts them, so that a week's points read one row per member rather than
+    every line of the week. Lines in no category count in no week.
+    """
+
+    __tablename__ = "points_week_totals"
+    # A scoped caller's weeks are its members' rows (the primary key); everyone's are
+    # the weeks' whole ranges, read from this index alone.
+    __table_args__ = (Index("ix_points_week_totals_dashboard", "week", "member_id", "points"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    points: Mapped[int] = mapped_column(default=0)
+
+
 class PointsRuleSet(Base):
     """One version of the whole rules catalogue, as admins saved it; never edited afterwards.
 

@@ -5,8 +5,9 @@ ranks and leaderboards.
 :func:`_write_line` is the ledger's only writer: it adds a line and, in the same
 transaction, the line's delta to the member's :class:`PointsBalance` and the
 member's move between :class:`PointsTotalCount` rows, so that totals, ranks and
-boards read those and never add up the ledger; and to the period totals of the
-line's category, which the 先锋指数 reads.
+boards read those and never add up the ledger; to the period totals of the
+line's category, which the 先锋指数 reads; and to the member's week total, which
+the dashboard's weekly trend reads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.member import Member
 from app.models.org import Org, RosterEntry
-from app.models.points import PointsBalance, PointsEntry, PointsPeriodTotal, PointsTotalCount
+from app.models.points import (
+    PointsBalance,
+    PointsEntry,
+    PointsPeriodTotal,
+    PointsTotalCount,
+    PointsWeekTotal,
+)
 from app.moderation.words import banned_word
 from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ancestry, full_names
@@ -38,6 +45,12 @@ def month_of(moment: datetime, zone: ZoneInfo) -> int:
     """``yyyymm`` of ``moment`` in ``zone``: the month a line counts in."""
     local = moment.astimezone(zone)
     return local.year * 100 + local.month
+
+
+def week_of(moment: datetime, zone: ZoneInfo) -> date:
+    """The Monday of the week ``moment`` falls in, in ``zone``: the week a line counts in."""
+    local = moment.astimezone(zone).date()
+    return local - timedelta(days=local.weekday())
 
 
 def _spans(moment: datetime, zone: ZoneInfo) -> dict[str, tuple[datetime, datetime]]:
@@ -100,6 +113,7 @@ def award_by_rule(session: Session, *, member_id: int, activity: Activity | str,
     written = _write_line(session, member_id=member_id, activity=kind.value, reference=reference,
                           delta=delta, note=note[:200], created_at=recorded_at or occurred_at,
                           occurred_at=occurred_at, occurred_month=month_of(occurred_at, zone),
+                          occurred_week=week_of(occurred_at, zone),
                           category=rule.category, rule_version=rules.version,
                           recorded_by=recorded_by[:80])
     return delta if written is not None else 0
@@ -119,11 +133,12 @@ def award(
 
 
 def _write_line(session: Session, *, member_id: int, delta: int, occurred_month: int,
-                category: str | None, **line: object) -> int | None:
+                occurred_week: date, category: str | None, **line: object) -> int | None:
     """Add a ledger line unless its reference is already there; its id, None when it was.
 
-    In the same transaction the delta goes into the member's balance and into
-    its category's totals for the year, quarter and month it counts in.
+    In the same transaction the delta goes into the member's balance, into its
+    category's totals for the year, quarter and month it counts in and, when it
+    has a category, into the member's total for the week it counts in.
     """
     inserted = session.execute(
         insert_or_ignore(session, PointsEntry)
@@ -143,6 +158,11 @@ def _write_line(session: Session, *, member_id: int, delta: int, occurred_month:
         session.execute(periods.on_conflict_do_update(
             index_elements=[PointsPeriodTotal.period, PointsPeriodTotal.member_id],
             set_={column: getattr(PointsPeriodTotal, column) + getattr(periods.excluded, column)}))
+        week = insert_on_conflict(session, PointsWeekTotal).values(
+            week=occurred_week, member_id=member_id, points=delta)
+        session.execute(week.on_conflict_do_update(
+            index_elements=[PointsWeekTotal.member_id, PointsWeekTotal.week],
+            set_={"points": PointsWeekTotal.points + week.excluded.points}))
     return int(inserted[0])
 
 
@@ -191,11 +211,11 @@ def move_balance(session: Session, from_member: int, to_member: int) -> None:
     _add_to_balance(session, to_member, moved)
 
 
-def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
+def reverse(session: Session, entry_id: int, reason: str, now: datetime, zone: ZoneInfo, *,
             recorded_by: str = SYSTEM) -> PointsEntry:
     """Cancel a ledger line by adding its opposite; the original stays as it was.
 
-    The reversal counts in the original's month and category. Reversing the
+    The reversal counts in the original's month, week (in ``zone``) and category. Reversing the
     same line again returns the existing correction (its reference
     ``reverse:<id>`` is unique per member), so a repeated request cannot double it.
     """
@@ -206,7 +226,8 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
     _write_line(session, member_id=original.member_id, activity=Activity.CORRECTION.value,
                 reference=reference, delta=-original.delta, note=reason[:200],
                 created_at=now, reverses_id=entry_id, occurred_at=original.occurred_at,
-                occurred_month=original.occurred_month, category=original.category,
+                occurred_month=original.occurred_month,
+                occurred_week=week_of(original.occurred_at, zone), category=original.category,
                 rule_version=original.rule_version, recorded_by=recorded_by[:80])
     return session.scalars(select(PointsEntry).where(
         PointsEntry.member_id == original.member_id,
@@ -217,7 +238,7 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime, *,
 CORRECTION_REASON_MAX = 200
 
 
-def correct(session: Session, entry_id: int, reason: str, now: datetime, *,
+def correct(session: Session, entry_id: int, reason: str, now: datetime, zone: ZoneInfo, *,
             recorded_by: str) -> PointsEntry:
     """A person's correction of a ledger line (更正): its reversal, with the reason why.
 
@@ -247,7 +268,9 @@ def correct(session: Session, entry_id: int, reason: str, now: datetime, *,
                           activity=Activity.CORRECTION.value, reference=f"reverse:{entry_id}",
                           delta=-original.delta, note=cleaned, created_at=now,
                           reverses_id=entry_id, occurred_at=original.occurred_at,
-                          occurred_month=original.occurred_month, category=original.category,
+                          occurred_month=original.occurred_month,
+                          occurred_week=week_of(original.occurred_at, zone),
+                          category=original.category,
                           rule_version=original.rule_version, recorded_by=recorded_by[:80])
     if written is None:
         done = session.scalar(select(PointsEntry.id).where(PointsEntry.reverses_id == entry_id))
@@ -296,10 +319,10 @@ def award_once(session: Session, member_id: int, activity: Activity, reference: 
 
 
 def withdraw(session: Session, member_id: int, activity: Activity, reference: str,
-             reason: str, now: datetime) -> int:
+             reason: str, now: datetime, zone: ZoneInfo) -> int:
     """Reverse the standing award for ``reference`` (see :func:`award_once`); the points taken."""
     standing, _reversals = _standing_and_reversed(session, member_id, activity, reference)
-    return sum(-reverse(session, line, reason, now).delta for line in standing)
+    return sum(-reverse(session, line, reason, now, zone).delta for line in standing)
 
 
 def total(session: Session, member_id: int) -> int:

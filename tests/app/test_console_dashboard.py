@@ -169,7 +169,7 @@ def _spring_deeds(session: Session, world: World) -> None:
     _deed(session, a1, "may", datetime(2025, 5, 15, 9, 0, tzinfo=ZONE),
           recorded=datetime(2025, 7, 5, 9, 0, tzinfo=ZONE))
     reverse(session, _deed(session, a1, "june", datetime(2025, 6, 30, 23, 50, tzinfo=ZONE)),
-            "重复录入", datetime(2025, 7, 2, tzinfo=ZONE))
+            "重复录入", datetime(2025, 7, 2, tzinfo=ZONE), ZONE)
     _deed(session, b1, "june-b", datetime(2025, 6, 10, 9, 0, tzinfo=ZONE))
     _deed(session, b1, "july", datetime(2025, 7, 1, 0, 5, tzinfo=ZONE))
 
@@ -216,12 +216,52 @@ def test_points_of_whole_months_and_of_any_days_agree(client: TestClient, databa
                                                    ("机关党委/第一党支部", 0)], 10)
 
 
-def test_a_branch_reads_its_own_members_points_from_either_source(
-        client: TestClient, database: Database, world: World) -> None:
+def _spring_deeds_seen_by(client: TestClient, database: Database, world: World,
+                          branch: int) -> None:
+    """The spring deeds, and ``client`` signed in as an organizer of ``branch``."""
     run_unit(database, lambda session: _spring_deeds(session, world))
     token = run_unit(database, lambda session: create_token(
-        session, Role.ORGANIZER, "一支部书记", world.first))
+        session, Role.ORGANIZER, f"支部{branch}书记", branch))
     sign_in(client, token)
+
+
+def test_a_branch_reads_its_own_members_points_from_either_source(
+        client: TestClient, database: Database, world: World) -> None:
+    _spring_deeds_seen_by(client, database, world, world.first)
     quarter = _points_figures(client, "2025-04-01", "2025-06-30")
     assert quarter == ([("先锋作用", 20, 1)], [("机关党委/第一党支部", 20)], 20)
     assert _points_figures(client, "2025-03-31", "2025-06-30") == quarter
+
+
+def _weekly_points(client: TestClient, start: str, end: str) -> list[tuple[object, object]]:
+    """(week, points) of the weekly figure's rows."""
+    weekly = workbook_rows(client.get("/console/dashboard/weekly.xlsx",
+                                      params={"start": start, "end": end}).content)
+    return [(row[0], row[6]) for row in weekly[2:]]
+
+
+def test_weekly_points_of_whole_weeks_and_of_any_days_agree(
+        client: TestClient, database: Database, world: World) -> None:
+    run_unit(database, lambda session: _spring_deeds(session, world))
+    sign_in(client, ADMIN)
+    # Whole weeks read the week totals, a week the period cuts the ledger.
+    assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 10), ("03-31", 10)]
+    assert _weekly_points(client, "2025-03-30", "2025-04-01") == [("03-24", 10), ("03-31", 10)]
+    assert _weekly_points(client, "2025-03-25", "2025-03-29") == [("03-24", 0)]
+    assert _weekly_points(client, "2025-04-02", "2025-04-06") == [("03-31", 0)]
+    # The week of 30 June: A1's deed and its reversal, and B1's deed on 1 July. Ending on
+    # the Tuesday, with nothing later in the week: the week's total; ending on the
+    # Monday, before B1's deed: the ledger, without it.
+    assert _weekly_points(client, "2025-06-30", "2025-07-06") == [("06-30", 10)]
+    assert _weekly_points(client, "2025-06-30", "2025-07-01") == [("06-30", 10)]
+    assert _weekly_points(client, "2025-06-30", "2025-06-30") == [("06-30", 0)]
+    # Done in May, entered in July: in May's week.
+    assert _weekly_points(client, "2025-05-12", "2025-05-18") == [("05-12", 10)]
+
+
+def test_a_branch_reads_its_own_members_weekly_points(
+        client: TestClient, database: Database, world: World) -> None:
+    _spring_deeds_seen_by(client, database, world, world.second)
+    assert _weekly_points(client, "2025-06-09", "2025-07-06") == [
+        ("06-09", 10), ("06-16", 0), ("06-23", 0), ("06-30", 10)]
+    assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 0), ("03-31", 0)]

@@ -84,7 +84,8 @@ def _first_release_rows(connection: Connection) -> None:
 def test_upgrading_a_first_release_database_keeps_every_row(database_url: str) -> None:
     """Later migrations alter tables that others refer to with ON DELETE CASCADE; on
     SQLite such an alteration copies and drops the table, which must not cascade.
-    The balances migration also sums each member's existing ledger, reversals included."""
+    The balances migration also sums each member's existing ledger, reversals included,
+    and so does the week totals migration, per week."""
     migrations.downgrade(database_url, "base")
     migrations.upgrade(database_url, FIRST_RELEASE)
     engine = create_db_engine(database_url)
@@ -101,8 +102,14 @@ def test_upgrading_a_first_release_database_keeps_every_row(database_url: str) -
             balances = dict(connection.execute(text(
                 "SELECT member_id, total FROM points_balances")).all())
             pushes = connection.execute(text("SELECT daily_push FROM members")).scalars().all()
+            weeks = {(str(week), member_id): points for week, member_id, points in
+                     connection.execute(text(
+                         "SELECT week, member_id, points FROM points_week_totals")).all()}
     finally:
         engine.dispose()
     assert counts == {"members": 3, "points_entries": 4, "events": 1, "event_signups": 2}
     assert balances == {1: 5, 2: 1}  # a member without lines has no balance row
     assert all(pushes)  # the daily push became opt-out for existing members too
+    # Lines read then count as 学习; 08:00 on Tuesday 1 December in Shanghai is in the
+    # week of Monday 30 November.
+    assert weeks == {("2026-11-30", 1): 5, ("2026-11-30", 2): 1}

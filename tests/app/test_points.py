@@ -47,7 +47,7 @@ def test_reversal_adds_a_line_and_keeps_the_original(database: Database) -> None
         member = create_member(session)
         award(session, member.id, Activity.EVENT_CHECKIN, "event:9", MORNING, SHANGHAI)
         entry = session.scalars(select(PointsEntry)).one()
-        correction = reverse(session, entry.id, "签到有误", MORNING)
+        correction = reverse(session, entry.id, "签到有误", MORNING, SHANGHAI)
         assert correction.delta == -3 and correction.reverses_id == entry.id
         assert total(session, member.id) == 0
         assert session.scalar(select(func.count()).select_from(PointsEntry)) == 2

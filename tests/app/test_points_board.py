@@ -108,10 +108,10 @@ def test_a_reversal_moves_the_member_down(database: Database, ledger: dict[str, 
         first = session.scalars(select(PointsEntry).where(
             PointsEntry.member_id == ledger["甲"])).first()
         assert first is not None
-        reverse(session, first.id, "重复签到", NOW)
+        reverse(session, first.id, "重复签到", NOW, ZONE)
         reverse(session, session.scalars(select(PointsEntry).where(
             PointsEntry.member_id == ledger["甲"], PointsEntry.reference == "event:1")).one().id,
-            "重复签到", NOW)
+            "重复签到", NOW, ZONE)
         assert rank(session, ledger["甲"]) == (3, 4, 4)
 
 
@@ -124,8 +124,8 @@ def test_reversing_twice_adds_one_correction(database: Database, ledger: dict[st
         entry = session.scalars(select(PointsEntry).where(
             PointsEntry.member_id == ledger["乙"])).first()
         assert entry is not None
-        one = reverse(session, entry.id, "更正", NOW)
-        two = reverse(session, entry.id, "更正", NOW)
+        one = reverse(session, entry.id, "更正", NOW, ZONE)
+        two = reverse(session, entry.id, "更正", NOW, ZONE)
         assert one.id == two.id
         assert session.scalar(select(func.count()).select_from(PointsEntry).where(
             PointsEntry.reverses_id == entry.id)) == 1

@@ -79,14 +79,14 @@ def test_ranks_follow_totals_up_down_and_through_ties(
         for n in range(2, 4):
             award(session, ids["c"], Activity.EVENT_CHECKIN, f"event:{n}", NOW, ZONE)
         for line in checkin_lines(session, ids["a"])[:2]:
-            reverse(session, line, "撤销", NOW)
+            reverse(session, line, "撤销", NOW, ZONE)
     assert standing(chat, platform, "o_rank_c") == (12, 1, 3)
     assert standing(chat, platform, "o_rank_b") == (6, 2, 3)
     assert standing(chat, platform, "o_rank_a") == (3, 3, 3)
 
     # A member whose total came back to 0 still counts among those with points.
     with database.unit_of_work() as session:
-        reverse(session, checkin_lines(session, ids["a"])[2], "撤销", NOW)
+        reverse(session, checkin_lines(session, ids["a"])[2], "撤销", NOW, ZONE)
         award(session, ids["d"], Activity.EVENT_CHECKIN, "event:0", NOW, ZONE)
     assert standing(chat, platform, "o_rank_d") == (3, 3, 4)
     assert "您的红色积分：0 分，排名第 4 名（共 4 人）。" in ask_points(chat, platform, "o_rank_a")
