@@ -10,6 +10,9 @@ Everything else is ordinary SQLAlchemy.
 On PostgreSQL a new delivery costs one statement: the claim runs as a CTE of
 the member upsert. The stored reply and the saved conversation are deferred
 (see :meth:`RawSQL.defer`): they travel with the COMMIT.
+
+One bot read is here too, for the same reason: ``积分``'s total, rank and last
+ledger lines (:func:`points_standing`), one statement over the kept totals.
 """
 
 from __future__ import annotations
@@ -53,6 +56,34 @@ SELECT dedup_key, nonce_key, body_digest, reply FROM inbound_messages
 WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
 """
 _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :dedup_key"
+
+
+# The member's total, the members ahead (from the counts of members per total),
+# all members with points, and the latest ledger lines that moved the total: one
+# row per line, or one row without a line. The balance is looked up twice rather
+# than referenced from the outer row: a correlated count would run once per line.
+_POINTS_STANDING = """
+WITH recent AS (
+    SELECT id, created_at, activity, delta FROM points_entries
+    WHERE member_id = :member_id AND delta <> 0
+    ORDER BY created_at DESC, id DESC LIMIT :recent
+)
+SELECT (SELECT total FROM points_balances WHERE member_id = :member_id),
+       (SELECT COALESCE(SUM(members), 0) FROM points_total_counts
+        WHERE total > (SELECT total FROM points_balances WHERE member_id = :member_id)),
+       (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
+       recent.created_at, recent.activity, recent.delta
+FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
+ORDER BY recent.created_at DESC, recent.id DESC
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PointsStanding:
+    total: int | None  # None: the member has never had a ledger line
+    members_ahead: int
+    members: int  # members with a ledger line
+    recent: list[tuple[datetime, str, int]]  # (created_at, activity, delta), latest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +133,14 @@ def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
         subscribed=bool(subscribed), daily_push=bool(daily_push),
         conversation=sql.from_json(conversation),
     )
+
+
+def points_standing(sql: RawSQL, member_id: int, recent: int) -> PointsStanding:
+    rows = sql.execute(_POINTS_STANDING, {"member_id": member_id, "recent": recent}).fetchall()
+    total, ahead, members = rows[0][:3]
+    lines = [(sql.from_time(at), activity, delta) for _, _, _, at, activity, delta in rows
+             if at is not None]
+    return PointsStanding(total, int(ahead), int(members), lines)
 
 
 def earlier_deliveries(sql: RawSQL, dedup_key: str, nonce_key: str) -> list[Delivered]:

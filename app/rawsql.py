@@ -199,6 +199,12 @@ class RawSQL:
         # slower strftime); microseconds are always written so the text sorts right.
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
+    def from_time(self, value: Any) -> datetime:
+        """A timestamp column's value as SQLAlchemy's ``UTCDateTime`` reads it: aware, in UTC."""
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        assert isinstance(moment, datetime)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
     def json(self, value: object) -> object:
         if value is None:
             return None

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from app import callback_sql
 from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models.member import Member
@@ -37,6 +38,7 @@ from app.orgs.service import ancestry, full_names
 from app.points import catalogue
 from app.points.periods import period_labels
 from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
+from app.rawsql import RawSQL
 
 SYSTEM = "system"
 
@@ -356,15 +358,6 @@ def rank(session: Session, member_id: int) -> tuple[int, int, int]:
     return total, above + 1, members
 
 
-_RECENT = (
-    select(_ledger.created_at, _ledger.activity, _ledger.delta)
-    .where(_ledger.member_id == bindparam("member_id"), _ledger.delta != 0)
-    .order_by(_ledger.created_at.desc(), _ledger.id.desc()).limit(bindparam("limit"))
-    .subquery())
-# Each of the latest lines with the rank's figures: one statement for ``积分``.
-_STANDING = select(*_RANK.selected_columns, _RECENT).select_from(_RECENT)
-
-
 @dataclass(frozen=True, slots=True)
 class Summary:
     total: int
@@ -374,12 +367,17 @@ class Summary:
 
 
 def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
-    """:func:`rank` and the latest ``recent`` ledger lines that moved the member's total."""
-    rows = session.execute(_STANDING, {"member_id": member_id, "limit": recent}).all()
-    if not rows:
-        return Summary(*rank(session, member_id), recent=())
-    total, above, members = rows[0][:3]
-    return Summary(total, above + 1, members, [tuple(row[3:]) for row in rows])
+    """:func:`rank` and the latest ``recent`` ledger lines that moved the member's total.
+
+    One hand-written statement, since ``积分`` runs it on every ask (app/callback_sql.py).
+    Hand-written SQL skips the session's autoflush: flushing first lets it see this
+    unit's own changes, as an ORM read would.
+    """
+    session.flush()
+    found = callback_sql.points_standing(RawSQL.of(session), member_id, recent)
+    if found.total is None:
+        return Summary(0, 0, found.members, found.recent)
+    return Summary(found.total, found.members_ahead + 1, found.members, found.recent)
 
 
 def activity_label(activity: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,11 +18,12 @@ from app.db import Database, create_db_engine
 from app.main import create_app
 from app.models import Member, PointsBalance, PointsEntry
 from app.points.rules import Activity
-from app.points.service import award, rank, reverse
+from app.points.service import Summary, award, rank, reverse, summary
 from app.wechat import codec
 from bots import texts
 from tests.app.conftest import make_settings
 from tests.support.factories import create_member
+from tests.support.units import run_unit
 from tests.support.wechat import Platform, message_xml
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -115,3 +116,37 @@ def test_upgrade_counts_members_per_total_from_the_balances_already_kept(
                 (7, 1, 4), (3, 3, 4), (7, 1, 4), (0, 4, 4)]
     finally:
         database.close()
+
+
+def test_summary_lists_the_latest_lines_that_moved_the_total_and_sees_its_own_unit(
+    database: Database,
+) -> None:
+    member = run_unit(database, lambda session: create_member(session, openid="o_lines").id)
+
+    def award_and_read(session: Session) -> tuple[Summary, list[tuple[datetime, str, int]]]:
+        for n in range(7):
+            award(session, member, Activity.EVENT_CHECKIN, f"event:{n}", NOW, ZONE)
+        award(session, member, Activity.EVENT_CHECKIN, "event:late", NOW + timedelta(hours=1),
+              ZONE)
+        reverse(session, checkin_lines(session, member)[0], "撤销", NOW)
+        # Not flushed: the summary must see this unit's own lines, and skip those of 0.
+        session.add_all([PointsEntry(member_id=member, activity=Activity.CORRECTION.value,
+                                     reference=f"unflushed:{delta}", delta=delta,
+                                     created_at=NOW + timedelta(days=1), occurred_at=NOW,
+                                     occurred_month=202611) for delta in (0, 2)])
+        found = summary(session, member, 5)
+        ledger = session.execute(
+            select(PointsEntry.created_at, PointsEntry.activity, PointsEntry.delta)
+            .where(PointsEntry.member_id == member, PointsEntry.delta != 0)
+            .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc()).limit(5)).all()
+        return found, [(at, activity, delta) for at, activity, delta in ledger]
+
+    found, latest = run_unit(database, award_and_read)
+    assert (found.total, found.rank, found.members) == rank_of(database, member)
+    assert list(found.recent) == latest
+    assert len(latest) == 5 and any(delta < 0 for _, _, delta in latest)
+    assert all(at.tzinfo is not None for at, _, _ in found.recent)
+
+
+def rank_of(database: Database, member: int) -> tuple[int, int, int]:
+    return run_unit(database, lambda session: rank(session, member))
