@@ -24,7 +24,7 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
 
 # The kinds of message Hongxin sends; the payload conventions are in the README.
 KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled", "points_claim",
-         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder")
+         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder", "notice")
 
 
 def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
@@ -40,6 +40,32 @@ def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
         .values(dedup_key=dedup_key, kind=kind, member_id=member_id, payload=dict(payload),
                 due_at=due_at, status=PENDING, attempts=0, created_at=now)
         # rowcount is not reliable for ORM-enabled inserts on every driver; RETURNING is.
+        .returning(OutboxMessage.id)
+    )
+    return result.first() is not None
+
+
+def record_settled(session: Session, *, dedup_key: str, kind: str, member_id: int,
+                   payload: Mapping[str, Any], status: str, channel: str | None,
+                   reason: str | None, now: datetime) -> bool:
+    """Record a message that went out another way or cannot go at all, so that it is
+    counted with the others; ``False`` when a row with ``dedup_key`` already exists.
+
+    ``status`` is ``sent`` (with the ``channel`` that carried it: a notice's mass
+    send to a tag), ``unsendable`` or ``failed``; ``reason`` says why it is not sent
+    (``last_error``), or for a sent one why the member could not be reached one by one
+    (the payload's ``individual_reason``: ``last_error`` is for failures, which
+    ``hongxin outbox`` lists). The dispatcher never claims it.
+    """
+    if status not in (SENT, UNSENDABLE, FAILED):
+        raise ValueError(f"a settled row is sent, unsendable or failed, not {status}")
+    sent = status == SENT
+    stored = {**payload, "individual_reason": reason} if sent and reason else dict(payload)
+    result = session.execute(
+        insert_or_ignore(session, OutboxMessage)
+        .values(dedup_key=dedup_key, kind=kind, member_id=member_id, payload=stored,
+                due_at=now, status=status, attempts=0, created_at=now, channel=channel,
+                last_error=None if sent else reason, sent_at=now if sent else None)
         .returning(OutboxMessage.id)
     )
     return result.first() is not None
