@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -15,7 +16,10 @@ class NoticeIn(BaseModel):
     # Bounded here only against abuse; the service names what is too long in Chinese.
     title: str = Field(max_length=400)
     body: str = Field(max_length=5000)
-    org_ids: list[int] = Field(default_factory=list, max_length=200)
+    # Database keys: a number past 64 bits can only be a missing org (and must not reach
+    # the driver, which refuses it with an error of its own).
+    org_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(default_factory=list,
+                                                                   max_length=200)
     everyone: bool = False
 
 

@@ -37,6 +37,7 @@ KIND = "notice"
 TITLE_MAX, BODY_MAX = 40, 500
 DRAFT, SENDING_NOTICE, SENT_NOTICE = "draft", "sending", "sent"
 EVERYONE_LABEL = "全体党员"
+LABEL_ORGS = 3
 CHANNELS = {"custom": "客服消息", "template": "模板消息", "subscribe": "订阅消息",
             "mass": "群发"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -138,10 +139,18 @@ def target_orgs(session: Session, notice: Notice) -> list[Org]:
         .where(NoticeTarget.notice_id == notice.id).order_by(Org.path)))
 
 
+def label_of(orgs: Sequence[Org]) -> str:
+    """The sender line under the text: the orgs by name, or the first with how many, so
+    that the text stays within the platform's size limit however many were ticked."""
+    if len(orgs) > LABEL_ORGS:
+        return f"{orgs[0].name}等 {len(orgs)} 个组织"
+    return "、".join(org.name for org in orgs)
+
+
 def target_label(session: Session, notice: Notice) -> str:
     if notice.everyone:
         return EVERYONE_LABEL
-    return "、".join(org.name for org in target_orgs(session, notice)) or "（组织已删除）"
+    return label_of(target_orgs(session, notice)) or "（组织已删除）"
 
 
 def target_members(session: Session, notice: Notice) -> Select[int | None, str]:
@@ -307,7 +316,7 @@ def preview(session: Session, principal: Principal, composed: Composed, zone: Zo
         orgs = [org for org_id in composed.org_ids
                 if (org := session.get(Org, org_id)) is not None
                 and principal.scope.covers_path(org.path)]
-        label = "、".join(org.name for org in _outermost(orgs)) or "（请选择组织）"
+        label = label_of(sorted(_outermost(orgs), key=lambda org: org.path)) or "（请选择组织）"
     title = composed.title.strip()[:TITLE_MAX] or "（标题）"
     body = composed.body.strip()[:BODY_MAX] or "（正文）"
     return message_text(title, body, label), template_fields(title, label, now, zone)
