@@ -55,7 +55,13 @@ from app.notices import service, tags
 from app.orgs.scope import OrgScope
 from app.outbox.planner import CUSTOM_BUDGET, Reach, plan
 from app.outbox.reach import load_recipients
-from app.outbox.service import FAILED, SENT, UNSENDABLE, enqueue_for_members, record_settled
+from app.outbox.service import (
+    FAILED,
+    SENT,
+    UNSENDABLE,
+    enqueue_for_members,
+    record_settled_for_members,
+)
 from app.wechat.api import WeChatAPI, WeChatAPIError
 
 log = logging.getLogger("hongxin.notices")
@@ -152,6 +158,7 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
                                  subscribe_template_id=channels.subscribe_template_id)
     one_by_one: list[int] = []
     left: dict[int, str] = {}
+    unreachable: dict[str, list[int]] = {}  # reason -> members
     mass_paths = _mass_paths_this_month(session, notice.id, now, channels.zone)
     for member_id, recipient in recipients.items():
         chosen = plan(recipient.reach, now, template_id=channels.template_id,
@@ -164,16 +171,19 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
         path = members[member_id]
         received = sum(path.startswith(sent) for sent in mass_paths)
         if not recipient.reach.subscribed:
-            reason: str | None = why
+            reason = why
         elif received >= MASS_PER_MONTH:
             reason = (f"{why}；本月已收到 {received} 条群发消息，"
                       f"达到服务号每人每月 {MASS_PER_MONTH} 条的上限")
         else:
             left[member_id] = why
             continue
-        record_settled(session, dedup_key=f"{prefix}{member_id}", kind=service.KIND,
-                       member_id=member_id, payload=payload, status=UNSENDABLE, channel=None,
-                       reason=reason, now=now)
+        unreachable.setdefault(reason, []).append(member_id)
+    # One statement per reason (a handful), not one per member, however large the org.
+    for reason, member_ids in unreachable.items():
+        record_settled_for_members(session, member_ids=member_ids, key_prefix=prefix,
+                                   kind=service.KIND, payload=payload, status=UNSENDABLE,
+                                   channel=None, reason=reason, now=now)
     queued = enqueue_for_members(
         session, members=select(Member.id).where(Member.id.in_(one_by_one)), key_prefix=prefix,
         kind=service.KIND, payload=payload, due_at=now, now=now) if one_by_one else 0
@@ -230,12 +240,16 @@ def record_sent(session: Session, *, planned: Planned, outcomes: list[MassOutcom
         if group.members:
             mass_sends.append({"org_id": group.org_id, "tag_id": outcome.tag_id,
                                "msg_id": outcome.msg_id, "error": outcome.error})
+        by_reason: dict[str, list[int]] = {}
         for member_id, why in group.members.items():
+            by_reason.setdefault(why, []).append(member_id)
+        for why, member_ids in by_reason.items():
             status, reason = (SENT, why) if outcome.error is None else (
                 FAILED, f"{why}；{outcome.error}")
-            record_settled(session, dedup_key=f"{prefix}{member_id}", kind=service.KIND,
-                           member_id=member_id, payload=planned.payload, status=status,
-                           channel=MASS if status == SENT else None, reason=reason, now=now)
+            record_settled_for_members(
+                session, member_ids=member_ids, key_prefix=prefix, kind=service.KIND,
+                payload=planned.payload, status=status, channel=MASS if status == SENT else None,
+                reason=reason, now=now)
     notice = session.get(Notice, planned.notice_id)
     if notice is not None:
         notice.status = service.SENT_NOTICE

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.dialect import insert_or_ignore
+from app.dialect import insert_many_or_ignore
 from app.models import Member, Org, RosterEntry, WeChatTagMember
 from app.wechat.api import TAG_BATCH, PermanentError, WeChatAPI
 
@@ -101,9 +101,9 @@ def record(session: Session, sync: TagSync, tag_id: int, now: datetime) -> None:
     """Remember the tag's id and whom it now holds."""
     session.execute(update(Org).where(Org.id == sync.org_id).values(wechat_tag_id=tag_id)
                     .execution_options(synchronize_session=False))
-    for member_id, _openid in sync.tag:
-        session.execute(insert_or_ignore(session, WeChatTagMember).values(
-            org_id=sync.org_id, member_id=member_id, tagged_at=now))
+    insert_many_or_ignore(session, WeChatTagMember, [
+        {"org_id": sync.org_id, "member_id": member_id, "tagged_at": now}
+        for member_id, _openid in sync.tag])
     gone = [member_id for member_id, _openid in sync.untag]
     if gone:
         session.execute(delete(WeChatTagMember).where(WeChatTagMember.org_id == sync.org_id,
