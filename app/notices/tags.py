@@ -101,7 +101,7 @@ def record(session: Session, sync: TagSync, tag_id: int, now: datetime) -> None:
     """Remember the tag's id and whom it now holds."""
     session.execute(update(Org).where(Org.id == sync.org_id).values(wechat_tag_id=tag_id)
                     .execution_options(synchronize_session=False))
-    insert_many_or_ignore(session, WeChatTagMember, [
+    insert_many_or_ignore(session, WeChatTagMember.__table__, [
         {"org_id": sync.org_id, "member_id": member_id, "tagged_at": now}
         for member_id, _openid in sync.tag])
     gone = [member_id for member_id, _openid in sync.untag]
