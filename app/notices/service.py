@@ -32,6 +32,7 @@ from app.models import Notice, NoticeTarget, Org, OutboxMessage, RosterEntry
 from app.orgs.scope import OrgScope
 from app.outbox.service import FAILED, PENDING, SENDING, SENT, UNSENDABLE, WITHDRAWN
 from app.wechat.api import template_value
+from bots import texts
 
 KIND = "notice"
 TITLE_MAX, BODY_MAX = 40, 500
@@ -184,7 +185,7 @@ def list_notices(session: Session, scope: OrgScope, limit: int = 50) -> list[Not
 
 def message_text(title: str, body: str, label: str) -> str:
     """The customer-service (and mass) text a member reads in the chat."""
-    return f"【通知】{title}\n{body}\n——{label}"
+    return texts.org_notice(title, body, label)
 
 
 def template_fields(title: str, label: str, at: datetime, zone: ZoneInfo) -> dict[str, str]:

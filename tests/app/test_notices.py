@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,7 +21,9 @@ from app.db import Database
 from app.fakewechat import DEV_APPS, FakeWeChatServer
 from app.main import create_app
 from app.models import Org, OutboxMessage, RosterEntry, WeChatTagMember
+from app.notices import sending
 from app.notices.tags import tag_name
+from app.orgs.scope import EVERYTHING
 from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.wechat.api import MemoryTokenStore, WeChatAPI
 from app.wechat.token_store import DatabaseTokenStore
@@ -297,3 +301,32 @@ def test_with_a_template_the_window_does_not_matter(templated: World) -> None:
         "/cgi-bin/message/template/send")]
     assert all(data["thing1"]["value"] == "关于开展主题党日活动的通知" for data in fields)
     assert all(data["thing3"]["value"] == "第一党支部" for data in fields)
+
+
+def test_a_send_cut_short_is_finished_by_sending_again(world: World) -> None:
+    """The process died after the plan and after the platform took the mass send, before
+    anything was recorded: sending again sends nothing twice and counts everyone once."""
+    created = world.notice(["第一党支部"])
+    channels = sending.Channels(None, MP_TEMPLATE, ZoneInfo("Asia/Shanghai"))
+    planned = run_unit(world.database, lambda s: sending.plan_notice(
+        s, notice_id=created["id"], scope=EVERYTHING, channels=channels,
+        now=datetime.now(UTC)))
+
+    async def mass_only() -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            api = WeChatAPI(http, app_id=APPID, app_secret=SECRET, base_url=world.url,
+                            token_store=MemoryTokenStore())
+            for group in planned.groups:
+                await sending.mass_send(api, planned, group)
+
+    asyncio.run(mass_only())
+    assert world.get(created["id"])["status"] == "sending"
+    assert len(world.mass()) == 1
+
+    sent = world.send(created["id"])
+    assert [call["errcode"] for call in world.fake.calls(SENDALL)] == [0, 45065]
+    assert len(world.mass()) == 1
+    assert (sent["status"], sent["reached"]["mass"], sent["on_the_way"], sent["not_reached"]) \
+        == ("sent", 2, 2, 1)
+    rows = run_unit(world.database, lambda s: s.scalars(select(OutboxMessage.member_id)).all())
+    assert len(rows) == len(set(rows)) == 5
