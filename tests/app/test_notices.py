@@ -152,7 +152,7 @@ def test_each_member_over_the_channel_the_platform_allows(world: World) -> None:
 
     party = world.party
     first_tag = tag_name(run_unit(world.database,
-                                  lambda s: s.get(Org, party.orgs["第一党支部"])))
+                                  lambda s: s.get_one(Org, party.orgs["第一党支部"])))
     # The tag holds the branch's followers (the 小组 included), nobody of the second branch.
     assert world.tags() == {first_tag: sorted(party.openids[name]
                                               for name in ("窗口内", "窗口外", "小组员"))}
@@ -228,7 +228,7 @@ def test_a_refused_mass_send_says_why(world: World) -> None:
 
 
 def test_a_tag_created_before_is_found_by_its_name(world: World) -> None:
-    org = run_unit(world.database, lambda s: s.get(Org, world.party.orgs["第一党支部"]))
+    org = run_unit(world.database, lambda s: s.get_one(Org, world.party.orgs["第一党支部"]))
 
     async def create_first() -> None:
         async with httpx.AsyncClient(timeout=5) as http:
