@@ -23,21 +23,15 @@ from tests.support.units import run_unit
 ADMIN = "console-notices-admin"
 
 
-@pytest.fixture(scope="module")
-def wechat_server() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer() as running:
-        yield running
-
-
 @pytest.fixture
-def setup(database_url: str, database: Database, wechat_server: FakeWeChatServer
+def setup(database_url: str, database: Database, fake_server: FakeWeChatServer
           ) -> Iterator[tuple[TestClient, NoticeParty]]:
-    fake = FakeControl(wechat_server.url)
+    fake = FakeControl(fake_server.url)
     fake.reset()
     fake.close()
     party = run_unit(database, seed_party)
     app = create_app(make_settings(
-        database_url, admin_token=ADMIN, wechat_api_base=wechat_server.url,
+        database_url, admin_token=ADMIN, wechat_api_base=fake_server.url,
         wechat_app_id=APPID, wechat_app_secret=SECRET, mp_reminder_template_id=MP_TEMPLATE))
     with TestClient(app) as client:
         sign_in(client, ADMIN)

@@ -6,38 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from app.fakewechat import FakeWeChatServer, FakeWeChatState
+from app.fakewechat import FakeWeChatState
 from app.fakewechat.app import create_fake_app
-from tests.app.test_fakewechat import api, stable_token
+from tests.app.test_fakewechat import api, client, server, token
+
+# The fake platform and a token for it, as the platform's own tests have them.
+__all__ = ["client", "server", "token"]
 
 CREATE, GET = "/cgi-bin/tags/create", "/cgi-bin/tags/get"
 TAGGING, UNTAGGING = "/cgi-bin/tags/members/batchtagging", "/cgi-bin/tags/members/batchuntagging"
 SENDALL = "/cgi-bin/message/mass/sendall"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: FakeWeChatServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=5) as http:
-        http.post("/_fake/reset").raise_for_status()
-        yield http
-
-
-@pytest.fixture
-def token(client: httpx.Client) -> str:
-    answer: str = stable_token(client)["access_token"]
-    return answer
 
 
 def openids(count: int, start: int = 0) -> list[str]:

@@ -94,12 +94,6 @@ class World:
                 for tag in self.fake.http.get("/_fake/tags").json()}
 
 
-@pytest.fixture(scope="module")
-def wechat_server() -> Iterator[FakeWeChatServer]:
-    with FakeWeChatServer() as running:
-        yield running
-
-
 def _world(database_url: str, database: Database, server: FakeWeChatServer,
            **settings: Any) -> Iterator[World]:
     fake = FakeControl(server.url)
@@ -115,8 +109,8 @@ def _world(database_url: str, database: Database, server: FakeWeChatServer,
 
 @pytest.fixture
 def world(database_url: str, database: Database,
-          wechat_server: FakeWeChatServer) -> Iterator[World]:
-    yield from _world(database_url, database, wechat_server)
+          fake_server: FakeWeChatServer) -> Iterator[World]:
+    yield from _world(database_url, database, fake_server)
 
 
 def test_bad_notices_are_refused_naming_the_field(world: World) -> None:
@@ -285,8 +279,8 @@ def test_a_branch_token_targets_and_sees_only_its_subtree(world: World) -> None:
 
 @pytest.fixture
 def templated(database_url: str, database: Database,
-              wechat_server: FakeWeChatServer) -> Iterator[World]:
-    yield from _world(database_url, database, wechat_server, reminder_template_id="tmpl-notice")
+              fake_server: FakeWeChatServer) -> Iterator[World]:
+    yield from _world(database_url, database, fake_server, reminder_template_id="tmpl-notice")
 
 
 def test_with_a_template_the_window_does_not_matter(templated: World) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -22,8 +21,8 @@ import pytest
 from app import migrations
 from app.db import Database
 from app.fakewechat import FakeWeChatServer
-from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
 from tests.browser.test_console_content_browser import Visit as ConsoleVisit
+from tests.browser.test_console_content_browser import browser, visiting
 from tests.browser.test_console_pages import axe_path
 from tests.support.notices import MP_TEMPLATE, seed_party
 from tests.support.servers import hongxin_process
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["axe_path"]
+__all__ = ["axe_path", "browser"]
 
 ADMIN = "notices-browser-admin-token-0123456789"
 
@@ -57,16 +56,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         yield base, platform.url, party
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 class Visit(ConsoleVisit):
     SCREENSHOTS = "notices"
 
@@ -74,15 +63,7 @@ class Visit(ConsoleVisit):
 @pytest.fixture(params=["phone", "desktop"])
 def admin(request: pytest.FixtureRequest, browser: Browser,
           server: tuple[str, str, Any]) -> Iterator[Visit]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    visit = Visit(browser, server[0], request.param, ADMIN)
-    try:
-        yield visit
-    except BaseException:
-        visit.page.screenshot(path=str(ARTIFACTS / f"notices-{visit.size}-failure.png"))
-        raise
-    finally:
-        visit.close()
+    yield from visiting(Visit(browser, server[0], request.param, ADMIN))
 
 
 def _text_becomes(page: Page, selector: str, wanted: str) -> None:

@@ -31,8 +31,9 @@ from app.models import RosterEntry
 from app.orgs.service import create_org
 from app.points import claims, deeds
 from tests.app.test_meeting_records import png
-from tests.browser.test_console_browser import ARTIFACTS, CHROMIUM_ARGS
+from tests.browser.test_console_browser import ARTIFACTS
 from tests.browser.test_console_content_browser import Visit as ConsoleVisit
+from tests.browser.test_console_content_browser import browser, visiting
 from tests.browser.test_console_pages import axe_path
 from tests.support.factories import create_member
 from tests.support.servers import hongxin_process
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["axe_path"]
+__all__ = ["axe_path", "browser"]
 
 ADMIN = "organising-admin-token-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -105,16 +106,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         yield base, {**world, "meeting": meeting}
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path: str, axe_path: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 class Visit(ConsoleVisit):
     SCREENSHOTS = "organising"
 
@@ -122,15 +113,7 @@ class Visit(ConsoleVisit):
 @pytest.fixture(params=["phone", "desktop"])
 def organizer(request: pytest.FixtureRequest, browser: Browser,
               server: tuple[str, dict[str, Any]]) -> Iterator[Visit]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    visit = Visit(browser, server[0], request.param, server[1]["organizer"])
-    try:
-        yield visit
-    except BaseException:
-        visit.page.screenshot(path=str(ARTIFACTS / f"organising-{visit.size}-failure.png"))
-        raise
-    finally:
-        visit.close()
+    yield from visiting(Visit(browser, server[0], request.param, server[1]["organizer"]))
 
 
 def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
