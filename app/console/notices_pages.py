@@ -1,6 +1,7 @@
 """Notices (通知) in the console: the list with how each did, a form with a live preview
 (htmx) of what a member reads, the notice's page with its send button, and after the
-send the counts by channel and why the others were not reached.
+send the counts by channel and why the others were not reached, which refresh themselves
+(htmx) while the dispatcher is still sending.
 
 For admins (an org-scoped one within its subtree). Each handler makes one call here;
 the rules are in :mod:`app.notices`.
@@ -183,6 +184,14 @@ async def signed_in_admin(request: Request, database: Database,
 
     user = await database.run(signed)
     return user, await checked_form(request, user)
+
+
+@router.get("/{notice_id}/result", response_class=HTMLResponse)
+def result(request: Request, notice_id: EntityId, session: SessionDep, settings: SettingsDep,
+           user: ConsoleAdminDep) -> HTMLResponse:
+    """The counts and reasons alone, refreshed by htmx while messages are on the way."""
+    return page(request, "notice_result.html",
+                notice_context(session, user, settings, notice_id))
 
 
 @router.post("/{notice_id}/send", response_class=HTMLResponse)

@@ -24,18 +24,15 @@ from app.models import Org, OutboxMessage, RosterEntry, WeChatTagMember
 from app.notices import sending
 from app.notices.tags import tag_name
 from app.orgs.scope import EVERYTHING
-from app.outbox.dispatcher import DispatchConfig, Dispatcher
 from app.wechat.api import MemoryTokenStore, WeChatAPI
-from app.wechat.token_store import DatabaseTokenStore
 from tests.app.conftest import make_settings
 from tests.support.fake_platform import CUSTOM, SUBSCRIBE, FakeControl
-from tests.support.notices import MP_TEMPLATE, NoticeParty, seed_party
+from tests.support.notices import MP_TEMPLATE, NoticeParty, dispatch, seed_party
 from tests.support.units import run_unit
 
 ADMIN = "notices-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 APPID, SECRET = next(iter(DEV_APPS.items()))
-MP_APPID, MP_SECRET = list(DEV_APPS.items())[1]
 SENDALL = "/cgi-bin/message/mass/sendall"
 TAGGING = "/cgi-bin/tags/members/batchtagging"
 UNTAGGING = "/cgi-bin/tags/members/batchuntagging"
@@ -72,18 +69,7 @@ class World:
         return result
 
     def dispatch(self, template_id: str | None = None) -> None:
-        async def run() -> None:
-            async with httpx.AsyncClient(timeout=5) as http:
-                api = WeChatAPI(http, app_id=APPID, app_secret=SECRET, base_url=self.url,
-                                token_store=DatabaseTokenStore(self.database, APPID))
-                mp_api = WeChatAPI(http, app_id=MP_APPID, app_secret=MP_SECRET,
-                                   base_url=self.url,
-                                   token_store=DatabaseTokenStore(self.database, MP_APPID))
-                config = DispatchConfig(rate_per_second=None, template_id=template_id,
-                                        subscribe_template_id=MP_TEMPLATE)
-                await Dispatcher(self.database, api, config, mp_api=mp_api).drain()
-
-        asyncio.run(run())
+        dispatch(self.database, self.url, template_id)
 
     def mass(self) -> list[dict[str, Any]]:
         sends: list[dict[str, Any]] = self.fake.http.get("/_fake/mass").json()

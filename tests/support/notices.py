@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy.orm import Session
 
+from app.db import Database
+from app.fakewechat import DEV_APPS
 from app.models import RosterEntry
 from app.orgs.service import create_org
 from app.outbox import credits
+from app.outbox.dispatcher import DispatchConfig, Dispatcher
+from app.wechat.api import WeChatAPI
+from app.wechat.token_store import DatabaseTokenStore
 from tests.support.factories import create_member
 
 MP_TEMPLATE = "mp-notice-tmpl"
@@ -62,3 +69,21 @@ def seed_party(session: Session) -> NoticeParty:
     _bind(session, party, "二支部", "第二党支部", 6, last_interaction_at=recent)
     credits.add(session, party.members["小程序"], MP_TEMPLATE, 1, now)
     return party
+
+
+def dispatch(database: Database, url: str, template_id: str | None = None) -> None:
+    """Send every due outbox row to the platform at ``url``, as the scheduler would, with
+    the dev apps' credentials (the official account's and the mini-program's)."""
+    (appid, secret), (mp_appid, mp_secret) = list(DEV_APPS.items())[:2]
+
+    async def run() -> None:
+        async with httpx.AsyncClient(timeout=5) as http:
+            api = WeChatAPI(http, app_id=appid, app_secret=secret, base_url=url,
+                            token_store=DatabaseTokenStore(database, appid))
+            mp_api = WeChatAPI(http, app_id=mp_appid, app_secret=mp_secret, base_url=url,
+                               token_store=DatabaseTokenStore(database, mp_appid))
+            config = DispatchConfig(rate_per_second=None, template_id=template_id,
+                                    subscribe_template_id=MP_TEMPLATE)
+            await Dispatcher(database, api, config, mp_api=mp_api).drain()
+
+    asyncio.run(run())
