@@ -31,6 +31,7 @@ from app.miniprogram.learning_router import router as mp_learning_router
 from app.miniprogram.profile import router as mp_profile_router
 from app.miniprogram.router import router as mp_router
 from app.miniprogram.subscriptions import router as mp_subscriptions_router
+from app.notices.router import router as notices_router
 from app.observability import configure_logging
 from app.orgs.router import router as orgs_router
 from app.points.miniprogram_router import router as mp_points_router
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None, *, run_scheduler: bool = False)
             mp_learning_router, mp_profile_router, mp_subscriptions_router,
             quiz_banks_router, lessons_admin_router, lessons_page_router, points_router,
             points_records_router, mp_points_router, contests_router, orgs_router,
-            roster_router,
+            roster_router, notices_router,
     ):
         app.include_router(router)
     app.mount(CONSOLE_STATIC_PREFIX, console_static_app(), name="console-static")

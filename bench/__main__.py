@@ -21,6 +21,7 @@ from bench import (
     grading,
     import_stall,
     meetings,
+    notices,
     outbox,
     pioneer,
     quiz_import,
@@ -113,6 +114,14 @@ def main() -> None:
         if meetings_database:
             extra += figures("Meetings: the same on PostgreSQL",
                              meetings.main(database_url=meetings_database))
+        extra += figures("Notices: one notice to 6,000 bound members (a third one by one, a "
+                         "third by a mass send to the org's tag, a third not reached), then a "
+                         "second with the tag in sync, against a bulk insert (SQLite)",
+                         notices.main())
+        notices_database = database("bench_notices")
+        if notices_database:
+            extra += figures("Notices: the same on PostgreSQL",
+                             notices.main(database_url=notices_database))
         extra += figures("Boards over 10,000 bound members and 1 M ledger lines (p95 against "
                          "an admin route that reads nothing)",
                          roster.boards(postgres_url=database("bench_boards")))

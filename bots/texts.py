@@ -208,6 +208,11 @@ def meeting_notice(event_id: int, org: str, kind: str, title: str, moment: str,
             f"如不能参加，请发送“请假 {event_id} 原因”。")
 
 
+def org_notice(title: str, body: str, sender: str) -> str:
+    """A notice (通知) from the console, as a customer-service or mass-sent text."""
+    return f"【通知】{title}\n{body}\n——{sender}"
+
+
 def meeting_reminder(event_id: int, kind: str, title: str, moment: str, location: str) -> str:
     return (f"会议提醒：{kind}“{title}”将于 {moment} 在 {location} 召开，请准时参加，"
             f"到场扫码签到。如不能参加，请发送“请假 {event_id} 原因”。")

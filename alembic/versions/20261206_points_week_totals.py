@@ -2,7 +2,7 @@
 filled from the ledger
 
 Revision ID: 2d72a4284f6b
-Revises: 8a3d5f1c2e60
+Revises: 4c7e2a9d1b38
 Create Date: 2026-12-06 00:10:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import app.models.base
 
 revision: str = '2d72a4284f6b'
-down_revision: str | None = '8a3d5f1c2e60'
+down_revision: str | None = '4c7e2a9d1b38'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,7 +34,8 @@ _SENTENCES = {
 }
 _FIELDS = {"event_id": "活动编号", "signup_id": "报名编号", "view": "名单类别",
            "q": "搜索词（最多 32 个字）", "code": "登录码", "role_id": "角色编号",
-           "start": "开始日期", "end": "结束日期", "figure": "统计项"}
+           "start": "开始日期", "end": "结束日期", "figure": "统计项",
+           "notice_id": "通知编号"}
 
 
 def in_console(request: Request) -> bool:

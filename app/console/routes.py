@@ -10,6 +10,7 @@ from app.console import (
     lessons,
     link_router,
     meetings_pages,
+    notices_pages,
     points_pages,
     quiz_banks_router,
     records,
@@ -21,5 +22,6 @@ from app.console import router as events_router
 router = APIRouter()
 # events_pages before events_router: /console/events/new must not be read as an event id.
 for area in (link_router, events_pages, meetings_pages, events_router, lessons, words,
-             dashboard_router, quiz_banks_router, roles_router, records, points_pages):
+             dashboard_router, quiz_banks_router, roles_router, records, points_pages,
+             notices_pages):
     router.include_router(area.router)

@@ -16,6 +16,12 @@ failures are HTTP 200 with ``{"errcode", "errmsg"}``):
                                              ``unionid``
 ``GET  /cgi-bin/user/info?openid=``          → ``subscribe``, ``openid``, ``unionid``
 ``POST /cgi-bin/user/info/batchget``         ``{user_list: [{openid}]}`` (at most 100)
+``POST /cgi-bin/tags/create``                ``{tag: {name}}`` → ``{tag: {id, name}}``
+``GET  /cgi-bin/tags/get``                   → ``{tags: [{id, name, count}]}``
+``POST /cgi-bin/tags/members/batchtagging``  ``{openid_list (1–50), tagid}``; also
+                                             ``batchuntagging``
+``POST /cgi-bin/message/mass/sendall``       ``{filter: {is_to_all, tag_id}, msgtype:
+                                             text, text, clientmsgid}`` → ``msg_id``
 ===========================================  =====================================
 
 Every call except the token endpoints, showqrcode and jscode2session needs
@@ -38,6 +44,10 @@ Each call is recorded (tokens and secrets masked) and logged as one line on the
   official-account openids (``user/info``) and login codes (``jscode2session``)
   are one person: they answer ``unionid`` (and the codes ``mp_openid``, when given,
   rather than :func:`fake_openid` of each). Unlinked ones get a unionid of their own.
+* ``GET /_fake/tags`` – every tag with its followers; ``GET /_fake/mass`` – every
+  mass send with the openids it reached and those it dropped (past their 4 mass
+  messages this month); ``POST /_fake/mass-quota`` ``{left}`` – mass sends the
+  account has left (45028 after; ``null``: no limit).
 * ``POST /_fake/reset`` – forget calls, faults, tokens, members, links, menu and QR codes.
 """
 
@@ -60,6 +70,9 @@ from starlette.requests import ClientDisconnect
 from app.fakewechat import rules
 from app.fakewechat.state import (
     ERRMSG,
+    FIRST_TAG_ID,
+    MAX_TAGS,
+    MAX_TAGS_PER_FOLLOWER,
     TOKEN_ERRCODES,
     CallRecord,
     FakeWeChatState,
@@ -313,6 +326,97 @@ def user_info_batch(state: FakeWeChatState, call: Call) -> Answer:
     return {"user_info_list": [_follower(state, str(openid)) for openid in openids]}
 
 
+def tags_create(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html"""
+    body = call.body if isinstance(call.body, dict) else {}
+    tag = body.get("tag")
+    name = tag.get("name") if isinstance(tag, dict) else None
+    if problem := rules.check_tag_name(name):
+        return _error(*problem)
+    if name in state.tags.values():
+        return _error(45157)
+    if len(state.tags) >= MAX_TAGS:
+        return _error(45056)
+    tag_id = FIRST_TAG_ID + len(state.tags)
+    while tag_id in state.tags:
+        tag_id += 1
+    state.tags[tag_id] = str(name)
+    return {"tag": {"id": tag_id, "name": name}}
+
+
+def tags_get(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html"""
+    return {"tags": [{"id": tag_id, "name": name,
+                      "count": len(state.tag_members.get(tag_id, set()))}
+                     for tag_id, name in sorted(state.tags.items())]}
+
+
+def _tagging_request(state: FakeWeChatState, call: Call) -> tuple[int, list[str]] | Answer:
+    body = call.body if isinstance(call.body, dict) else {}
+    openids = body.get("openid_list")
+    if problem := rules.check_openid_list(openids):
+        return _error(*problem)
+    tag_id = body.get("tagid")
+    if not isinstance(tag_id, int) or tag_id not in state.tags:
+        return _error(45159)
+    return tag_id, [str(openid) for openid in openids or []]
+
+
+def tags_batchtagging(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html"""
+    request = _tagging_request(state, call)
+    if not isinstance(request, tuple):
+        return request
+    tag_id, openids = request
+    members = state.tag_members.setdefault(tag_id, set())
+    if any(openid not in members and state.tags_of(openid) >= MAX_TAGS_PER_FOLLOWER
+           for openid in openids):
+        return _error(45059)
+    members.update(openids)
+    return _ok()
+
+
+def tags_batchuntagging(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html"""
+    request = _tagging_request(state, call)
+    if not isinstance(request, tuple):
+        return request
+    tag_id, openids = request
+    state.tag_members.get(tag_id, set()).difference_update(openids)
+    return _ok()
+
+
+def mass_sendall(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Batch_Sends_and_Originality_Checks.html"""
+    body = call.body if isinstance(call.body, dict) else {}
+    chosen = body.get("filter")
+    if not isinstance(chosen, dict):
+        return _error(47001)
+    # The fake knows followers only through their tags: it sends to one tag, never to all.
+    tag_id = chosen.get("tag_id")
+    if chosen.get("is_to_all") is not False or not isinstance(tag_id, int):
+        return _error(40097)
+    if tag_id not in state.tags:
+        return _error(45159)
+    if body.get("msgtype") != "text":
+        # The fake sends texts only: other kinds need uploaded media it does not keep.
+        return _error(40008)
+    if problem := rules.check_custom_message({"msgtype": "text", "text": body.get("text")}):
+        return _error(*problem)
+    clientmsgid = body.get("clientmsgid")
+    if isinstance(clientmsgid, str) and clientmsgid:
+        if state.mass_send_by_clientmsgid(clientmsgid) is not None:
+            return _error(45065)
+    else:
+        clientmsgid = None
+    if state.mass_quota is not None and state.mass_quota <= 0:
+        return _error(45028)
+    content = str(body["text"]["content"])
+    sent = state.mass_deliver(tag_id, content, clientmsgid)
+    return {"errcode": 0, "errmsg": "send job submission success", "msg_id": sent["msg_id"],
+            "msg_data_id": sent["msg_id"] + 1}
+
+
 # (method, path, needs access token, handler)
 PLATFORM_ROUTES: list[tuple[str, str, bool, Handler]] = [
     ("GET", "/cgi-bin/token", False, token),
@@ -327,6 +431,11 @@ PLATFORM_ROUTES: list[tuple[str, str, bool, Handler]] = [
     ("GET", "/sns/jscode2session", False, jscode2session),
     ("GET", "/cgi-bin/user/info", True, user_info),
     ("POST", "/cgi-bin/user/info/batchget", True, user_info_batch),
+    ("POST", "/cgi-bin/tags/create", True, tags_create),
+    ("GET", "/cgi-bin/tags/get", True, tags_get),
+    ("POST", "/cgi-bin/tags/members/batchtagging", True, tags_batchtagging),
+    ("POST", "/cgi-bin/tags/members/batchuntagging", True, tags_batchuntagging),
+    ("POST", "/cgi-bin/message/mass/sendall", True, mass_sendall),
 ]
 
 
@@ -466,6 +575,10 @@ class MemberIn(BaseModel):
     subscribe_quota: int | None = Field(default=None, ge=0)
 
 
+class MassQuotaIn(BaseModel):
+    left: int | None = Field(default=None, ge=0)
+
+
 class PersonIn(BaseModel):
     unionid: str = Field(min_length=1, max_length=64)
     openids: list[str] = Field(default_factory=list)
@@ -547,6 +660,24 @@ def create_fake_app(state: FakeWeChatState | None = None) -> FastAPI:
         """Make official-account openids and login codes one person with ``unionid``."""
         st.link_person(person.unionid, person.openids, person.js_codes, person.mp_openid)
         return person.model_dump()
+
+    @fake.get("/_fake/tags")
+    def list_tags() -> list[dict[str, Any]]:
+        """Every user tag with the openids in it."""
+        return [{"id": tag_id, "name": name,
+                 "openids": sorted(st.tag_members.get(tag_id, set()))}
+                for tag_id, name in sorted(st.tags.items())]
+
+    @fake.get("/_fake/mass")
+    def list_mass_sends() -> list[dict[str, Any]]:
+        """Every accepted mass send: whom it reached and whom it dropped."""
+        return st.mass_sends
+
+    @fake.post("/_fake/mass-quota")
+    def set_mass_quota(quota: MassQuotaIn) -> dict[str, int | None]:
+        """How many mass sends the account has left (``null``: no limit)."""
+        st.mass_quota = quota.left
+        return {"left": st.mass_quota}
 
     @fake.post("/_fake/reset")
     def reset() -> dict[str, str]:

@@ -14,6 +14,11 @@ platform would answer. Sources (WeChat docs, as of 2024–2025):
   (the fake is stricter there than documented: an empty field is always our bug).
 * customer-service messages: text ≤ 2048 bytes (the fake's conservative choice:
   the passive-reply limit), news with exactly one article (45008 otherwise).
+* user tags: names of 1–30 bytes (45158; the documentation says both "30 characters"
+  and "30 bytes", so the fake holds to the stricter), unique (45157); tagging takes
+  1–50 openids a call (40032).
+* mass sends (``message/mass/sendall``): a ``filter`` with ``is_to_all`` or a
+  ``tag_id``, and a text as a customer-service text is checked.
 * menus: 1–3 buttons, ≤ 5 sub-buttons each, names ≤ 16 bytes (≤ 60 for
   sub-buttons), click keys ≤ 128 bytes, view URLs ≤ 1024 bytes.
 """
@@ -24,11 +29,17 @@ import re
 from typing import Any
 
 __all__ = [
+    "TAG_BATCH",
     "check_custom_message",
     "check_menu",
     "check_openid",
+    "check_openid_list",
+    "check_tag_name",
     "check_template_data",
 ]
+
+TAG_NAME_MAX_BYTES = 30
+TAG_BATCH = 50
 
 Problem = tuple[int, str] | None
 
@@ -107,6 +118,21 @@ def check_openid(openid: object) -> Problem:
     if isinstance(openid, str) and _OPENID.fullmatch(openid):
         return None
     return _problem(40003, "invalid openid")
+
+
+def check_tag_name(name: object) -> Problem:
+    if not isinstance(name, str) or not name.strip():
+        return _problem(45157, "invalid tag name")
+    if len(name.encode()) > TAG_NAME_MAX_BYTES:
+        return _problem(45158, "tag name too long")
+    return None
+
+
+def check_openid_list(openids: object) -> Problem:
+    """The ``openid_list`` of a tagging call: 1–50 valid openids."""
+    if not isinstance(openids, list) or not 1 <= len(openids) <= TAG_BATCH:
+        return _problem(40032, "invalid openid list size")
+    return next((problem for problem in map(check_openid, openids) if problem), None)
 
 
 def check_template_data(data: object) -> Problem:

@@ -49,6 +49,7 @@ ERRMSG: Mapping[int, str] = {
     40020: "invalid button url size",
     40023: "invalid sub button size",
     40029: "invalid code",
+    40032: "invalid openid list size",
     40037: "invalid template_id",
     40097: "invalid args",
     40125: "invalid appsecret",
@@ -64,7 +65,14 @@ ERRMSG: Mapping[int, str] = {
     45009: "reach max api daily quota limit",
     45011: "api minute-quota reach limit",
     45015: "response out of time limit or subscription is canceled",
+    45028: "has no masssend quota",
     45047: "out of response count limit",
+    45056: "too many tags now, no need to add new",
+    45059: "this user has too many tags",
+    45065: "clientmsgid exist",
+    45157: "invalid tag name",
+    45158: "tag name too long",
+    45159: "invalid tag id",
     46003: "menu no exist",
     47001: "data format error",
     47003: "argument invalid!",
@@ -72,6 +80,15 @@ ERRMSG: Mapping[int, str] = {
 }
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
+# The platform's limits on user tags: tags per account, tags per follower; ids 0–2 are its own.
+MAX_TAGS = 100
+MAX_TAGS_PER_FOLLOWER = 20
+FIRST_TAG_ID = 100
+# A service account's follower receives at most this many mass messages a calendar month;
+# the platform drops the rest for them.
+MASS_PER_MONTH = 4
+# A mass send's clientmsgid is remembered this long (45065 for a repeat).
+CLIENTMSGID_SECONDS = 24 * 3600
 # After /cgi-bin/token issues a new token the old one keeps working this long.
 PLAIN_TOKEN_GRACE_SECONDS = 300
 # stable_token in normal mode renews a token this long before it expires.
@@ -180,6 +197,12 @@ class FakeWeChatState:
     account_unionids: dict[str, str] = field(default_factory=dict)
     code_unionids: dict[str, str] = field(default_factory=dict)
     code_openids: dict[str, str] = field(default_factory=dict)  # one mini-program openid
+    tags: dict[int, str] = field(default_factory=dict)  # tag id -> name
+    tag_members: dict[int, set[str]] = field(default_factory=dict)  # tag id -> openids
+    # Every accepted mass send: msg_id, tag_id, content, clientmsgid, delivered, dropped.
+    mass_sends: list[dict[str, Any]] = field(default_factory=list)
+    mass_received: dict[str, list[float]] = field(default_factory=dict)  # openid -> times
+    mass_quota: int | None = None  # mass sends the account has left (45028 at 0); None: any
     _next_id: int = 0
 
     def next_id(self) -> int:
@@ -200,6 +223,11 @@ class FakeWeChatState:
         self.account_unionids.clear()
         self.code_unionids.clear()
         self.code_openids.clear()
+        self.tags.clear()
+        self.tag_members.clear()
+        self.mass_sends.clear()
+        self.mass_received.clear()
+        self.mass_quota = None
 
     # ------------------------------------------------------------------ members
 
@@ -228,6 +256,38 @@ class FakeWeChatState:
 
     def code_unionid(self, js_code: str) -> str:
         return self.code_unionids.get(js_code) or fake_unionid(js_code)
+
+    # ------------------------------------------------------------------ tags, mass send
+
+    def tags_of(self, openid: str) -> int:
+        return sum(openid in members for members in self.tag_members.values())
+
+    def mass_deliver(self, tag_id: int, content: str, clientmsgid: str | None) -> dict[str, Any]:
+        """Send to the tag's followers; those past their monthly mass messages are dropped."""
+        now = self.clock()
+        month = time.gmtime(now)[:2]
+        delivered, dropped = [], []
+        for openid in sorted(self.tag_members.get(tag_id, set())):
+            if not self.member(openid).subscribed:
+                continue
+            received = self.mass_received.setdefault(openid, [])
+            if sum(time.gmtime(at)[:2] == month for at in received) >= MASS_PER_MONTH:
+                dropped.append(openid)
+                continue
+            received.append(now)
+            delivered.append(openid)
+        sent = {"msg_id": 3_000_000 + self.next_id(), "tag_id": tag_id, "content": content,
+                "clientmsgid": clientmsgid, "at": now, "delivered": delivered,
+                "dropped": dropped}
+        self.mass_sends.append(sent)
+        if self.mass_quota is not None:
+            self.mass_quota -= 1
+        return sent
+
+    def mass_send_by_clientmsgid(self, clientmsgid: str) -> dict[str, Any] | None:
+        now = self.clock()
+        return next((sent for sent in self.mass_sends if sent["clientmsgid"] == clientmsgid
+                     and now - sent["at"] < CLIENTMSGID_SECONDS), None)
 
     # ------------------------------------------------------------------ tokens
 

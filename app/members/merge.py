@@ -25,7 +25,8 @@ follower), and whichever side learns it second merges the two members:
     cancelled as a member's cancel would be: its reminder withdrawn, its seat
     passed to the waitlist;
   - lesson reads: one per lesson; quiz attempts and answers, outbox rows and
-    subscribe-message credits simply move;
+    subscribe-message credits simply move; the loser's WeChat tag memberships
+    are forgotten (they named its openid, not the survivor's);
   - the member row: name, phone, branch and dialog state fill the survivor's
     gaps; the survivor keeps its own follow state, 48-hour window and
     daily-push choice, which only the official account knows;
@@ -76,6 +77,7 @@ from app.models import (
     RosterEntry,
     Signup,
     SubscribeCredit,
+    WeChatTagMember,
 )
 from app.models.member import ACCOUNT, MINI_PROGRAM, Member
 from app.outbox import credits
@@ -225,6 +227,15 @@ def merge(session: Session, survivor: Member, loser: Member, now: datetime,
 
 
 MergeStep = Callable[[Session, int, int, datetime, ZoneInfo], None]
+
+
+def _forget_tags(session: Session, _survivor: int, loser: int, _now: datetime,
+                 _zone: ZoneInfo) -> None:
+    """The tags we put the loser's openid in say nothing of the survivor's openid (the
+    official account's, which the next notice's sync tags where it belongs); the loser,
+    the mini-program's member, follows nothing and was never tagged anyway."""
+    session.execute(delete(WeChatTagMember).where(WeChatTagMember.member_id == loser)
+                    .execution_options(synchronize_session=False))
 
 
 def _move(model: type, column: str) -> MergeStep:
@@ -397,6 +408,7 @@ MERGE_STEPS: dict[str, MergeStep] = {
     "subscribe_credits.member_id": _merge_credits,
     "meeting_attendance.member_id": _merge_attendance,
     "roster_entries.member_id": _merge_roster_binding,
+    "wechat_tag_members.member_id": _forget_tags,
 }
 """How each column that refers to a member is merged, in order. Sign-ups go
 before the outbox, so that the reminder a dropped sign-up withdraws moves too."""

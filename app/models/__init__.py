@@ -10,6 +10,7 @@ from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.moderation import SensitiveWord, SensitiveWordsRevision
+from app.models.notice import Notice, NoticeTarget, WeChatTagMember
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import (
@@ -47,6 +48,8 @@ __all__ = [
     "MeetingPhoto",
     "Member",
     "MiniProgramSession",
+    "Notice",
+    "NoticeTarget",
     "Org",
     "OutboxMessage",
     "PointsBalance",
@@ -65,4 +68,5 @@ __all__ = [
     "SensitiveWordsRevision",
     "Signup",
     "SubscribeCredit",
+    "WeChatTagMember",
 ]

@@ -31,6 +31,8 @@ class Org(Base):
     kind: Mapped[str | None] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(String(512), index=True)
     created_at: Mapped[datetime]
+    # The WeChat user tag that mirrors this org's subtree (created at its first notice).
+    wechat_tag_id: Mapped[int | None]
 
 
 class RosterEntry(Base):

@@ -6,16 +6,16 @@ of work commits the row together with the change that caused it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, String, Text, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.dialect import insert_or_ignore
-from app.models import OutboxMessage
+from app.models import Member, OutboxMessage
 
 # Row states; see OutboxMessage.
 PENDING, SENDING, SENT = "pending", "sending", "sent"
@@ -24,7 +24,7 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, UNSENDABLE, WITHDRAWN)
 
 # The kinds of message Hongxin sends; the payload conventions are in the README.
 KINDS = ("late_reply", "event_reminder", "waitlist_promotion", "event_cancelled", "points_claim",
-         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder")
+         "daily_lesson", "meeting_notice", "meeting_reminder", "compliance_reminder", "notice")
 
 
 def enqueue(session: Session, *, dedup_key: str, kind: str, member_id: int,
@@ -55,18 +55,55 @@ def enqueue_for_members(session: Session, *, members: Select[int] | Select[int |
     again (or for members some of whom already have their row) adds only the
     missing ones. Returns how many rows are new.
     """
+    return _insert_for_members(session, members, key_prefix, kind, payload, due_at, now,
+                               status=PENDING)
+
+
+def record_settled_for_members(session: Session, *, member_ids: Collection[int],
+                               key_prefix: str, kind: str, payload: Mapping[str, Any],
+                               status: str, channel: str | None, reason: str | None,
+                               now: datetime) -> int:
+    """Record, in one statement, a message to each of these members that went out
+    another way or cannot go at all, so that it is counted with the others; members
+    who already have their row (``key_prefix`` + id) are left as they are.
+
+    ``status`` is ``sent`` (with the ``channel`` that carried it: a notice's mass
+    send to a tag), ``unsendable`` or ``failed``; ``reason`` says why it is not sent
+    (``last_error``), or for a sent one why the member could not be reached one by one
+    (the payload's ``individual_reason``: ``last_error`` is for failures, which
+    ``hongxin outbox`` lists). The dispatcher never claims these rows.
+    """
+    if status not in (SENT, UNSENDABLE, FAILED):
+        raise ValueError(f"a settled row is sent, unsendable or failed, not {status}")
+    if not member_ids:
+        return 0
+    sent = status == SENT
+    stored = {**payload, "individual_reason": reason} if sent and reason else dict(payload)
+    members = select(Member.id).where(Member.id.in_(list(member_ids)))
+    return _insert_for_members(session, members, key_prefix, kind, stored, now, now,
+                               status=status, channel=channel,
+                               last_error=None if sent else reason,
+                               sent_at=now if sent else None)
+
+
+def _insert_for_members(session: Session, members: Select[int] | Select[int | None],
+                        key_prefix: str, kind: str, payload: Mapping[str, Any],
+                        due_at: datetime, now: datetime, *, status: str,
+                        channel: str | None = None, last_error: str | None = None,
+                        sent_at: datetime | None = None) -> int:
     chosen = members.subquery()
     member_id: ColumnElement[int | None] = chosen.c[0]
     rows = select(
         literal(key_prefix, String) + cast(member_id, String), literal(kind, String),
         member_id, literal(dict(payload), OutboxMessage.payload.type),
-        literal(due_at, OutboxMessage.due_at.type), literal(PENDING, String), literal(0),
-        literal(now, OutboxMessage.created_at.type),
+        literal(due_at, OutboxMessage.due_at.type), literal(status, String), literal(0),
+        literal(now, OutboxMessage.created_at.type), literal(channel, String),
+        literal(last_error, Text), literal(sent_at, OutboxMessage.sent_at.type),
     ).select_from(chosen)
     result = session.execute(
         insert_or_ignore(session, OutboxMessage).from_select(
             ["dedup_key", "kind", "member_id", "payload", "due_at", "status", "attempts",
-             "created_at"],
+             "created_at", "channel", "last_error", "sent_at"],
             # SQLite reads "SELECT … ON CONFLICT" as a join without a WHERE in between.
             rows.where(member_id.is_not(None)),
         )

@@ -128,7 +128,7 @@ def test_summary_lists_the_latest_lines_that_moved_the_total_and_sees_its_own_un
             award(session, member, Activity.EVENT_CHECKIN, f"event:{n}", NOW, ZONE)
         award(session, member, Activity.EVENT_CHECKIN, "event:late", NOW + timedelta(hours=1),
               ZONE)
-        reverse(session, checkin_lines(session, member)[0], "撤销", NOW)
+        reverse(session, checkin_lines(session, member)[0], "撤销", NOW, ZONE)
         # Not flushed: the summary must see this unit's own lines, and skip those of 0.
         session.add_all([PointsEntry(member_id=member, activity=Activity.CORRECTION.value,
                                      reference=f"unflushed:{delta}", delta=delta,

@@ -61,7 +61,8 @@ SCOPED_PREFIXES = ("/api/admin", "/console")
 # Routes that act on the caller's own session, not on anybody's data.
 OWN_SESSION = {("POST", "/console/logout")}
 # Posted forms that store nothing: they may answer a scoped admin, and must change nothing.
-READ_ONLY_POSTS = {("POST", "/console/sensitive-words/test")}
+READ_ONLY_POSTS = {("POST", "/console/sensitive-words/test"),
+                   ("POST", "/console/notices/preview")}
 # What may change in the database while a refused request is answered: bookkeeping of
 # the caller's own token and of rate limits, never data.
 VOLATILE_TABLES = {"rate_limit_counters", "console_sessions"}
@@ -69,7 +70,8 @@ VOLATILE_COLUMNS = {"last_used_at"}
 
 MINE = {"org": "第一党支部", "person": "张一支", "phone": "13800000001", "event": "一支部学习会"}
 SIBLING = {"org": "第二党支部", "person": "王二支", "phone": "13900000002",
-           "event": "二支部踏青活动", "meeting": "二支部党员大会", "claim": "二支部献血事迹"}
+           "event": "二支部踏青活动", "meeting": "二支部党员大会", "claim": "二支部献血事迹",
+           "notice": "二支部学习通知"}
 
 
 @dataclass
@@ -176,7 +178,10 @@ def world(client: TestClient, database: Database) -> World:
     minutes = _ok(client.post(f"/api/admin/events/{meeting}/minutes", headers=AUTH,
                               data={"text": f"{SIBLING['meeting']}纪要"},
                               files=[("photos", ("a.png", png(), "image/png"))]))
+    notice = int(_ok(client.post("/api/admin/notices", headers=AUTH, json={
+        "title": SIBLING["notice"], "body": "请学习", "org_ids": [second]}))["id"])
     ids = {"event_id": events["sibling"], "org_id": second, "parent_id": second,
+           "notice_id": notice,
            "contest_id": contest, "bank_id": bank, "lesson_id": lesson,
            "meeting_id": meeting, "photo_id": minutes["photos"][0]["id"], **made["sibling"],
            **made["shared"]}
@@ -185,13 +190,13 @@ def world(client: TestClient, database: Database) -> World:
         "org_id": {second, sibling_group}, "parent_id": {second, sibling_group},
         "member_id": {made["sibling"]["member_id"]},
         "event_id": {events["sibling"], meeting}, "claim_id": {made["sibling"]["claim_id"]},
-        "line_id": {made["sibling"]["line_id"]}})
+        "line_id": {made["sibling"]["line_id"]}, "notice_id": {notice}})
 
 
 # Path and query parameters the walk aims at the sibling branch. Contests, quiz banks and
 # lessons are shared by every org (they have none): the walk still calls their routes.
 SIBLING_TARGETS = {"event_id", "signup_id", "org_id", "parent_id", "entry_id", "member_id",
-                   "photo_id", "claim_id", "role_id", "line_id"}
+                   "photo_id", "claim_id", "role_id", "line_id", "notice_id"}
 SHARED_TARGETS = {"contest_id", "bank_id", "lesson_id", "series_id", "word_id"}
 # Path parameters that name no row: the dashboard figure that lists every 党支部 by name.
 NEUTRAL_PATH = {"figure": "branches"}
@@ -289,6 +294,14 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
             "entry_id": str(sibling["entry_id"]), "role": "organizer",
             "org_id": str(sibling["org_id"])}},
         ("POST", "/console/roles/{role_id}/revoke"): {"form": {}},
+        ("POST", "/api/admin/notices"): {"json": {
+            "title": "越界通知", "body": "越界", "org_ids": [sibling["org_id"]]}},
+        ("POST", "/api/admin/notices/{notice_id}/send"): {},
+        ("POST", "/console/notices/new"): {"form": {
+            "title": "越界通知", "body": "越界", "org_ids": str(sibling["org_id"])}},
+        ("POST", "/console/notices/preview"): {"form": {
+            "title": "越界通知", "body": "越界", "org_ids": str(sibling["org_id"])}},
+        ("POST", "/console/notices/{notice_id}/send"): {"form": {"confirm": "1"}},
     }
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -137,18 +137,26 @@ def _image_loaded(page: Page, selector: str) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(params=["phone", "desktop"])
-def admin(request: pytest.FixtureRequest, browser: Browser,
-          server: tuple[str, dict[str, Any]]) -> Iterator[Visit]:
+VisitT = TypeVar("VisitT", bound=Visit)
+
+
+def visiting(visit: VisitT) -> Iterator[VisitT]:
+    """Yield a fixture's visit; a screenshot of where it was when the test failed; closed."""
     ARTIFACTS.mkdir(exist_ok=True)
-    visit = Visit(browser, server[0], request.param, ADMIN)
     try:
         yield visit
     except BaseException:
-        visit.page.screenshot(path=str(ARTIFACTS / f"content-{visit.size}-failure.png"))
+        visit.page.screenshot(
+            path=str(ARTIFACTS / f"{visit.SCREENSHOTS}-{visit.size}-failure.png"))
         raise
     finally:
         visit.close()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def admin(request: pytest.FixtureRequest, browser: Browser,
+          server: tuple[str, dict[str, Any]]) -> Iterator[Visit]:
+    yield from visiting(Visit(browser, server[0], request.param, ADMIN))
 
 
 def _cover_png() -> bytes:

@@ -41,6 +41,7 @@ from app.points.service import award
 from tests.app.test_meeting_records import png
 from tests.browser.test_console_browser import ARTIFACTS
 from tests.browser.test_console_content_browser import Visit as ConsoleVisit
+from tests.browser.test_console_content_browser import visiting
 from tests.support.factories import create_member
 from tests.support.servers import hongxin_process
 from tests.support.units import run_unit
@@ -125,15 +126,7 @@ class Visit(ConsoleVisit):
 @pytest.fixture(params=["phone", "desktop"])
 def organizer(request: pytest.FixtureRequest, browser: Browser,
               server: tuple[str, dict[str, Any]]) -> Iterator[Visit]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    visit = Visit(browser, server[0], request.param, server[1]["organizer"])
-    try:
-        yield visit
-    except BaseException:
-        visit.page.screenshot(path=str(ARTIFACTS / f"organising-{visit.size}-failure.png"))
-        raise
-    finally:
-        visit.close()
+    yield from visiting(Visit(browser, server[0], request.param, server[1]["organizer"]))
 
 
 def test_the_organizer_taps_attendees_in_and_stays_where_they_were(
