@@ -37,15 +37,15 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, insert, select
+
+from bench.scratch import bench_database
 
 CUSTOM = "/cgi-bin/message/custom/send"
 TEMPLATE = "/cgi-bin/message/template/send"
@@ -345,20 +345,11 @@ def main(down_seconds: float = 60.0, messages: int = 200, kill_messages: int = 1
     """Run both scenarios; returns ``{"outage": {...}, "kills": {...}}``."""
     # Every failed call of the outage would be a warning line.
     logging.getLogger("app.wechat.api").setLevel(logging.ERROR)
-    scratch = None
-    if database_url is None:
-        database_url = os.environ.get("HONGXIN_BENCH_DATABASE_URL")
-    if database_url is None:
-        scratch = tempfile.TemporaryDirectory(prefix="hongxin-bench-")
-        database_url = f"sqlite:///{Path(scratch.name) / 'faults.db'}"
-    try:
-        outage = asyncio.run(_outage(database_url, down_seconds, messages))
+    with bench_database(database_url, "faults") as url:
+        outage = asyncio.run(_outage(url, down_seconds, messages))
         seed = seed if seed is not None else random.randrange(2**32)
-        killed = _kills(database_url, kill_messages, kills, seed)
-        stopped = _stops(database_url, kill_messages, kills, seed)
-    finally:
-        if scratch is not None:
-            scratch.cleanup()
+        killed = _kills(url, kill_messages, kills, seed)
+        stopped = _stops(url, kill_messages, kills, seed)
     print(f"outage: platform down {down_seconds:g} s (an hour at 1/{TIME_SCALE:g} time); "
           f"{outage['delivered']} of {outage['messages']} delivered, lost {outage['lost']}, "
           f"doubled {outage['doubled']}, failed {outage['failed']}; "

@@ -29,17 +29,16 @@ A fresh SQLite file unless ``--database`` (emptied first) is given.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.orm import Session, aliased
+
+from bench.scratch import bench_database
 
 ZONE = ZoneInfo("Asia/Shanghai")
 READS = 50
@@ -49,13 +48,19 @@ TAPS = 60
 def _empty(database_url: str) -> None:
     from app import migrations
     from app.db import Database
-    from app.models import Base
+    from app.models import Base, Org
 
     migrations.upgrade(database_url)
     database = Database(database_url)
     with database.unit_of_work() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name != "alembic_version":
+            if table.name == Org.__tablename__:
+                # parent_id is ON DELETE RESTRICT, checked row by row: leaves first.
+                child = aliased(Org)
+                leaves = delete(Org).where(~exists().where(child.parent_id == Org.id))
+                while session.execute(leaves).rowcount:
+                    pass
+            elif table.name != "alembic_version":
                 session.execute(table.delete())
     database.close()
 
@@ -300,16 +305,9 @@ def tap(database_url: str, attendees: int) -> dict[str, Any]:
 
 def main(members: int = 10_000, database_url: str | None = None,
          attendees: int = 2_000) -> dict[str, Any]:
-    scratch = None
-    if database_url is None:
-        database_url = os.environ.get("HONGXIN_BENCH_DATABASE_URL")
-    if database_url is None:
-        scratch = tempfile.TemporaryDirectory(prefix="hongxin-bench-")
-        database_url = f"sqlite:///{Path(scratch.name) / 'meetings.db'}"
-    figures = {"notice": notice(database_url, members), "calendar": calendar(database_url),
-               "tap": tap(database_url, attendees)}
-    if scratch is not None:
-        scratch.cleanup()
+    with bench_database(database_url, "meetings") as url:
+        figures = {"notice": notice(url, members), "calendar": calendar(url),
+                   "tap": tap(url, attendees)}
     print(f"meetings: {figures}")
     return figures
 

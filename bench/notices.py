@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +31,7 @@ import httpx
 from sqlalchemy import func, insert, select, update
 
 from bench.meetings import _empty, _members, _org
+from bench.scratch import bench_database
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -128,15 +126,8 @@ def notice(database_url: str, members: int) -> dict[str, Any]:
 
 
 def main(members: int = 6_000, database_url: str | None = None) -> dict[str, Any]:
-    scratch = None
-    if database_url is None:
-        database_url = os.environ.get("HONGXIN_BENCH_DATABASE_URL")
-    if database_url is None:
-        scratch = tempfile.TemporaryDirectory(prefix="hongxin-bench-")
-        database_url = f"sqlite:///{Path(scratch.name) / 'notices.db'}"
-    figures = notice(database_url, members)
-    if scratch is not None:
-        scratch.cleanup()
+    with bench_database(database_url, "notices") as url:
+        figures = notice(url, members)
     print(f"notices: {figures}")
     return figures
 

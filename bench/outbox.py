@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
+
+from bench.scratch import bench_database
 
 CUSTOM = "/cgi-bin/message/custom/send"
 
@@ -86,17 +85,11 @@ def main(messages: int = 10_000, processes: int = 2,
     from app.fakewechat import DEV_APPS, FakeWeChatServer
 
     app_id, secret = next(iter(DEV_APPS.items()))
-    scratch = None
-    if database_url is None:
-        database_url = os.environ.get("HONGXIN_BENCH_DATABASE_URL")
-    if database_url is None:
-        scratch = tempfile.TemporaryDirectory(prefix="hongxin-bench-")
-        database_url = f"sqlite:///{Path(scratch.name) / 'outbox.db'}"
-    _prepare(database_url, messages)
-    context = multiprocessing.get_context("spawn")
-    with FakeWeChatServer() as fake:
+    with bench_database(database_url, "outbox") as url, FakeWeChatServer() as fake:
+        _prepare(url, messages)
+        context = multiprocessing.get_context("spawn")
         workers = [context.Process(target=_dispatch_until_empty,
-                                   args=(database_url, fake.url, app_id, secret))
+                                   args=(url, fake.url, app_id, secret))
                    for _ in range(processes)]
         started = time.perf_counter()
         for worker in workers:
@@ -106,8 +99,6 @@ def main(messages: int = 10_000, processes: int = 2,
         seconds = time.perf_counter() - started
         accepted = Counter(call.body["text"]["content"] for call in fake.state.calls
                            if call.path == CUSTOM and call.errcode == 0)
-    if scratch is not None:
-        scratch.cleanup()
     duplicates = sum(count - 1 for count in accepted.values())
     figures = {
         "messages": messages,
