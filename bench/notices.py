@@ -28,9 +28,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
-from bench.meetings import _empty, _members, _org
+from bench.meetings import _empty, _members, _org, bulk_outbox_seconds
 from bench.scratch import bench_database
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -94,13 +94,7 @@ def notice(database_url: str, members: int) -> dict[str, Any]:
         rows = int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
         member_ids = list(session.scalars(select(Member.id)))
 
-    started = time.perf_counter()
-    with database.unit_of_work() as session:
-        session.execute(insert(OutboxMessage), [
-            {"dedup_key": f"bench-bulk:{member_id}", "kind": "bench", "member_id": member_id,
-             "payload": {"text": "通知"}, "due_at": now, "status": "pending",
-             "attempts": 0, "created_at": now} for member_id in member_ids])
-    bulk_seconds = time.perf_counter() - started
+    bulk_seconds = bulk_outbox_seconds(database, member_ids, now, "通知")
     database.close()
 
     def paths(found: list[dict[str, Any]]) -> dict[str, int]:

@@ -224,17 +224,24 @@ def reverse(session: Session, entry_id: int, reason: str, now: datetime, zone: Z
     original = session.get(PointsEntry, entry_id)
     if original is None:
         raise NotFound(f"no points entry {entry_id}")
-    reference = f"reverse:{entry_id}"
-    _write_line(session, member_id=original.member_id, activity=Activity.CORRECTION.value,
-                reference=reference, delta=-original.delta, note=reason[:200],
-                created_at=now, reverses_id=entry_id, occurred_at=original.occurred_at,
-                occurred_month=original.occurred_month,
-                occurred_week=week_of(original.occurred_at, zone), category=original.category,
-                rule_version=original.rule_version, recorded_by=recorded_by[:80])
+    _write_reversal(session, original, reason, now, zone, recorded_by)
     return session.scalars(select(PointsEntry).where(
         PointsEntry.member_id == original.member_id,
         PointsEntry.activity == Activity.CORRECTION.value,
-        PointsEntry.reference == reference)).one()
+        PointsEntry.reference == f"reverse:{entry_id}")).one()
+
+
+def _write_reversal(session: Session, original: PointsEntry, note: str, now: datetime,
+                    zone: ZoneInfo, recorded_by: str) -> int | None:
+    """The opposite of ``original``, counted where it counted; its id, None if already there."""
+    return _write_line(session, member_id=original.member_id,
+                       activity=Activity.CORRECTION.value, reference=f"reverse:{original.id}",
+                       delta=-original.delta, note=note[:200], created_at=now,
+                       reverses_id=original.id, occurred_at=original.occurred_at,
+                       occurred_month=original.occurred_month,
+                       occurred_week=week_of(original.occurred_at, zone),
+                       category=original.category, rule_version=original.rule_version,
+                       recorded_by=recorded_by[:80])
 
 
 CORRECTION_REASON_MAX = 200
@@ -266,14 +273,7 @@ def correct(session: Session, entry_id: int, reason: str, now: datetime, zone: Z
                        "如需恢复积分，请重新记录。")
     if original.delta == 0:
         raise Conflict(f"第 {entry_id} 条没有计分（0 分），无需更正。")
-    written = _write_line(session, member_id=original.member_id,
-                          activity=Activity.CORRECTION.value, reference=f"reverse:{entry_id}",
-                          delta=-original.delta, note=cleaned, created_at=now,
-                          reverses_id=entry_id, occurred_at=original.occurred_at,
-                          occurred_month=original.occurred_month,
-                          occurred_week=week_of(original.occurred_at, zone),
-                          category=original.category,
-                          rule_version=original.rule_version, recorded_by=recorded_by[:80])
+    written = _write_reversal(session, original, cleaned, now, zone, recorded_by)
     if written is None:
         done = session.scalar(select(PointsEntry.id).where(PointsEntry.reverses_id == entry_id))
         raise Conflict(f"第 {entry_id} 条已经更正过（更正记录第 {done} 条），不能重复更正。")
