@@ -98,13 +98,13 @@ def reject(claim_id: EntityId, body: RejectIn, caller: CurrentOrganizer, session
     return views.reject(session, claim_id, body, caller, settings.zone)
 
 
-@router.post("/entries/{entry_id}/reverse", response_model=LedgerLineOut,
+@router.post("/entries/{line_id}/reverse", response_model=LedgerLineOut,
              responses=errors_answered(404, 409))
-def reverse(entry_id: EntityId, body: ReverseIn, caller: CurrentOrganizer,
+def reverse(line_id: EntityId, body: ReverseIn, caller: CurrentOrganizer,
             session: SessionDep, settings: SettingsDep) -> LedgerLineOut:
     """Correct a ledger line by its reversal (the line itself stays); 409 when the line is
     already reversed or is itself a reversal, 422 for a reason with a listed word."""
-    return views.reverse_line(session, entry_id, body.reason, caller, settings.zone)
+    return views.reverse_line(session, line_id, body.reason, caller, settings.zone)
 
 
 Year = Annotated[int, Query(ge=2000, le=2100, description="the calendar year, e.g. 2026")]

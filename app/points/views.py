@@ -117,12 +117,12 @@ def _line_out(line: record.LedgerLine) -> LedgerLineOut:
     return LedgerLineOut(**asdict(line))
 
 
-def reverse_line(session: Session, entry_id: int, reason: str, principal: Principal,
+def reverse_line(session: Session, line_id: int, reason: str, principal: Principal,
                  zone: ZoneInfo) -> LedgerLineOut:
-    original = session.get(PointsEntry, entry_id)
+    original = session.get(PointsEntry, line_id)
     if original is not None:
         deeds.bound_entry(session, original.member_id, within=scope_of(session, principal))
-    line = correct(session, entry_id, reason, datetime.now(UTC), zone,
+    line = correct(session, line_id, reason, datetime.now(UTC), zone,
                    recorded_by=who(principal))
     return _line_out(record.LedgerLine(
         line.id, line.occurred_at, line.created_at, line.activity, LABELS[Activity.CORRECTION],

@@ -250,7 +250,7 @@ def _bodies(world: World) -> dict[tuple[str, str], dict[str, Any]]:
             "note": "越界", "occurred_on": datetime.now(UTC).date().isoformat()}},
         ("POST", "/api/admin/points/claims/{claim_id}/approve"): {"json": {}},
         ("POST", "/api/admin/points/claims/{claim_id}/reject"): {"json": {"reason": "越界"}},
-        ("POST", "/api/admin/points/entries/{entry_id}/reverse"): {"json": {"reason": "越界"}},
+        ("POST", "/api/admin/points/entries/{line_id}/reverse"): {"json": {"reason": "越界"}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/signups/{signup_id}/undo-checkin"): {"form": {}},
         ("POST", "/console/events/{event_id}/attendance/{member_id}/checkin"): {"form": {}},
