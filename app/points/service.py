@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app import callback_sql
@@ -332,32 +332,6 @@ def total(session: Session, member_id: int) -> int:
         select(PointsBalance.total).where(PointsBalance.member_id == member_id)) or 0
 
 
-# Core statements over the tables, built once: building a statement, or running
-# it through the ORM's layer, costs more than running it, and they run on
-# every ``积分``.
-_balances = PointsBalance.__table__.c
-_counts = PointsTotalCount.__table__.c
-_ledger = PointsEntry.__table__.c
-_BALANCE = (select(_balances.total)
-            .where(_balances.member_id == bindparam("member_id")).scalar_subquery())
-_MEMBERS = func.coalesce(func.sum(_counts.members), 0)
-_RANK = select(_BALANCE,
-               select(_MEMBERS).where(_counts.total > _BALANCE).scalar_subquery(),
-               select(_MEMBERS).scalar_subquery())
-
-
-def rank(session: Session, member_id: int) -> tuple[int, int, int]:
-    """(total, rank, members with points): rank 1 is the highest total; ties share a rank.
-
-    A member without any ledger line has rank 0. One statement over the member's
-    balance and the counts of members per total, never the ledger.
-    """
-    total, above, members = session.execute(_RANK, {"member_id": member_id}).one()
-    if total is None:
-        return 0, 0, members
-    return total, above + 1, members
-
-
 @dataclass(frozen=True, slots=True)
 class Summary:
     total: int
@@ -378,6 +352,15 @@ def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
     if found.total is None:
         return Summary(0, 0, found.members, found.recent)
     return Summary(found.total, found.members_ahead + 1, found.members, found.recent)
+
+
+def rank(session: Session, member_id: int) -> tuple[int, int, int]:
+    """(total, rank, members with points): rank 1 is the highest total; ties share a rank.
+
+    A member without any ledger line has rank 0. :func:`summary` without its lines.
+    """
+    found = summary(session, member_id, recent=0)
+    return found.total, found.rank, found.members
 
 
 def activity_label(activity: str) -> str:
