@@ -14,7 +14,7 @@ def show_points(turn: Turn) -> Reply:
     lines = [texts.points_summary(summary.total, summary.rank, summary.members)]
     if summary.recent:
         lines.append(texts.POINTS_RECENT_HEAD)
-        lines += [texts.points_line(line.at.strftime("%m-%d %H:%M"), line.label, line.delta)
+        lines += [texts.points_line(line.at, line.label, line.delta)
                   for line in summary.recent]
     return TextReply("\n".join(lines))
 
