@@ -151,7 +151,7 @@ def _mass_received_this_month(session: Session, member_ids: list[int], notice_id
                OutboxMessage.status == SENT, OutboxMessage.sent_at >= month_start,
                ~OutboxMessage.dedup_key.startswith(service.key_prefix(notice_id),
                                                    autoescape=True))
-        .group_by(OutboxMessage.member_id)))
+        .group_by(OutboxMessage.member_id)).all())
 
 
 def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: Channels,
@@ -213,7 +213,7 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
         for member_id, why in left.items()])
     covered = {**kept, **left}
     openids = dict(session.execute(select(Member.id, Member.openid)
-                                   .where(Member.id.in_(list(covered))))) if covered else {}
+                                   .where(Member.id.in_(list(covered)))).all()) if covered else {}
     mass = MassPlan(notice.mass_tag_id, tags.notice_tag_name(notice.id),
                     {member_id: (openids[member_id], why)
                      for member_id, why in sorted(covered.items()) if member_id in openids})
