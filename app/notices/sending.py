@@ -54,12 +54,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.auth.tokens import Principal
 from app.db import Database
 from app.dialect import insert_many_or_ignore
 from app.errors import Conflict
 from app.models import Member, Notice, NoticeMassMember, OutboxMessage
 from app.notices import service, tags
-from app.orgs.scope import OrgScope
 from app.outbox.planner import CUSTOM_BUDGET, Reach, plan
 from app.outbox.reach import load_recipients
 from app.outbox.service import (
@@ -154,11 +154,11 @@ def _mass_received_this_month(session: Session, member_ids: list[int], notice_id
         .group_by(OutboxMessage.member_id)).all())
 
 
-def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: Channels,
+def plan_notice(session: Session, *, notice_id: int, principal: Principal, channels: Channels,
                 now: datetime) -> Planned:
     """Step 1: queue who can be reached one by one, record who cannot at all, and keep
     the rest for the mass send."""
-    notice = service.notice_for(session, notice_id, scope)
+    notice = service.notice_for(session, notice_id, principal)
     if notice.status == service.SENT_NOTICE:
         raise Conflict("这条通知已经发送过了，不能重复发送。")
     notice.status = service.SENDING_NOTICE
@@ -322,20 +322,20 @@ def record_sent(session: Session, *, planned: Planned, outcome: MassOutcome,
                 "members": len(planned.mass.members)}]
 
 
-async def send_notice(database: Database, api: WeChatAPI, notice_id: int, scope: OrgScope,
+async def send_notice(database: Database, api: WeChatAPI, notice_id: int, principal: Principal,
                       channels: Channels, now: datetime) -> None:
     """Send a draft notice (or finish one left in ``sending``); see the module docs."""
-    planned = await database.run(partial(plan_notice, notice_id=notice_id, scope=scope,
+    planned = await database.run(partial(plan_notice, notice_id=notice_id, principal=principal,
                                          channels=channels, now=now))
     outcome = await mass_send(api, planned)
     await database.run(partial(record_sent, planned=planned, outcome=outcome, now=now))
 
 
-async def send_and_show(database: Database, api: WeChatAPI, notice_id: int, scope: OrgScope,
+async def send_and_show(database: Database, api: WeChatAPI, notice_id: int, principal: Principal,
                         channels: Channels, now: datetime) -> service.NoticeView:
     """:func:`send_notice`, then the notice as it stands."""
-    await send_notice(database, api, notice_id, scope, channels, now)
-    return await database.run(partial(service.show, notice_id=notice_id, scope=scope,
+    await send_notice(database, api, notice_id, principal, channels, now)
+    return await database.run(partial(service.show, notice_id=notice_id, principal=principal,
                                       zone=channels.zone, now=now))
 
 

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from app.auth.tokens import Role, create_token
+from app.auth.tokens import BOOTSTRAP_ADMIN, Role, create_token
 from app.db import Database
 from app.fakewechat import DEV_APPS, FakeWeChatServer
 from app.main import create_app
@@ -32,7 +32,6 @@ from app.models import (
 )
 from app.notices import sending
 from app.notices.tags import notice_tag_name, tag_name
-from app.orgs.scope import EVERYTHING
 from app.wechat.api import MemoryTokenStore, WeChatAPI
 from tests.app.conftest import make_settings
 from tests.support.fake_platform import CUSTOM, SUBSCRIBE, FakeControl
@@ -318,9 +317,50 @@ def test_a_branch_token_targets_and_sees_only_its_subtree(world: World) -> None:
         {own["id"], theirs["id"]}
     sent = world.send(own["id"], headers=branch)
     assert sent["on_the_way"] == 1 and world.mass() == []
-    organizer = run_unit(world.database, lambda s: create_token(s, Role.ORGANIZER, "组织员"))
-    assert world.client.get("/api/admin/notices", headers={
-        "Authorization": f"Bearer {organizer}"}).status_code == 403
+
+
+def test_a_branch_organizer_writes_and_sends_within_its_subtree(world: World) -> None:
+    party = world.party
+    token = run_unit(world.database, lambda s: create_token(
+        s, Role.ORGANIZER, "一支部组织委员", party.orgs["第一党支部"]))
+    organizer = {"Authorization": f"Bearer {token}"}
+    outside = world.client.post("/api/admin/notices", headers=organizer, json={
+        "title": "越界", "body": "越界", "org_ids": [party.orgs["第二党支部"]]})
+    assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "org_ids"
+    everyone = world.client.post("/api/admin/notices", headers=organizer, json={
+        "title": "全体", "body": "全体", "everyone": True})
+    assert everyone.status_code == 422 and everyone.json()["errors"][0]["field"] == "everyone"
+    admins = world.notice(["第一党小组"])  # an admin's notice inside the branch
+    others = world.notice(["第二党支部"])
+    own = world.notice(["第一党小组"], title="小组会通知", headers=organizer)
+    listed = world.client.get("/api/admin/notices", headers=organizer).json()
+    assert {n["id"] for n in listed} == {own["id"], admins["id"]}
+    assert world.client.get(f"/api/admin/notices/{others['id']}",
+                            headers=organizer).status_code == 404
+    sent = world.send(own["id"], headers=organizer)
+    assert sent["status"] == "sent" and sent["reached"]["mass"] == 1
+    assert world.send(admins["id"], headers=organizer)["status"] == "sent"
+
+
+def test_an_organizer_of_no_org_sees_only_the_notices_it_wrote(world: World) -> None:
+    party = world.party
+    first, second = run_unit(world.database, lambda s: (
+        create_token(s, Role.ORGANIZER, "组织员甲"), create_token(s, Role.ORGANIZER, "组织员乙")))
+    mine, theirs = ({"Authorization": f"Bearer {token}"} for token in (first, second))
+    everyone = world.client.post("/api/admin/notices", headers=mine, json={
+        "title": "全体", "body": "全体", "everyone": True})
+    assert everyone.status_code == 422 and everyone.json()["errors"][0]["field"] == "everyone"
+    written = world.notice(["第二党支部"], headers=mine)
+    world.notice(["第二党支部"], title="管理员的通知")
+    assert [n["id"] for n in world.client.get("/api/admin/notices", headers=mine).json()] \
+        == [written["id"]]
+    assert world.client.get("/api/admin/notices", headers=theirs).json() == []
+    # As an event assigned to another organizer: 403, and nothing is sent.
+    assert world.client.post(f"/api/admin/notices/{written['id']}/send",
+                             headers=theirs).status_code == 403
+    assert world.get(written["id"])["status"] == "draft"
+    assert world.send(written["id"], headers=mine)["on_the_way"] == 1
+    assert party.orgs["第二党支部"] in [t["id"] for t in world.get(written["id"])["targets"]]
 
 
 @pytest.fixture
@@ -346,7 +386,8 @@ def test_with_a_template_the_window_does_not_matter(templated: World) -> None:
 def _plan(world: World, notice_id: int) -> sending.Planned:
     channels = sending.Channels(None, MP_TEMPLATE, ZoneInfo("Asia/Shanghai"))
     return run_unit(world.database, lambda s: sending.plan_notice(
-        s, notice_id=notice_id, scope=EVERYTHING, channels=channels, now=datetime.now(UTC)))
+        s, notice_id=notice_id, principal=BOOTSTRAP_ADMIN, channels=channels,
+        now=datetime.now(UTC)))
 
 
 def test_a_send_cut_short_is_finished_by_sending_again(world: World) -> None:
