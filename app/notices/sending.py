@@ -13,11 +13,11 @@ connection while the platform is called:
    who follow the account are left to the mass send; those who do not follow
    (and have no credits) are recorded as not reached, with the reason.
 2. **mass send** (the platform): the tags of notices sent more than a day
-   before are deleted (:mod:`app.notices.tags`), the target orgs' tags synced
-   (for the admins' own use in the platform's back office), and the members left
-   are put in the notice's own tag ``通知·{id}`` (``batchtagging``, 50 a call), to
-   which the text is mass-sent once (``message/mass/sendall``, ``clientmsgid``
-   ``hongxin-notice-{id}``). The tag holds exactly the members left, so no one
+   before are deleted (:mod:`app.notices.tags`), the members left are put in
+   the notice's own tag ``通知·{id}`` (``batchtagging``, 50 a call), to which the
+   text is mass-sent once (``message/mass/sendall``, ``clientmsgid``
+   ``hongxin-notice-{id}``), and the target orgs' tags are synced (for the
+   admins' own use in the platform's back office). The tag holds exactly the members left, so no one
    reached one by one reads the notice twice or spends a mass message on it; a
    tag rather than a list of openids (``message/mass/send``) because only a tag
    mass send works for subscription accounts too.
@@ -281,13 +281,13 @@ def _tag_refusal(exc: WeChatAPIError) -> str:
 async def mass_send(api: WeChatAPI, planned: Planned) -> MassOutcome:
     """Step 2: delete old notices' tags, sync the org tags, and mass-send to the notice's
     own tag when anyone is left to cover."""
-    # First, so that the tags they free make room for this notice's.
+    # First, so that the tags they free make room for this notice's; the notice's own tag
+    # before the org tags, which are a convenience and must not take the last free place.
     deleted = await tags.delete_expired(api, planned.expired_tags)
-    org_tags = await _sync_org_tags(api, planned)
-    if not planned.mass.members:
-        return MassOutcome(None, None, None, org_tags, deleted)
-    tag_id, msg_id, error = await _send_to_notice_tag(api, planned)
-    return MassOutcome(tag_id, msg_id, error, org_tags, deleted)
+    tag_id = msg_id = error = None
+    if planned.mass.members:
+        tag_id, msg_id, error = await _send_to_notice_tag(api, planned)
+    return MassOutcome(tag_id, msg_id, error, await _sync_org_tags(api, planned), deleted)
 
 
 def record_sent(session: Session, *, planned: Planned, outcome: MassOutcome,

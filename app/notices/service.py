@@ -316,6 +316,9 @@ class NoticeView:
     text: str  # the customer-service (and mass) text
     template_data: dict[str, str]
     counts: Reached
+    # The last mass send's record (see :class:`~app.models.Notice`), None when none was
+    # needed; ``tag_deleted`` whether the notice's tag is gone again.
+    mass_send: dict[str, Any] | None = None
 
 
 def describe(session: Session, notice: Notice, zone: ZoneInfo, now: datetime) -> NoticeView:
@@ -329,7 +332,9 @@ def describe(session: Session, notice: Notice, zone: ZoneInfo, now: datetime) ->
         created_at=notice.created_at, sent_at=notice.sent_at,
         text=message_text(notice.title, notice.body, label),
         template_data=template_fields(notice.title, label, shown_at, zone),
-        counts=reached(session, notice.id))
+        counts=reached(session, notice.id),
+        mass_send={**notice.mass_sends[-1], "tag_deleted": notice.mass_tag_deleted_at is not None}
+        if notice.mass_sends else None)
 
 
 def preview(session: Session, principal: Principal, composed: Composed, zone: ZoneInfo,

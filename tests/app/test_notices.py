@@ -171,6 +171,9 @@ def test_each_member_over_the_channel_the_platform_allows(world: World) -> None:
     assert recorded.mass_sends == [{"tag_id": mass["tag_id"], "msg_id": mass["msg_id"],
                                     "error": None, "members": 2}]
     assert run_unit(world.database, lambda s: s.scalars(select(NoticeMassMember)).all()) == []
+    assert sent["mass_send"] == {"members": 2, "msg_id": mass["msg_id"], "error": None,
+                                 "tag_deleted": False}
+    assert created["mass_send"] is None
 
     world.dispatch()
     done = world.get(created["id"])
@@ -481,6 +484,8 @@ def test_notice_tags_are_deleted_a_day_after_their_send(world: World) -> None:
         notice.id: notice.mass_tag_deleted_at is not None
         for notice in s.scalars(select(Notice))})
     assert gone == {first["id"]: True, second["id"]: False, third["id"]: False}
+    assert world.get(first["id"])["mass_send"]["tag_deleted"] is True
+    assert world.get(second["id"])["mass_send"]["tag_deleted"] is False
 
     # A tag deleted meanwhile in the platform's back office (45159) is recorded as gone.
     _sent_days_ago(world, second["id"], 2)
@@ -506,6 +511,7 @@ def test_an_account_with_100_tags_cannot_mass_send_until_old_ones_go(world: Worl
     reasons = {reason["reason"]: reason["count"] for reason in sent["reasons"]}
     assert sum(count for reason, count in reasons.items() if "100 个上限" in reason) == 2
     assert len(world.mass()) == 1  # the earlier notice's only
+    assert "100 个上限" in sent["mass_send"]["error"] and sent["mass_send"]["msg_id"] is None
 
     # Once the earlier notice's tag is due to go, its place is this notice's.
     _sent_days_ago(world, earlier["id"], 2)
