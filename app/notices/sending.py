@@ -14,7 +14,7 @@ connection while the platform is called:
    (and have no credits) are recorded as not reached, with the reason.
 2. **mass send** (the platform): the tags of notices sent more than a day
    before are deleted (:mod:`app.notices.tags`), the members left are put in
-   the notice's own tag ``通知·{id}`` (``batchtagging``, 50 a call), to which the
+   the notice's own tag ``通知#{id}`` (``batchtagging``, 50 a call), to which the
    text is mass-sent once (``message/mass/sendall``, ``clientmsgid``
    ``hongxin-notice-{id}``), and the target orgs' tags are synced (for the
    admins' own use in the platform's back office). The tag holds exactly the members left, so no one

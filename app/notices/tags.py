@@ -19,8 +19,10 @@ found again by that name. Org tags are for the admins' own use in the platform's
 back office (a mass send or a menu by org); a notice is not mass-sent to them,
 because a tag holds the whole subtree, members reached one by one included.
 
-**Notice tags.** A notice's mass send goes to a tag of its own, ``通知·{notice id}``,
-holding exactly the members no other channel reached. The platform runs a mass
+**Notice tags.** A notice's mass send goes to a tag of its own, ``通知#{notice id}``,
+holding exactly the members no other channel reached. (No ``·`` in it: an org
+tag's name always ends in ``·`` and the org's id, so an org named 通知 cannot take a
+notice's tag for its own, nor the other way round.) The platform runs a mass
 send as a job after answering, so the tag is not deleted right away but at a
 later notice's mass step, once its notice was sent more than
 :data:`NOTICE_TAG_KEPT` ago; the notice records when (``mass_tag_deleted_at``).
@@ -139,7 +141,7 @@ def record(session: Session, sync: TagSync, tag_id: int, now: datetime) -> None:
 
 
 def notice_tag_name(notice_id: int) -> str:
-    return f"通知·{notice_id}"
+    return f"通知#{notice_id}"
 
 
 @dataclass(frozen=True, slots=True)

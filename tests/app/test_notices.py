@@ -90,7 +90,7 @@ class World:
 
     def org_tags(self) -> dict[str, list[str]]:
         return {name: openids for name, openids in self.tags().items()
-                if not name.startswith("通知·")}
+                if not name.startswith("通知#")}
 
     def api_call(self, call: Any) -> Any:
         """``call(api)`` against the fake platform, as the service's client makes it."""
