@@ -39,7 +39,8 @@ have one; the members an earlier try left to the mass send were written down
 (:class:`~app.models.NoticeMassMember`) before any was tagged, and stay on the
 mass send rather than being planned again, since that try's mass send may have
 reached them; the tag is found again by its name (45157), and the platform
-answers the repeated ``clientmsgid`` with 45065, taken as sent.
+answers the repeated ``clientmsgid`` with 45065: sent, to those the earlier try
+left to it; anyone this try adds (bound since) is recorded as not reached.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ MASS_PER_MONTH = 4
 CLIENTMSGID_EXISTS = 45065
 MASS_QUOTA_USED = 45028
 MASS = "mass"
+MISSED_EARLIER_MASS_SEND = "群发已由此前中断的一次发送发出，此后才需群发的成员未能收到"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class MassPlan:
     tag_id: int | None
     tag_name: str
     members: dict[int, tuple[str, str]]  # member id -> (openid, why not reached one by one)
+    # Those an earlier try of this notice left to the mass send already.
+    earlier: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class MassOutcome:
     error: str | None  # Chinese, when the mass send did not go out
     org_tags: list[tuple[tags.TagSync, int]]  # the org tags synced, with their ids
     tags_deleted: list[int]  # the notices whose tags are gone
+    sent_before: bool = False  # an earlier try's mass send went out (45065)
 
 
 def why_not_one_by_one(reach: Reach, now: datetime, channels: Channels) -> str:
@@ -216,7 +221,8 @@ def plan_notice(session: Session, *, notice_id: int, principal: Principal, chann
                                    .where(Member.id.in_(list(covered)))).all()) if covered else {}
     mass = MassPlan(notice.mass_tag_id, tags.notice_tag_name(notice.id),
                     {member_id: (openids[member_id], why)
-                     for member_id, why in sorted(covered.items()) if member_id in openids})
+                     for member_id, why in sorted(covered.items()) if member_id in openids},
+                    frozenset(kept))
     org_tags = [tags.planned(session, org) for org in service.target_orgs(session, notice)]
     return Planned(notice.id, payload["text"], payload, org_tags, mass,
                    tags.expired_notice_tags(session, now), queued)
@@ -244,32 +250,32 @@ async def _sync_org_tags(api: WeChatAPI, planned: Planned) -> list[tuple[tags.Ta
 
 
 async def _send_to_notice_tag(api: WeChatAPI, planned: Planned
-                              ) -> tuple[int | None, int | None, str | None]:
-    """(tag id, msg id, Chinese error): the notice's tag filled with exactly the members
-    left, then one mass send to it."""
+                              ) -> tuple[int | None, int | None, str | None, bool]:
+    """(tag id, msg id, Chinese error, sent by an earlier try): the notice's tag filled
+    with exactly the members left, then one mass send to it."""
     mass = planned.mass
     try:
         tag_id = await tags.created_or_found(api, mass.tag_id, mass.tag_name)
     except WeChatAPIError as exc:
         log.warning("notice %d: its tag could not be created: %s", planned.notice_id, exc)
         if exc.errcode == tags.TOO_MANY_TAGS:
-            return None, None, "公众号的用户标签已达 100 个上限，群发未能发出"
-        return None, None, _tag_refusal(exc)
+            return None, None, "公众号的用户标签已达 100 个上限，群发未能发出", False
+        return None, None, _tag_refusal(exc), False
     try:
         await tags.tag_all(api, tag_id, [openid for openid, _why in mass.members.values()])
     except WeChatAPIError as exc:
         log.warning("notice %d: its tag %d could not be filled: %s", planned.notice_id,
                     tag_id, exc)
-        return tag_id, None, _tag_refusal(exc)
+        return tag_id, None, _tag_refusal(exc), False
     try:
         msg_id: int | None = await api.mass_send_text(
             tag_id, planned.text, clientmsgid=f"hongxin-notice-{planned.notice_id}")
     except WeChatAPIError as exc:
         if exc.errcode != CLIENTMSGID_EXISTS:
             log.warning("notice %d: mass send refused: %s", planned.notice_id, exc)
-            return tag_id, None, _mass_refusal(exc)
-        msg_id = None  # sent by an earlier try of this notice
-    return tag_id, msg_id, None
+            return tag_id, None, _mass_refusal(exc), False
+        return tag_id, None, None, True
+    return tag_id, msg_id, None, False
 
 
 def _tag_refusal(exc: WeChatAPIError) -> str:
@@ -279,15 +285,17 @@ def _tag_refusal(exc: WeChatAPIError) -> str:
 
 
 async def mass_send(api: WeChatAPI, planned: Planned) -> MassOutcome:
-    """Step 2: delete old notices' tags, sync the org tags, and mass-send to the notice's
-    own tag when anyone is left to cover."""
+    """Step 2: delete old notices' tags, mass-send to the notice's own tag when anyone is
+    left to cover, then sync the org tags."""
     # First, so that the tags they free make room for this notice's; the notice's own tag
     # before the org tags, which are a convenience and must not take the last free place.
     deleted = await tags.delete_expired(api, planned.expired_tags)
     tag_id = msg_id = error = None
+    sent_before = False
     if planned.mass.members:
-        tag_id, msg_id, error = await _send_to_notice_tag(api, planned)
-    return MassOutcome(tag_id, msg_id, error, await _sync_org_tags(api, planned), deleted)
+        tag_id, msg_id, error, sent_before = await _send_to_notice_tag(api, planned)
+    return MassOutcome(tag_id, msg_id, error, await _sync_org_tags(api, planned), deleted,
+                       sent_before)
 
 
 def record_sent(session: Session, *, planned: Planned, outcome: MassOutcome,
@@ -297,12 +305,16 @@ def record_sent(session: Session, *, planned: Planned, outcome: MassOutcome,
     for sync, tag_id in outcome.org_tags:
         tags.record(session, sync, tag_id, now)
     tags.record_deleted(session, outcome.tags_deleted, now)
-    by_reason: dict[str, list[int]] = {}
+    error = outcome.error
+    by_reason: dict[tuple[str, bool], list[int]] = {}
     for member_id, (_openid, why) in planned.mass.members.items():
-        by_reason.setdefault(why, []).append(member_id)
-    for why, member_ids in by_reason.items():
-        status, reason = (SENT, why) if outcome.error is None else (
-            FAILED, f"{why}；{outcome.error}")
+        # An earlier try's mass send went to the tag as it was then: without those this
+        # try left to it.
+        missed = outcome.sent_before and member_id not in planned.mass.earlier
+        by_reason.setdefault((why, missed), []).append(member_id)
+    for (why, missed), member_ids in by_reason.items():
+        status, reason = (SENT, why) if error is None and not missed else (
+            FAILED, f"{why}；{error or MISSED_EARLIER_MASS_SEND}")
         record_settled_for_members(
             session, member_ids=member_ids, key_prefix=prefix, kind=service.KIND,
             payload=planned.payload, status=status, channel=MASS if status == SENT else None,

@@ -34,6 +34,7 @@ from app.notices import sending
 from app.notices.tags import notice_tag_name, tag_name
 from app.wechat.api import MemoryTokenStore, WeChatAPI
 from tests.app.conftest import make_settings
+from tests.support.factories import create_member
 from tests.support.fake_platform import CUSTOM, SUBSCRIBE, FakeControl
 from tests.support.notices import MP_TEMPLATE, NoticeParty, dispatch, seed_party
 from tests.support.units import run_unit
@@ -443,6 +444,40 @@ def test_a_member_left_to_the_mass_send_stays_there_when_sent_again(world: World
     assert told == [party.openids["窗口内"]]
     [mass] = world.mass()
     assert sorted(mass["delivered"]) == sorted(party.openids[name] for name in ("窗口外", "小组员"))
+
+
+def test_a_member_bound_after_an_earlier_mass_send_is_not_counted_as_reached(
+        world: World) -> None:
+    """The earlier try's mass send went to the tag as it was; someone bound since is put
+    in the tag by the second try, but the platform answers its mass send with 45065: they
+    are not counted as reached, and say why."""
+    party = world.party
+    created = world.notice(["第一党支部"])
+    planned = _plan(world, created["id"])
+
+    async def mass_only(api: WeChatAPI) -> None:
+        await sending.mass_send(api, planned)
+
+    world.api_call(mass_only)
+
+    def bind_newcomer(session: Any) -> int:
+        now = datetime.now(UTC)
+        member = create_member(session, openid="o_notice_newcomer",
+                               last_interaction_at=now - timedelta(days=3))
+        session.add(RosterEntry(name="新党员", phone="13700009999",
+                                org_id=party.orgs["第一党支部"], status="正式党员",
+                                member_id=member.id, bound_at=now, created_at=now,
+                                updated_at=now))
+        return member.id
+
+    run_unit(world.database, bind_newcomer)
+    sent = world.send(created["id"])
+    assert [call["errcode"] for call in world.fake.calls(SENDALL)] == [0, 45065]
+    assert sent["reached"]["mass"] == 2 and sent["not_reached"] == 2
+    assert sum("此后才需群发的成员未能收到" in reason["reason"] and reason["count"] == 1
+               for reason in sent["reasons"]) == 1
+    [mass] = world.mass()
+    assert "o_notice_newcomer" not in mass["delivered"]
 
 
 def test_a_send_cut_short_before_the_mass_send_sends_it_once(world: World) -> None:
