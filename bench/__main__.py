@@ -115,8 +115,9 @@ def main() -> None:
             extra += figures("Meetings: the same on PostgreSQL",
                              meetings.main(database_url=meetings_database))
         extra += figures("Notices: one notice to 6,000 bound members (a third one by one, a "
-                         "third by a mass send to the org's tag, a third not reached), then a "
-                         "second with the tag in sync, against a bulk insert (SQLite)",
+                         "third by a mass send to the notice's own tag, a third not reached), "
+                         "then a second with the org's tag in sync, against a bulk insert "
+                         "(SQLite)",
                          notices.main())
         notices_database = database("bench_notices")
         if notices_database:

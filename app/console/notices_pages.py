@@ -3,8 +3,9 @@
 send the counts by channel and why the others were not reached, which refresh themselves
 (htmx) while the dispatcher is still sending.
 
-For admins (an org-scoped one within its subtree). Each handler makes one call here;
-the rules are in :mod:`app.notices`.
+For admins and organizers (an org-scoped one within its subtree; an organizer not
+limited to an org to any org, seeing the notices it wrote). Each handler makes one call
+here; the rules are in :mod:`app.notices`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from sqlalchemy.orm import Session
 from app.console.content import page
 from app.console.session import (
     CheckedForm,
-    ConsoleAdminDep,
     ConsoleUser,
+    ConsoleUserDep,
     checked_form,
-    console_admin,
     current_user,
 )
 from app.db import Database
@@ -83,7 +83,7 @@ def _now() -> datetime:
 def list_context(session: Session, user: ConsoleUser, settings: Settings) -> dict[str, Any]:
     return {"user": user, "zone": settings.zone, "labels": STATUS_LABELS,
             "channels": service.CHANNELS,
-            "notices": service.show_all(session, user.principal.scope, settings.zone, _now())}
+            "notices": service.show_all(session, user.principal, settings.zone, _now())}
 
 
 def form_context(session: Session, user: ConsoleUser, settings: Settings,
@@ -91,7 +91,7 @@ def form_context(session: Session, user: ConsoleUser, settings: Settings,
     text, fields = service.preview(session, user.principal, form.composed(), settings.zone,
                                    _now())
     return {"user": user, "form": form, "orgs": _orgs(session, user),
-            "may_send_to_everyone": user.principal.scope.is_everything,
+            "may_send_to_everyone": service.may_send_to_everyone(user.principal),
             "text": text, "template_data": fields}
 
 
@@ -112,7 +112,7 @@ def create(session: Session, user: ConsoleUser, settings: Settings,
 
 def notice_context(session: Session, user: ConsoleUser, settings: Settings, notice_id: int,
                    *, sent: bool = False, error: str | None = None) -> dict[str, Any]:
-    view = service.show(session, notice_id, user.principal.scope, settings.zone, _now())
+    view = service.show(session, notice_id, user.principal, settings.zone, _now())
     return {"user": user, "notice": view, "zone": settings.zone, "labels": STATUS_LABELS,
             "channels": service.CHANNELS, "sent": sent, "error": error}
 
@@ -125,7 +125,7 @@ async def send(database: Database, user: ConsoleUser, settings: Settings, api: W
     channels = sending.channels_of(settings.reminder_template_id,
                                    settings.mp_reminder_template_id, settings.zone)
     try:
-        await sending.send_notice(database, api, notice_id, user.principal.scope, channels,
+        await sending.send_notice(database, api, notice_id, user.principal, channels,
                                   _now())
     except Conflict as refused:
         return refused.message
@@ -137,21 +137,21 @@ async def send(database: Database, user: ConsoleUser, settings: Settings, api: W
 
 @router.get("", response_class=HTMLResponse)
 def notices(request: Request, session: SessionDep, settings: SettingsDep,
-            user: ConsoleAdminDep) -> HTMLResponse:
-    """The notices in the admin's scope, each with whom it reached and how."""
+            user: ConsoleUserDep) -> HTMLResponse:
+    """The notices in the user's scope, each with whom it reached and how."""
     return page(request, "notices.html", list_context(session, user, settings))
 
 
 @router.get("/new", response_class=HTMLResponse)
 def new_notice(request: Request, session: SessionDep, settings: SettingsDep,
-               user: ConsoleAdminDep) -> HTMLResponse:
+               user: ConsoleUserDep) -> HTMLResponse:
     """An empty notice form with its preview."""
     return page(request, "notice_form.html", form_context(session, user, settings, NoticeForm()))
 
 
 @router.post("/new", response_class=HTMLResponse)
 def create_notice(request: Request, session: SessionDep, settings: SettingsDep,
-                  user: ConsoleAdminDep, form: PostedNotice) -> Response:
+                  user: ConsoleUserDep, form: PostedNotice) -> Response:
     """Save the draft and open it (to preview and send), or show the form again."""
     notice_id, context = create(session, user, settings, form)
     if notice_id is None:
@@ -161,26 +161,26 @@ def create_notice(request: Request, session: SessionDep, settings: SettingsDep,
 
 @router.post("/preview", response_class=HTMLResponse)
 def preview(request: Request, session: SessionDep, settings: SettingsDep,
-            user: ConsoleAdminDep, form: PostedNotice) -> HTMLResponse:
+            user: ConsoleUserDep, form: PostedNotice) -> HTMLResponse:
     """The preview alone, as the form is typed (htmx): stores nothing."""
     return page(request, "notice_preview.html", form_context(session, user, settings, form))
 
 
 @router.get("/{notice_id}", response_class=HTMLResponse)
 def notice(request: Request, notice_id: EntityId, session: SessionDep, settings: SettingsDep,
-           user: ConsoleAdminDep, created: bool = False, sent: bool = False) -> HTMLResponse:
+           user: ConsoleUserDep, created: bool = False, sent: bool = False) -> HTMLResponse:
     """One notice: as a member reads it, the send button, then how it did."""
     context = notice_context(session, user, settings, notice_id, sent=sent)
     return page(request, "notice.html", {**context, "created": created})
 
 
-async def signed_in_admin(request: Request, database: Database,
+async def signed_in_user(request: Request, database: Database,
                           settings: Settings) -> tuple[ConsoleUser, dict[str, str]]:
-    """The signed-in admin and the posted form (its CSRF token checked), from units of work
+    """The signed-in user and the posted form (its CSRF token checked), from units of work
     that end before the platform is called: the API client needs the database for its
     access token, and a connection held across the call would wait for itself on SQLite."""
     def signed(session: Session) -> ConsoleUser:
-        return console_admin(current_user(request, session, settings))
+        return current_user(request, session, settings)
 
     user = await database.run(signed)
     return user, await checked_form(request, user)
@@ -188,7 +188,7 @@ async def signed_in_admin(request: Request, database: Database,
 
 @router.get("/{notice_id}/result", response_class=HTMLResponse)
 def result(request: Request, notice_id: EntityId, session: SessionDep, settings: SettingsDep,
-           user: ConsoleAdminDep) -> HTMLResponse:
+           user: ConsoleUserDep) -> HTMLResponse:
     """The counts and reasons alone, refreshed by htmx while messages are on the way."""
     return page(request, "notice_result.html",
                 notice_context(session, user, settings, notice_id))
@@ -198,7 +198,7 @@ def result(request: Request, notice_id: EntityId, session: SessionDep, settings:
 async def send_notice(request: Request, notice_id: EntityId, database: DatabaseDep,
                       settings: SettingsDep, api: WeChatDep) -> Response:
     """Send the notice (after the confirm box), then show how it did."""
-    user, form = await signed_in_admin(request, database, settings)
+    user, form = await signed_in_user(request, database, settings)
     error = await send(database, user, settings, api, notice_id, form.get("confirm") == "1")
     if error is not None:
         context = await database.run(lambda session: notice_context(

@@ -18,6 +18,7 @@ failures are HTTP 200 with ``{"errcode", "errmsg"}``):
 ``POST /cgi-bin/user/info/batchget``         ``{user_list: [{openid}]}`` (at most 100)
 ``POST /cgi-bin/tags/create``                ``{tag: {name}}`` → ``{tag: {id, name}}``
 ``GET  /cgi-bin/tags/get``                   → ``{tags: [{id, name, count}]}``
+``POST /cgi-bin/tags/delete``                ``{tag: {id}}``: its followers lose it
 ``POST /cgi-bin/tags/members/batchtagging``  ``{openid_list (1–50), tagid}``; also
                                              ``batchuntagging``
 ``POST /cgi-bin/message/mass/sendall``       ``{filter: {is_to_all, tag_id}, msgtype:
@@ -70,9 +71,10 @@ from starlette.requests import ClientDisconnect
 from app.fakewechat import rules
 from app.fakewechat.state import (
     ERRMSG,
-    FIRST_TAG_ID,
+    MAX_FOLLOWERS_TO_DELETE_TAG,
     MAX_TAGS,
     MAX_TAGS_PER_FOLLOWER,
+    SYSTEM_TAG_IDS,
     TOKEN_ERRCODES,
     CallRecord,
     FakeWeChatState,
@@ -337,11 +339,28 @@ def tags_create(state: FakeWeChatState, call: Call) -> Answer:
         return _error(45157)
     if len(state.tags) >= MAX_TAGS:
         return _error(45056)
-    tag_id = FIRST_TAG_ID + len(state.tags)
-    while tag_id in state.tags:
-        tag_id += 1
+    state.last_tag_id += 1
+    tag_id = state.last_tag_id
     state.tags[tag_id] = str(name)
     return {"tag": {"id": tag_id, "name": name}}
+
+
+def tags_delete(state: FakeWeChatState, call: Call) -> Answer:
+    """https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html"""
+    body = call.body if isinstance(call.body, dict) else {}
+    tag = body.get("tag")
+    tag_id = tag.get("id") if isinstance(tag, dict) else None
+    if not isinstance(tag_id, int):
+        return _error(47001)
+    if tag_id in SYSTEM_TAG_IDS:
+        return _error(45058)
+    if tag_id not in state.tags:
+        return _error(45159)
+    if len(state.tag_members.get(tag_id, set())) > MAX_FOLLOWERS_TO_DELETE_TAG:
+        return _error(45057)
+    del state.tags[tag_id]
+    state.tag_members.pop(tag_id, None)
+    return _ok()
 
 
 def tags_get(state: FakeWeChatState, call: Call) -> Answer:
@@ -433,6 +452,7 @@ PLATFORM_ROUTES: list[tuple[str, str, bool, Handler]] = [
     ("POST", "/cgi-bin/user/info/batchget", True, user_info_batch),
     ("POST", "/cgi-bin/tags/create", True, tags_create),
     ("GET", "/cgi-bin/tags/get", True, tags_get),
+    ("POST", "/cgi-bin/tags/delete", True, tags_delete),
     ("POST", "/cgi-bin/tags/members/batchtagging", True, tags_batchtagging),
     ("POST", "/cgi-bin/tags/members/batchuntagging", True, tags_batchuntagging),
     ("POST", "/cgi-bin/message/mass/sendall", True, mass_sendall),

@@ -68,6 +68,8 @@ ERRMSG: Mapping[int, str] = {
     45028: "has no masssend quota",
     45047: "out of response count limit",
     45056: "too many tags now, no need to add new",
+    45057: "can not delete the tag which has more than 100000 fans",
+    45058: "can not modify the 0/1/2 tag",
     45059: "this user has too many tags",
     45065: "clientmsgid exist",
     45157: "invalid tag name",
@@ -84,6 +86,10 @@ TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 MAX_TAGS = 100
 MAX_TAGS_PER_FOLLOWER = 20
 FIRST_TAG_ID = 100
+# A tag with more followers than this cannot be deleted (45057): untag them first.
+MAX_FOLLOWERS_TO_DELETE_TAG = 100_000
+# The platform's own tags (星标组 and the like), which cannot be changed or deleted (45058).
+SYSTEM_TAG_IDS = frozenset({0, 1, 2})
 # A service account's follower receives at most this many mass messages a calendar month;
 # the platform drops the rest for them.
 MASS_PER_MONTH = 4
@@ -203,6 +209,7 @@ class FakeWeChatState:
     mass_sends: list[dict[str, Any]] = field(default_factory=list)
     mass_received: dict[str, list[float]] = field(default_factory=dict)  # openid -> times
     mass_quota: int | None = None  # mass sends the account has left (45028 at 0); None: any
+    last_tag_id: int = FIRST_TAG_ID - 1  # the platform never gives a deleted tag's id again
     _next_id: int = 0
 
     def next_id(self) -> int:
@@ -225,6 +232,7 @@ class FakeWeChatState:
         self.code_openids.clear()
         self.tags.clear()
         self.tag_members.clear()
+        self.last_tag_id = FIRST_TAG_ID - 1
         self.mass_sends.clear()
         self.mass_received.clear()
         self.mass_quota = None

@@ -67,6 +67,7 @@ from app.models import (
     Event,
     LessonRead,
     MiniProgramSession,
+    NoticeMassMember,
     OutboxMessage,
     PointsClaim,
     PointsEntry,
@@ -235,6 +236,14 @@ def _forget_tags(session: Session, _survivor: int, loser: int, _now: datetime,
     official account's, which the next notice's sync tags where it belongs); the loser,
     the mini-program's member, follows nothing and was never tagged anyway."""
     session.execute(delete(WeChatTagMember).where(WeChatTagMember.member_id == loser)
+                    .execution_options(synchronize_session=False))
+
+
+def _forget_mass_assignments(session: Session, _survivor: int, loser: int, _now: datetime,
+                             _zone: ZoneInfo) -> None:
+    """A notice's mass send covers followers only, which the loser (the mini-program's
+    member) is not; a resumed send plans the survivor as any other member."""
+    session.execute(delete(NoticeMassMember).where(NoticeMassMember.member_id == loser)
                     .execution_options(synchronize_session=False))
 
 
@@ -409,6 +418,7 @@ MERGE_STEPS: dict[str, MergeStep] = {
     "meeting_attendance.member_id": _merge_attendance,
     "roster_entries.member_id": _merge_roster_binding,
     "wechat_tag_members.member_id": _forget_tags,
+    "notice_mass_members.member_id": _forget_mass_assignments,
 }
 """How each column that refers to a member is merged, in order. Sign-ups go
 before the outbox, so that the reminder a dropped sign-up withdraws moves too."""

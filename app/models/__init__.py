@@ -10,7 +10,7 @@ from app.models.meeting import Attendance, Meeting, MeetingPhoto
 from app.models.member import Member
 from app.models.miniprogram import MiniProgramSession
 from app.models.moderation import SensitiveWord, SensitiveWordsRevision
-from app.models.notice import Notice, NoticeTarget, WeChatTagMember
+from app.models.notice import Notice, NoticeMassMember, NoticeTarget, WeChatTagMember
 from app.models.org import Org, RosterEntry
 from app.models.outbox import OutboxMessage
 from app.models.points import (
@@ -49,6 +49,7 @@ __all__ = [
     "Member",
     "MiniProgramSession",
     "Notice",
+    "NoticeMassMember",
     "NoticeTarget",
     "Org",
     "OutboxMessage",

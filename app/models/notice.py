@@ -15,8 +15,11 @@ class Notice(Base):
     ``status``: draft → sending (the send has begun; sending again finishes it,
     nothing goes out twice) → sent. Who it reached, by which channel, and why
     the others were not, lives in the outbox rows ``notice:{id}:{member_id}``.
-    ``mass_sends`` records each mass send to an org's WeChat tag:
-    ``{"org_id", "tag_id", "msg_id"}``, or ``"error"`` when the platform refused it.
+    The members no channel reaches one by one get one mass send to the notice's
+    own WeChat tag (``mass_tag_id``; ``mass_tag_deleted_at`` once the tag is
+    deleted again, a day later). ``mass_sends`` records that send:
+    ``{"tag_id", "msg_id", "error", "members"}`` (``error`` in Chinese when it did
+    not go out, ``msg_id`` None when an earlier try had sent it).
     """
 
     __tablename__ = "notices"
@@ -33,6 +36,8 @@ class Notice(Base):
     sent_at: Mapped[datetime | None]
     # Any: JSON objects as described above.
     mass_sends: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    mass_tag_id: Mapped[int | None]
+    mass_tag_deleted_at: Mapped[datetime | None]
 
 
 class NoticeTarget(Base):
@@ -45,6 +50,21 @@ class NoticeTarget(Base):
     # A deleted org (empty by then) drops out of the notices that named it.
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"),
                                         primary_key=True, index=True)
+
+
+class NoticeMassMember(Base):
+    """A member a notice leaves to its mass send, written before the member is put in
+    the notice's tag: a send resumed after a crash keeps such a member on the mass
+    send (the tag may have gone out already) instead of planning them again."""
+
+    __tablename__ = "notice_mass_members"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
+    # Why no channel reached the member one by one, kept for the member's outbox row.
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class WeChatTagMember(Base):

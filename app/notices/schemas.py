@@ -33,6 +33,16 @@ class ReasonOut(BaseModel):
     count: int
 
 
+class MassSendOut(BaseModel):
+    """The notice's mass send to its own tag, which holds the members left over."""
+
+    members: int = Field(description="members in the notice's tag")
+    msg_id: int | None = Field(description="the platform's msg_id (None: an earlier try sent it, "
+                                           "or it did not go out)")
+    error: str | None = Field(description="why it did not go out, in Chinese")
+    tag_deleted: bool = Field(description="whether the notice's tag has been deleted again")
+
+
 class NoticeOut(BaseModel):
     id: int
     title: str
@@ -52,6 +62,8 @@ class NoticeOut(BaseModel):
     on_the_way: int = Field(description="queued for the dispatcher, not sent yet")
     not_reached: int
     reasons: list[ReasonOut] = Field(description="why the others were not reached")
+    mass_send: MassSendOut | None = Field(
+        default=None, description="the mass send to the members left over, once sent")
 
     @classmethod
     def of(cls, view: NoticeView) -> NoticeOut:
@@ -64,4 +76,8 @@ class NoticeOut(BaseModel):
                    reached=counts.by_channel, reached_total=counts.reached,
                    on_the_way=counts.on_the_way, not_reached=counts.not_reached,
                    reasons=[ReasonOut(reason=reason, count=count)
-                            for reason, count in counts.reasons.items()])
+                            for reason, count in counts.reasons.items()],
+                   mass_send=None if view.mass_send is None else MassSendOut(
+                       members=int(view.mass_send.get("members", 0)),
+                       msg_id=view.mass_send.get("msg_id"), error=view.mass_send.get("error"),
+                       tag_deleted=bool(view.mass_send.get("tag_deleted"))))

@@ -12,28 +12,35 @@ connection while the platform is called:
    sends them and records their outcome. Members no such channel reaches but
    who follow the account are left to the mass send; those who do not follow
    (and have no credits) are recorded as not reached, with the reason.
-2. **mass send** (the platform): for each target org with members left, its
-   tag is synced (:mod:`app.notices.tags`) and the text mass-sent to the tag
-   (``message/mass/sendall``, ``clientmsgid`` ``hongxin-notice-{id}-{org}``).
+2. **mass send** (the platform): the tags of notices sent more than a day
+   before are deleted (:mod:`app.notices.tags`), the members left are put in
+   the notice's own tag ``通知#{id}`` (``batchtagging``, 50 a call), to which the
+   text is mass-sent once (``message/mass/sendall``, ``clientmsgid``
+   ``hongxin-notice-{id}``), and the target orgs' tags are synced (for the
+   admins' own use in the platform's back office). The tag holds exactly the members left, so no one
+   reached one by one reads the notice twice or spends a mass message on it; a
+   tag rather than a list of openids (``message/mass/send``) because only a tag
+   mass send works for subscription accounts too.
 3. **record** (one unit of work): the members the mass send covered are
    recorded as reached over ``mass`` (the reason they were not reached one by
-   one kept with the row), those it could not cover as failed with why, and
-   the notice as sent.
+   one kept with the row), those it could not cover as failed with why, the
+   mass send on the notice (``mass_tag_id``, ``mass_sends``: tag, msg id,
+   error), the deleted tags, and the notice as sent.
 
 **The monthly mass budget.** A service account's follower receives at most 4
 mass messages a calendar month; the platform drops the rest for them. Counted
-here from the notices' mass sends this month (in ``HONGXIN_TIMEZONE``) to tags
-whose subtree holds the member's org; a member past it is not reached, and says so.
-
-**Doubles.** A tag holds the whole subtree, so the mass send also reaches the
-members already reached one by one (who read the notice twice) and counts
-against their monthly four. The platform's mass send to a list of openids
-(``message/mass/send``) would avoid that; the tag is what the console asked for.
+per member from the ``mass`` rows the member has this month (in
+``HONGXIN_TIMEZONE``): what the member actually received by mass send; a member
+past it is not reached, and says so.
 
 **Sending again** a notice stuck in ``sending`` (the process died between the
-steps) finishes it: the rows' dedup keys skip the members who have one, and
-the platform answers a mass send's repeated ``clientmsgid`` with 45065, taken
-as sent.
+steps) finishes it without doubles: the rows' dedup keys skip the members who
+have one; the members an earlier try left to the mass send were written down
+(:class:`~app.models.NoticeMassMember`) before any was tagged, and stay on the
+mass send rather than being planned again, since that try's mass send may have
+reached them; the tag is found again by its name (45157), and the platform
+answers the repeated ``clientmsgid`` with 45065: sent, to those the earlier try
+left to it; anyone this try adds (bound since) is recorded as not reached.
 """
 
 from __future__ import annotations
@@ -45,14 +52,15 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app.auth.tokens import Principal
 from app.db import Database
+from app.dialect import insert_many_or_ignore
 from app.errors import Conflict
-from app.models import Member, Notice, Org, OutboxMessage
+from app.models import Member, Notice, NoticeMassMember, OutboxMessage
 from app.notices import service, tags
-from app.orgs.scope import OrgScope
 from app.outbox.planner import CUSTOM_BUDGET, Reach, plan
 from app.outbox.reach import load_recipients
 from app.outbox.service import (
@@ -70,6 +78,7 @@ MASS_PER_MONTH = 4
 CLIENTMSGID_EXISTS = 45065
 MASS_QUOTA_USED = 45028
 MASS = "mass"
+MISSED_EARLIER_MASS_SEND = "群发已由此前中断的一次发送发出，此后才需群发的成员未能收到"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +91,14 @@ class Channels:
 
 
 @dataclass(frozen=True, slots=True)
-class MassGroup:
-    """One target org: its tag to sync and the members its mass send must cover."""
+class MassPlan:
+    """The notice's mass send: its tag (id None: not created yet) and whom it must cover."""
 
-    org_id: int
-    tag: tags.TagSync
-    members: dict[int, str]  # member id -> why no channel reached them one by one
+    tag_id: int | None
+    tag_name: str
+    members: dict[int, tuple[str, str]]  # member id -> (openid, why not reached one by one)
+    # Those an earlier try of this notice left to the mass send already.
+    earlier: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +106,20 @@ class Planned:
     notice_id: int
     text: str
     payload: dict[str, Any]
-    groups: list[MassGroup]
+    org_tags: list[tags.TagSync]
+    mass: MassPlan
+    expired_tags: list[tags.ExpiredTag]
     queued: int
 
 
 @dataclass(frozen=True, slots=True)
 class MassOutcome:
-    org_id: int
     tag_id: int | None
     msg_id: int | None
     error: str | None  # Chinese, when the mass send did not go out
+    org_tags: list[tuple[tags.TagSync, int]]  # the org tags synced, with their ids
+    tags_deleted: list[int]  # the notices whose tags are gone
+    sent_before: bool = False  # an earlier try's mass send went out (45065)
 
 
 def why_not_one_by_one(reach: Reach, now: datetime, channels: Channels) -> str:
@@ -127,24 +142,28 @@ def why_not_one_by_one(reach: Reach, now: datetime, channels: Channels) -> str:
     return "，".join(parts)
 
 
-def _mass_paths_this_month(session: Session, notice_id: int, now: datetime,
-                           zone: ZoneInfo) -> list[str]:
-    """The org paths of this month's mass sends, one per send, other notices than this one."""
+def _mass_received_this_month(session: Session, member_ids: list[int], notice_id: int,
+                              now: datetime, zone: ZoneInfo) -> dict[int, int]:
+    """How many mass messages each member received this month, by the outbox rows that
+    record them (other notices' than this one)."""
+    if not member_ids:
+        return {}
     local = now.astimezone(zone)
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    sends = session.scalars(select(Notice.mass_sends).where(
-        Notice.id != notice_id, Notice.sent_at >= month_start)).all()
-    org_ids = [int(sent["org_id"]) for sends_ in sends for sent in sends_ or []
-               if isinstance(sent, dict) and not sent.get("error") and "org_id" in sent]
-    paths = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_(org_ids)))
-                 .all()) if org_ids else {}
-    return [paths[org_id] for org_id in org_ids if org_id in paths]
+    return dict(session.execute(
+        select(OutboxMessage.member_id, func.count())
+        .where(OutboxMessage.member_id.in_(member_ids), OutboxMessage.channel == MASS,
+               OutboxMessage.status == SENT, OutboxMessage.sent_at >= month_start,
+               ~OutboxMessage.dedup_key.startswith(service.key_prefix(notice_id),
+                                                   autoescape=True))
+        .group_by(OutboxMessage.member_id)).all())
 
 
-def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: Channels,
+def plan_notice(session: Session, *, notice_id: int, principal: Principal, channels: Channels,
                 now: datetime) -> Planned:
-    """Step 1: queue who can be reached one by one, record who cannot at all."""
-    notice = service.notice_for(session, notice_id, scope)
+    """Step 1: queue who can be reached one by one, record who cannot at all, and keep
+    the rest for the mass send."""
+    notice = service.notice_for(session, notice_id, principal)
     if notice.status == service.SENT_NOTICE:
         raise Conflict("这条通知已经发送过了，不能重复发送。")
     notice.status = service.SENDING_NOTICE
@@ -154,12 +173,19 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
     members = dict(session.execute(service.target_members(session, notice)).all())
     done = set(session.scalars(select(OutboxMessage.member_id).where(
         OutboxMessage.dedup_key.startswith(prefix, autoescape=True))))
-    recipients = load_recipients(session, [m for m in members if m is not None and m not in done],
-                                 subscribe_template_id=channels.subscribe_template_id)
+    # Left to the mass send by an earlier try: they stay there, whatever the planner
+    # says now, since that try's mass send may have reached them already.
+    kept = {member_id: reason for member_id, reason in session.execute(
+        select(NoticeMassMember.member_id, NoticeMassMember.reason)
+        .where(NoticeMassMember.notice_id == notice.id)) if member_id not in done}
+    recipients = load_recipients(
+        session, [m for m in members if m is not None and m not in done and m not in kept],
+        subscribe_template_id=channels.subscribe_template_id)
+    received = _mass_received_this_month(session, list(recipients), notice.id, now,
+                                         channels.zone)
     one_by_one: list[int] = []
     left: dict[int, str] = {}
     unreachable: dict[str, list[int]] = {}  # reason -> members
-    mass_paths = _mass_paths_this_month(session, notice.id, now, channels.zone)
     for member_id, recipient in recipients.items():
         chosen = plan(recipient.reach, now, template_id=channels.template_id,
                       subscribe_template_id=channels.subscribe_template_id,
@@ -168,12 +194,11 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
             one_by_one.append(member_id)
             continue
         why = why_not_one_by_one(recipient.reach, now, channels)
-        path = members[member_id]
-        received = sum(path.startswith(sent) for sent in mass_paths)
+        count = received.get(member_id, 0)
         if not recipient.reach.subscribed:
             reason = why
-        elif received >= MASS_PER_MONTH:
-            reason = (f"{why}；本月已收到 {received} 条群发消息，"
+        elif count >= MASS_PER_MONTH:
+            reason = (f"{why}；本月已收到 {count} 条群发消息，"
                       f"达到服务号每人每月 {MASS_PER_MONTH} 条的上限")
         else:
             left[member_id] = why
@@ -187,12 +212,20 @@ def plan_notice(session: Session, *, notice_id: int, scope: OrgScope, channels: 
     queued = enqueue_for_members(
         session, members=select(Member.id).where(Member.id.in_(one_by_one)), key_prefix=prefix,
         kind=service.KIND, payload=payload, due_at=now, now=now) if one_by_one else 0
-    groups = []
-    for org in service.target_orgs(session, notice):
-        covered = {member_id: why for member_id, why in left.items()
-                   if members[member_id].startswith(org.path)}
-        groups.append(MassGroup(org.id, tags.planned(session, org), covered))
-    return Planned(notice.id, payload["text"], payload, groups, queued)
+    # Written before anyone is tagged: the tag never holds a member not recorded here.
+    insert_many_or_ignore(session, NoticeMassMember.__table__, [
+        {"notice_id": notice.id, "member_id": member_id, "reason": why}
+        for member_id, why in left.items()])
+    covered = {**kept, **left}
+    openids = dict(session.execute(select(Member.id, Member.openid)
+                                   .where(Member.id.in_(list(covered)))).all()) if covered else {}
+    mass = MassPlan(notice.mass_tag_id, tags.notice_tag_name(notice.id),
+                    {member_id: (openids[member_id], why)
+                     for member_id, why in sorted(covered.items()) if member_id in openids},
+                    frozenset(kept))
+    org_tags = [tags.planned(session, org) for org in service.target_orgs(session, notice)]
+    return Planned(notice.id, payload["text"], payload, org_tags, mass,
+                   tags.expired_notice_tags(session, now), queued)
 
 
 def _mass_refusal(exc: WeChatAPIError) -> str:
@@ -203,74 +236,118 @@ def _mass_refusal(exc: WeChatAPIError) -> str:
     return f"微信接口拒绝了群发（错误码 {exc.errcode}）"
 
 
-async def mass_send(api: WeChatAPI, planned: Planned, group: MassGroup) -> MassOutcome:
-    """Step 2 for one org: sync its tag, then mass-send when anyone is left to cover."""
+async def _sync_org_tags(api: WeChatAPI, planned: Planned) -> list[tuple[tags.TagSync, int]]:
+    """Keep the target orgs' tags in line for the back office; a failure costs no member
+    the notice, and the next send tries again."""
+    synced = []
+    for sync in planned.org_tags:
+        try:
+            synced.append((sync, await tags.push(api, sync)))
+        except WeChatAPIError as exc:
+            log.warning("notice %d: the tag of org %d could not be synced: %s",
+                        planned.notice_id, sync.org_id, exc)
+    return synced
+
+
+async def _send_to_notice_tag(api: WeChatAPI, planned: Planned
+                              ) -> tuple[int | None, int | None, str | None, bool]:
+    """(tag id, msg id, Chinese error, sent by an earlier try): the notice's tag filled
+    with exactly the members left, then one mass send to it."""
+    mass = planned.mass
     try:
-        tag_id = await tags.push(api, group.tag)
+        tag_id = await tags.created_or_found(api, mass.tag_id, mass.tag_name)
     except WeChatAPIError as exc:
-        log.warning("notice %d: the tag of org %d could not be synced: %s", planned.notice_id,
-                    group.org_id, exc)
-        error = f"组织标签同步失败（错误码 {exc.errcode}），群发未能发出"
-        return MassOutcome(group.org_id, None, None, error if exc.errcode is not None
-                           else "微信接口暂时无法连接，组织标签未能同步，群发未能发出")
-    if not group.members:
-        return MassOutcome(group.org_id, tag_id, None, None)
+        log.warning("notice %d: its tag could not be created: %s", planned.notice_id, exc)
+        if exc.errcode == tags.TOO_MANY_TAGS:
+            return None, None, "公众号的用户标签已达 100 个上限，群发未能发出", False
+        return None, None, _tag_refusal(exc), False
+    try:
+        await tags.tag_all(api, tag_id, [openid for openid, _why in mass.members.values()])
+    except WeChatAPIError as exc:
+        log.warning("notice %d: its tag %d could not be filled: %s", planned.notice_id,
+                    tag_id, exc)
+        return tag_id, None, _tag_refusal(exc), False
     try:
         msg_id: int | None = await api.mass_send_text(
-            tag_id, planned.text, clientmsgid=f"hongxin-notice-{planned.notice_id}-{group.org_id}")
+            tag_id, planned.text, clientmsgid=f"hongxin-notice-{planned.notice_id}")
     except WeChatAPIError as exc:
         if exc.errcode != CLIENTMSGID_EXISTS:
-            log.warning("notice %d: mass send to org %d refused: %s", planned.notice_id,
-                        group.org_id, exc)
-            return MassOutcome(group.org_id, tag_id, None, _mass_refusal(exc))
-        msg_id = None  # sent by an earlier try of this notice
-    return MassOutcome(group.org_id, tag_id, msg_id, None)
+            log.warning("notice %d: mass send refused: %s", planned.notice_id, exc)
+            return tag_id, None, _mass_refusal(exc), False
+        return tag_id, None, None, True
+    return tag_id, msg_id, None, False
 
 
-def record_sent(session: Session, *, planned: Planned, outcomes: list[MassOutcome],
+def _tag_refusal(exc: WeChatAPIError) -> str:
+    if exc.errcode is None:
+        return "微信接口暂时无法连接，通知的用户标签未能建好，群发未能发出"
+    return f"通知的用户标签未能建好（错误码 {exc.errcode}），群发未能发出"
+
+
+async def mass_send(api: WeChatAPI, planned: Planned) -> MassOutcome:
+    """Step 2: delete old notices' tags, mass-send to the notice's own tag when anyone is
+    left to cover, then sync the org tags."""
+    # First, so that the tags they free make room for this notice's; the notice's own tag
+    # before the org tags, which are a convenience and must not take the last free place.
+    deleted = await tags.delete_expired(api, planned.expired_tags)
+    tag_id = msg_id = error = None
+    sent_before = False
+    if planned.mass.members:
+        tag_id, msg_id, error, sent_before = await _send_to_notice_tag(api, planned)
+    return MassOutcome(tag_id, msg_id, error, await _sync_org_tags(api, planned), deleted,
+                       sent_before)
+
+
+def record_sent(session: Session, *, planned: Planned, outcome: MassOutcome,
                 now: datetime) -> None:
-    """Step 3: who the mass sends covered, who they could not, and the notice as sent."""
+    """Step 3: who the mass send covered, who it could not, and the notice as sent."""
     prefix = service.key_prefix(planned.notice_id)
-    by_org = {outcome.org_id: outcome for outcome in outcomes}
-    mass_sends = []
-    for group in planned.groups:
-        outcome = by_org[group.org_id]
-        if outcome.tag_id is not None:
-            tags.record(session, group.tag, outcome.tag_id, now)
-        if group.members:
-            mass_sends.append({"org_id": group.org_id, "tag_id": outcome.tag_id,
-                               "msg_id": outcome.msg_id, "error": outcome.error})
-        by_reason: dict[str, list[int]] = {}
-        for member_id, why in group.members.items():
-            by_reason.setdefault(why, []).append(member_id)
-        for why, member_ids in by_reason.items():
-            status, reason = (SENT, why) if outcome.error is None else (
-                FAILED, f"{why}；{outcome.error}")
-            record_settled_for_members(
-                session, member_ids=member_ids, key_prefix=prefix, kind=service.KIND,
-                payload=planned.payload, status=status, channel=MASS if status == SENT else None,
-                reason=reason, now=now)
+    for sync, tag_id in outcome.org_tags:
+        tags.record(session, sync, tag_id, now)
+    tags.record_deleted(session, outcome.tags_deleted, now)
+    error = outcome.error
+    by_reason: dict[tuple[str, bool], list[int]] = {}
+    for member_id, (_openid, why) in planned.mass.members.items():
+        # An earlier try's mass send went to the tag as it was then: without those this
+        # try left to it.
+        missed = outcome.sent_before and member_id not in planned.mass.earlier
+        by_reason.setdefault((why, missed), []).append(member_id)
+    for (why, missed), member_ids in by_reason.items():
+        status, reason = (SENT, why) if error is None and not missed else (
+            FAILED, f"{why}；{error or MISSED_EARLIER_MASS_SEND}")
+        record_settled_for_members(
+            session, member_ids=member_ids, key_prefix=prefix, kind=service.KIND,
+            payload=planned.payload, status=status, channel=MASS if status == SENT else None,
+            reason=reason, now=now)
+    session.execute(delete(NoticeMassMember)
+                    .where(NoticeMassMember.notice_id == planned.notice_id)
+                    .execution_options(synchronize_session=False))
     notice = session.get(Notice, planned.notice_id)
     if notice is not None:
         notice.status = service.SENT_NOTICE
         notice.sent_at = notice.sent_at or now
-        notice.mass_sends = [*(notice.mass_sends or []), *mass_sends]
+        if outcome.tag_id is not None:
+            notice.mass_tag_id = outcome.tag_id
+        if planned.mass.members:
+            notice.mass_sends = [*(notice.mass_sends or []), {
+                "tag_id": outcome.tag_id, "msg_id": outcome.msg_id, "error": outcome.error,
+                "members": len(planned.mass.members)}]
 
 
-async def send_notice(database: Database, api: WeChatAPI, notice_id: int, scope: OrgScope,
+async def send_notice(database: Database, api: WeChatAPI, notice_id: int, principal: Principal,
                       channels: Channels, now: datetime) -> None:
     """Send a draft notice (or finish one left in ``sending``); see the module docs."""
-    planned = await database.run(partial(plan_notice, notice_id=notice_id, scope=scope,
+    planned = await database.run(partial(plan_notice, notice_id=notice_id, principal=principal,
                                          channels=channels, now=now))
-    outcomes = [await mass_send(api, planned, group) for group in planned.groups]
-    await database.run(partial(record_sent, planned=planned, outcomes=outcomes, now=now))
+    outcome = await mass_send(api, planned)
+    await database.run(partial(record_sent, planned=planned, outcome=outcome, now=now))
 
 
-async def send_and_show(database: Database, api: WeChatAPI, notice_id: int, scope: OrgScope,
+async def send_and_show(database: Database, api: WeChatAPI, notice_id: int, principal: Principal,
                         channels: Channels, now: datetime) -> service.NoticeView:
     """:func:`send_notice`, then the notice as it stands."""
-    await send_notice(database, api, notice_id, scope, channels, now)
-    return await database.run(partial(service.show, notice_id=notice_id, scope=scope,
+    await send_notice(database, api, notice_id, principal, channels, now)
+    return await database.run(partial(service.show, notice_id=notice_id, principal=principal,
                                       zone=channels.zone, now=now))
 
 

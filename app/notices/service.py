@@ -2,9 +2,14 @@
 
 A notice goes to the bound members of its target orgs' subtrees, or to every
 bound member (``everyone``, for admins not limited to an org). Nested targets
-are kept as the outermost: a 党委 and one of its 支部 is the 党委. An org-scoped
-token targets orgs inside its subtree only and sees only the notices whose
-every target lies there (404 for the others, as :mod:`app.orgs.scope` does).
+are kept as the outermost: a 党委 and one of its 支部 is the 党委.
+
+Admins and organizers write and send notices. An org-scoped token (either role)
+targets orgs inside its subtree only and sees only the notices whose every
+target lies there (404 for the others, as :mod:`app.orgs.scope` does). An
+organizer not limited to an org is treated as the events treat one: it may
+write to any org but sees only the notices it wrote itself (403 for another's,
+as :func:`app.events.service.event_for` answers).
 
 Who a notice reached lives in the outbox (kind ``notice``, dedup
 ``notice:{id}:{member_id}``), whatever carried it: the dispatcher's rows
@@ -26,7 +31,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, s
 from sqlalchemy.orm import Session
 
 from app.auth.tokens import Principal
-from app.errors import InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.events.notices import local_time
 from app.models import Notice, NoticeTarget, Org, OutboxMessage, RosterEntry
 from app.orgs.scope import OrgScope
@@ -77,7 +82,7 @@ def check(session: Session, principal: Principal, composed: Composed) -> list[Or
         errors.append({"field": "body", "message": f"正文需为 1–{BODY_MAX} 个字"})
     orgs: list[Org] = []
     if composed.everyone:
-        if not principal.scope.is_everything:
+        if not may_send_to_everyone(principal):
             errors.append({"field": "everyone", "message":
                            "只有不限定组织的管理员可以向全体党员发通知，请选择本组织或下级组织"})
     elif not composed.org_ids:
@@ -110,10 +115,14 @@ def create_notice(session: Session, principal: Principal, composed: Composed,
     return notice
 
 
+def may_send_to_everyone(principal: Principal) -> bool:
+    return principal.is_admin and principal.scope.is_everything
+
+
 # ------------------------------------------------------------------ reading in scope
 
 
-def visible(scope: OrgScope) -> ColumnElement[bool]:
+def _in_scope(scope: OrgScope) -> ColumnElement[bool]:
     """A condition on :class:`Notice`: every target lies inside the scope."""
     if scope.is_everything:
         return true()
@@ -122,12 +131,27 @@ def visible(scope: OrgScope) -> ColumnElement[bool]:
                 not_(exists(targets.where(NoticeTarget.org_id.not_in(scope.org_ids())))))
 
 
-def notice_for(session: Session, notice_id: int, scope: OrgScope) -> Notice:
-    """The notice when the scope covers it; 404 when missing or outside."""
-    found = session.scalar(select(Notice).where(Notice.id == notice_id, visible(scope)))
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """A condition on :class:`Notice`: the notices ``principal`` may see and send."""
+    if principal.is_admin or not principal.scope.is_everything:
+        return _in_scope(principal.scope)
+    # An organizer with no org to be scoped by: its own notices only.
+    if principal.token_id is None:
+        return false()
+    return Notice.created_by_token_id == principal.token_id
+
+
+def notice_for(session: Session, notice_id: int, principal: Principal) -> Notice:
+    """The notice when ``principal`` may see it: 404 when missing or outside a scoped
+    principal's subtree, 403 when an unscoped organizer's notice is another's."""
+    found = session.get(Notice, notice_id)
     if found is None:
         raise NotFound(f"no notice {notice_id}")
-    return found
+    if session.scalar(select(exists().where(Notice.id == notice_id, visible(principal)))):
+        return found
+    if not principal.scope.is_everything:
+        raise NotFound(f"no notice {notice_id}")
+    raise Forbidden("this notice was written by another organizer")
 
 
 def target_orgs(session: Session, notice: Notice) -> list[Org]:
@@ -174,8 +198,8 @@ def _under_any(paths: list[str]) -> ColumnElement[bool]:
     return condition
 
 
-def list_notices(session: Session, scope: OrgScope, limit: int = 50) -> list[Notice]:
-    return list(session.scalars(select(Notice).where(visible(scope))
+def list_notices(session: Session, principal: Principal, limit: int = 50) -> list[Notice]:
+    return list(session.scalars(select(Notice).where(visible(principal))
                                 .order_by(Notice.created_at.desc(), Notice.id.desc())
                                 .limit(limit)))
 
@@ -292,6 +316,9 @@ class NoticeView:
     text: str  # the customer-service (and mass) text
     template_data: dict[str, str]
     counts: Reached
+    # The last mass send's record (see :class:`~app.models.Notice`), None when none was
+    # needed; ``tag_deleted`` whether the notice's tag is gone again.
+    mass_send: dict[str, Any] | None = None
 
 
 def describe(session: Session, notice: Notice, zone: ZoneInfo, now: datetime) -> NoticeView:
@@ -305,7 +332,9 @@ def describe(session: Session, notice: Notice, zone: ZoneInfo, now: datetime) ->
         created_at=notice.created_at, sent_at=notice.sent_at,
         text=message_text(notice.title, notice.body, label),
         template_data=template_fields(notice.title, label, shown_at, zone),
-        counts=reached(session, notice.id))
+        counts=reached(session, notice.id),
+        mass_send={**notice.mass_sends[-1], "tag_deleted": notice.mass_tag_deleted_at is not None}
+        if notice.mass_sends else None)
 
 
 def preview(session: Session, principal: Principal, composed: Composed, zone: ZoneInfo,
@@ -323,11 +352,12 @@ def preview(session: Session, principal: Principal, composed: Composed, zone: Zo
     return message_text(title, body, label), template_fields(title, label, now, zone)
 
 
-def show(session: Session, notice_id: int, scope: OrgScope, zone: ZoneInfo,
+def show(session: Session, notice_id: int, principal: Principal, zone: ZoneInfo,
          now: datetime) -> NoticeView:
-    return describe(session, notice_for(session, notice_id, scope), zone, now)
+    return describe(session, notice_for(session, notice_id, principal), zone, now)
 
 
-def show_all(session: Session, scope: OrgScope, zone: ZoneInfo, now: datetime
+def show_all(session: Session, principal: Principal, zone: ZoneInfo, now: datetime
              ) -> list[NoticeView]:
-    return [describe(session, notice, zone, now) for notice in list_notices(session, scope)]
+    return [describe(session, notice, zone, now)
+            for notice in list_notices(session, principal)]

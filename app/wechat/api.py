@@ -550,6 +550,14 @@ class WeChatAPI:
                 if isinstance(item, dict) and isinstance(item.get("id"), int)
                 and isinstance(item.get("name"), str)]
 
+    async def delete_tag(self, tag_id: int) -> None:
+        """Delete a user tag; its followers lose it (45159: no such tag; 45057: more than
+        100,000 followers, untag them first).
+
+        https://developers.weixin.qq.com/doc/offiaccount/User_Management/User_Tag_Management.html
+        """
+        await self._call("POST", "/cgi-bin/tags/delete", json_body={"tag": {"id": tag_id}})
+
     async def tag_members(self, tag_id: int, openids: Sequence[str]) -> None:
         """Put up to 50 followers in a tag (a follower already in it stays as is).
 

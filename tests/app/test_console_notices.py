@@ -1,5 +1,6 @@
 """Notices in the console: the form and its live preview, the send with its confirm box,
-the counts by channel afterwards, and what an organizer or a branch admin may not do."""
+the counts by channel afterwards, organizers writing and sending their own, and what an
+organizer or a branch admin may not do."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def test_write_preview_send_and_read_the_counts(
     assert stale.status_code == 403 and "页面已过期" in stale.text
 
 
-def test_organizers_and_other_branches_are_refused_in_chinese(
+def test_other_branches_and_organizers_are_refused_in_chinese(
         setup: tuple[TestClient, NoticeParty], database: Database) -> None:
     client, party = setup
     csrf = csrf_of(client.get("/console/notices/new").text)
@@ -108,11 +109,17 @@ def test_organizers_and_other_branches_are_refused_in_chinese(
         return run_unit(database, lambda s: create_token(
             s, role, f"{role}-{org}", party.orgs[org] if org else None))
 
+    # An organizer of no org sees only the notices it wrote: the admin's is another's.
     organizer = TestClient(client.app)
     sign_in(organizer, token(Role.ORGANIZER, None))
     answer = organizer.get("/console/notices")
-    assert answer.status_code == 403 and "只有管理员" in answer.text
-    assert 'href="/console/notices"' not in organizer.get("/console").text
+    assert answer.status_code == 200 and "学习通知" not in answer.text
+    assert 'href="/console/notices"' in organizer.get("/console").text
+    assert "全体党员" not in organizer.get("/console/notices/new").text
+    organizer_csrf = csrf_of(answer.text)
+    foreign = organizer.post(f"{notice}/send", data={"csrf": organizer_csrf, "confirm": "1"})
+    assert foreign.status_code == 403
+    assert organizer.get(notice).status_code == 403
 
     branch = TestClient(client.app)
     sign_in(branch, token(Role.ADMIN, "第二党支部"))
@@ -127,3 +134,42 @@ def test_organizers_and_other_branches_are_refused_in_chinese(
     assert f"没有编号为 {party.orgs['第一党支部']} 的组织" in intruding.text
     refused = branch.post(f"{notice}/send", data={"csrf": branch_csrf, "confirm": "1"})
     assert refused.status_code == 404 and "没有找到" in refused.text
+
+
+def test_a_branch_organizer_writes_previews_and_sends_from_the_console(
+        setup: tuple[TestClient, NoticeParty], database: Database) -> None:
+    client, party = setup
+    token = run_unit(database, lambda s: create_token(
+        s, Role.ORGANIZER, "一支部组织委员", party.orgs["第一党支部"]))
+    # The same client, signed in again: the send calls the platform through the app's
+    # HTTP client, which lives in this client's event loop.
+    organizer = client
+    sign_in(organizer, token)
+    home = organizer.get("/console")
+    assert 'href="/console/notices"' in home.text
+    assert 'href="/console/lessons"' not in home.text  # still admins' only
+    form = organizer.get("/console/notices/new")
+    assert form.status_code == 200
+    assert "第一党小组" in form.text and "第二党支部" not in form.text
+    assert "全体党员" not in form.text
+    csrf = csrf_of(form.text)
+    preview = organizer.post("/console/notices/preview", headers={"X-CSRF-Token": csrf},
+                             data=_form(party, csrf, title="小组会"))
+    assert preview.status_code == 200 and "小组会" in preview.text
+    outside = organizer.post("/console/notices/new", data=_form(
+        party, csrf, org_ids=[str(party.orgs["第二党支部"])]))
+    assert outside.status_code == 422
+    assert f"没有编号为 {party.orgs['第二党支部']} 的组织" in outside.text
+    created = organizer.post("/console/notices/new", data=_form(party, csrf),
+                             follow_redirects=False)
+    assert created.status_code == 303
+    notice = created.headers["location"].split("?")[0]
+    sent = organizer.post(f"{notice}/send", data={"csrf": csrf, "confirm": "1"},
+                          follow_redirects=False)
+    assert sent.status_code == 303
+    shown = organizer.get(notice)
+    assert shown.status_code == 200 and "已发送" in shown.text
+    assert "学习通知" in organizer.get("/console/notices").text
+    # The admin sees the organizer's notice too.
+    sign_in(client, ADMIN)
+    assert "学习通知" in client.get("/console/notices").text

@@ -1,6 +1,7 @@
 """The fake platform's user tags and mass send, spoken to over real HTTP: the rules our
-notices are tested against (name length and uniqueness, 50 openids a call, 20 tags a
-follower, clientmsgid, the account's quota and each follower's 4 mass messages a month)."""
+notices are tested against (name length and uniqueness, 100 tags an account, deleting a
+tag, 50 openids a call, 20 tags a follower, clientmsgid, the account's quota and each
+follower's 4 mass messages a month)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.app.test_fakewechat import api, client, server, token
 # The fake platform and a token for it, as the platform's own tests have them.
 __all__ = ["client", "server", "token"]
 
-CREATE, GET = "/cgi-bin/tags/create", "/cgi-bin/tags/get"
+CREATE, GET, DELETE = "/cgi-bin/tags/create", "/cgi-bin/tags/get", "/cgi-bin/tags/delete"
 TAGGING, UNTAGGING = "/cgi-bin/tags/members/batchtagging", "/cgi-bin/tags/members/batchuntagging"
 SENDALL = "/cgi-bin/message/mass/sendall"
 
@@ -45,6 +46,33 @@ def test_tags_are_named_uniquely_within_30_bytes(client: httpx.Client, token: st
     listed = api(client, GET, token)["tags"]
     assert [tag["name"] for tag in listed] == ["第一党支部·12", "一" * 10]
     assert api(client, CREATE, None, {"tag": {"name": "x"}})["errcode"] == 41001
+
+
+def test_an_account_holds_at_most_100_tags(client: httpx.Client, token: str) -> None:
+    made = [api(client, CREATE, token, {"tag": {"name": f"标签{number}"}})["tag"]["id"]
+            for number in range(100)]
+    assert api(client, CREATE, token, {"tag": {"name": "第101个"}})["errcode"] == 45056
+    assert api(client, DELETE, token, {"tag": {"id": made[0]}})["errcode"] == 0
+    again = api(client, CREATE, token, {"tag": {"name": "第101个"}})["tag"]["id"]
+    # The platform never gives a deleted tag's id to a new one.
+    assert again not in made and again > max(made)
+
+
+def test_deleting_a_tag_takes_it_from_its_followers(client: httpx.Client, token: str) -> None:
+    kept = api(client, CREATE, token, {"tag": {"name": "支部"}})["tag"]["id"]
+    gone = api(client, CREATE, token, {"tag": {"name": "通知·1"}})["tag"]["id"]
+    for tag_id in (kept, gone):
+        api(client, TAGGING, token, {"openid_list": openids(2), "tagid": tag_id})
+    assert api(client, DELETE, token, {"tag": {"id": gone}})["errcode"] == 0
+    assert [(tag["name"], tag["openids"]) for tag in client.get("/_fake/tags").json()] == \
+        [("支部", openids(2))]
+    assert api(client, DELETE, token, {"tag": {"id": gone}})["errcode"] == 45159
+    assert api(client, SENDALL, token, mass(gone))["errcode"] == 45159
+    assert api(client, DELETE, token, {"tag": {"id": 2}})["errcode"] == 45058
+    assert api(client, DELETE, token, {"tag": {}})["errcode"] == 47001
+    assert api(client, DELETE, None, {"tag": {"id": kept}})["errcode"] == 41001
+    # The name is free again.
+    assert api(client, CREATE, token, {"tag": {"name": "通知·1"}})["tag"]["id"] > gone
 
 
 def test_tagging_takes_up_to_50_openids_of_an_existing_tag(

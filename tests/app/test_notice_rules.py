@@ -9,7 +9,7 @@ import pytest
 
 from app.models import Org
 from app.notices.service import label_of, reason_in_chinese
-from app.notices.tags import tag_name
+from app.notices.tags import notice_tag_name, tag_name
 
 
 def org(org_id: int, name: str) -> Org:
@@ -21,6 +21,15 @@ def test_tag_names_fit_30_bytes_and_keep_the_org_id(name: str) -> None:
     named = tag_name(org(123456, name))
     assert len(named.encode()) <= 30
     assert named.endswith("·123456") and named.startswith(name[:2])
+
+
+@pytest.mark.parametrize("notice_id", [1, 4321, 2**63 - 1])
+def test_notice_tag_names_fit_30_bytes_and_never_name_an_org_tag(notice_id: int) -> None:
+    named = notice_tag_name(notice_id)
+    assert len(named.encode()) <= 30 and named.endswith(str(notice_id))
+    # An org called as the notice tag (id and all) still gets a tag of another name.
+    assert tag_name(org(notice_id, "通知")) != named
+    assert tag_name(org(notice_id, named)) != named
 
 
 def test_many_orgs_are_named_by_the_first_and_a_count() -> None:

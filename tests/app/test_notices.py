@@ -1,13 +1,14 @@
 """Notices over the admin API, sent over real HTTP to the fake WeChat platform: one by
-one where the planner finds a channel, by a mass send to the org's tag for the followers
-it does not, and counted by channel with the reasons for the rest."""
+one where the planner finds a channel, by a mass send to the notice's own tag for the
+followers it does not (and to nobody else), and counted by channel with the reasons for
+the rest."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,16 +17,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from app.auth.tokens import Role, create_token
+from app.auth.tokens import BOOTSTRAP_ADMIN, Role, create_token
 from app.db import Database
 from app.fakewechat import DEV_APPS, FakeWeChatServer
 from app.main import create_app
-from app.models import Org, OutboxMessage, RosterEntry, WeChatTagMember
+from app.models import (
+    Member,
+    Notice,
+    NoticeMassMember,
+    Org,
+    OutboxMessage,
+    RosterEntry,
+    WeChatTagMember,
+)
 from app.notices import sending
-from app.notices.tags import tag_name
-from app.orgs.scope import EVERYTHING
+from app.notices.tags import notice_tag_name, tag_name
 from app.wechat.api import MemoryTokenStore, WeChatAPI
 from tests.app.conftest import make_settings
+from tests.support.factories import create_member
 from tests.support.fake_platform import CUSTOM, SUBSCRIBE, FakeControl
 from tests.support.notices import MP_TEMPLATE, NoticeParty, dispatch, seed_party
 from tests.support.units import run_unit
@@ -37,6 +46,7 @@ SENDALL = "/cgi-bin/message/mass/sendall"
 TAGGING = "/cgi-bin/tags/members/batchtagging"
 UNTAGGING = "/cgi-bin/tags/members/batchuntagging"
 CREATE_TAG = "/cgi-bin/tags/create"
+DELETE_TAG = "/cgi-bin/tags/delete"
 
 
 @dataclass
@@ -78,6 +88,19 @@ class World:
     def tags(self) -> dict[str, list[str]]:
         return {tag["name"]: tag["openids"]
                 for tag in self.fake.http.get("/_fake/tags").json()}
+
+    def org_tags(self) -> dict[str, list[str]]:
+        return {name: openids for name, openids in self.tags().items()
+                if not name.startswith("通知#")}
+
+    def api_call(self, call: Any) -> Any:
+        """``call(api)`` against the fake platform, as the service's client makes it."""
+        async def run() -> Any:
+            async with httpx.AsyncClient(timeout=5) as http:
+                return await call(WeChatAPI(http, app_id=APPID, app_secret=SECRET,
+                                            base_url=self.url, token_store=MemoryTokenStore()))
+
+        return asyncio.run(run())
 
 
 def _world(database_url: str, database: Database, server: FakeWeChatServer,
@@ -133,12 +156,25 @@ def test_each_member_over_the_channel_the_platform_allows(world: World) -> None:
     party = world.party
     first_tag = tag_name(run_unit(world.database,
                                   lambda s: s.get_one(Org, party.orgs["第一党支部"])))
-    # The tag holds the branch's followers (the 小组 included), nobody of the second branch.
-    assert world.tags() == {first_tag: sorted(party.openids[name]
-                                              for name in ("窗口内", "窗口外", "小组员"))}
+    # The org's tag holds the branch's followers (the 小组 included), nobody of the second
+    # branch; the notice's own tag only those no channel reached one by one.
+    left = sorted(party.openids[name] for name in ("窗口外", "小组员"))
+    assert world.tags() == {
+        first_tag: sorted(party.openids[name] for name in ("窗口内", "窗口外", "小组员")),
+        notice_tag_name(created["id"]): left}
     [mass] = world.mass()
-    assert mass["content"] == created["text"]
-    assert sorted(mass["delivered"]) == world.tags()[first_tag]
+    assert mass["content"] == created["text"] and mass["clientmsgid"] == \
+        f"hongxin-notice-{created['id']}"
+    # 窗口内, told by customer service, does not get the notice a second time.
+    assert sorted(mass["delivered"]) == left
+    recorded = run_unit(world.database, lambda s: s.get_one(Notice, created["id"]))
+    assert recorded.mass_tag_id == mass["tag_id"] and recorded.mass_tag_deleted_at is None
+    assert recorded.mass_sends == [{"tag_id": mass["tag_id"], "msg_id": mass["msg_id"],
+                                    "error": None, "members": 2}]
+    assert run_unit(world.database, lambda s: s.scalars(select(NoticeMassMember)).all()) == []
+    assert sent["mass_send"] == {"members": 2, "msg_id": mass["msg_id"], "error": None,
+                                 "tag_deleted": False}
+    assert created["mass_send"] is None
 
     world.dispatch()
     done = world.get(created["id"])
@@ -157,7 +193,7 @@ def test_each_member_over_the_channel_the_platform_allows(world: World) -> None:
 def test_the_tag_follows_the_roster_at_the_next_send(world: World) -> None:
     party = world.party
     world.send(world.notice(["第一党支部"])["id"])
-    assert len(world.fake.calls(CREATE_TAG)) == 1
+    assert len(world.fake.calls(CREATE_TAG)) == 2  # the org's tag and the notice's
 
     # 小组员 moves to the second branch; 窗口外 is unbound.
     def change(session: Any) -> None:
@@ -174,11 +210,12 @@ def test_the_tag_follows_the_roster_at_the_next_send(world: World) -> None:
     assert sorted(untagged["body"]["openid_list"]) == sorted(
         [party.openids["窗口外"], party.openids["小组员"]])
     assert world.fake.calls(TAGGING) == []
-    assert list(world.tags().values()) == [[party.openids["窗口内"]]]
+    assert list(world.org_tags().values()) == [[party.openids["窗口内"]]]
     held = run_unit(world.database, lambda s: s.scalars(select(WeChatTagMember.member_id)).all())
     assert held == [party.members["窗口内"]]
-    # Nobody left for the mass send: it did not go.
+    # Nobody left for the mass send: it did not go, and the notice has no tag.
     assert len(world.mass()) == 1 and second["reached"]["mass"] == 0
+    assert notice_tag_name(second["id"]) not in world.tags()
 
 
 def test_a_member_past_four_mass_messages_this_month_is_not_reached(world: World) -> None:
@@ -194,6 +231,28 @@ def test_a_member_past_four_mass_messages_this_month_is_not_reached(world: World
     branch = world.send(world.notice(["第一党支部"], title="支部通知")["id"])
     assert branch["reached"]["mass"] == 1
     assert any("本月已收到 4 条" in reason["reason"] for reason in branch["reasons"])
+    assert world.mass()[-1]["delivered"] == [world.party.openids["窗口外"]]
+
+
+def test_the_budget_counts_what_each_member_received_by_mass_send(world: World) -> None:
+    """Reached one by one, a member spends nothing of the month's four mass messages,
+    however many notices went to their org."""
+    party = world.party
+    for number in range(4):
+        world.send(world.notice(["第一党支部"], title=f"第{number + 1}次通知")["id"])
+    # 窗口内 was told each time by customer service, never by a mass send.
+    assert all(party.openids["窗口内"] not in sent["delivered"] for sent in world.mass())
+
+    # 窗口内's window has closed: the next notice is their first mass message this month.
+    def close_window(session: Any) -> None:
+        session.execute(update(Member).where(Member.id == party.members["窗口内"])
+                        .values(last_interaction_at=datetime.now(UTC) - timedelta(days=3)))
+
+    run_unit(world.database, close_window)
+    fifth = world.send(world.notice(["第一党支部"], title="第五次通知")["id"])
+    assert fifth["reached"]["mass"] == 1
+    assert world.mass()[-1]["delivered"] == [party.openids["窗口内"]]
+    assert sum("本月已收到 4 条" in reason["reason"] for reason in fifth["reasons"]) == 1
 
 
 def test_a_refused_mass_send_says_why(world: World) -> None:
@@ -207,29 +266,33 @@ def test_a_refused_mass_send_says_why(world: World) -> None:
     assert len(failed) == 2
 
 
-def test_a_tag_created_before_is_found_by_its_name(world: World) -> None:
+def test_tags_created_before_are_found_by_their_names(world: World) -> None:
     org = run_unit(world.database, lambda s: s.get_one(Org, world.party.orgs["第一党支部"]))
+    created = world.notice(["第一党支部"])
 
-    async def create_first() -> None:
-        async with httpx.AsyncClient(timeout=5) as http:
-            api = WeChatAPI(http, app_id=APPID, app_secret=SECRET, base_url=world.url,
-                            token_store=MemoryTokenStore())
-            await api.create_tag(tag_name(org))
+    async def create_first(api: WeChatAPI) -> list[int]:
+        return [await api.create_tag(tag_name(org)),
+                await api.create_tag(notice_tag_name(created["id"]))]
 
-    asyncio.run(create_first())
-    sent = world.send(world.notice(["第一党支部"])["id"])
+    org_tag, notice_tag = world.api_call(create_first)
+    sent = world.send(created["id"])
     assert sent["reached"]["mass"] == 2
-    assert [call["errcode"] for call in world.fake.calls(CREATE_TAG)] == [0, 45157]
-    assert len(world.tags()) == 1
+    assert [call["errcode"] for call in world.fake.calls(CREATE_TAG)] == [0, 0, 45157, 45157]
+    assert len(world.tags()) == 2
+    assert [mass["tag_id"] for mass in world.mass()] == [notice_tag]
+    assert run_unit(world.database, lambda s: (s.get_one(Org, org.id).wechat_tag_id,
+                                               s.get_one(Notice, created["id"]).mass_tag_id)) \
+        == (org_tag, notice_tag)
 
 
 def test_everyone_goes_to_every_root_org(world: World) -> None:
     sent = world.send(world.notice(everyone=True)["id"])
     assert sent["target_label"] == "全体党员"
     assert sent["on_the_way"] == 3  # 窗口内, 二支部 (customer service), 小程序 (subscribe)
+    # One mass send, to those no customer-service message reaches.
     [mass] = world.mass()
     assert sorted(mass["delivered"]) == sorted(
-        world.party.openids[name] for name in ("窗口内", "窗口外", "小组员", "二支部"))
+        world.party.openids[name] for name in ("窗口外", "小组员"))
 
 
 def test_a_branch_token_targets_and_sees_only_its_subtree(world: World) -> None:
@@ -258,9 +321,50 @@ def test_a_branch_token_targets_and_sees_only_its_subtree(world: World) -> None:
         {own["id"], theirs["id"]}
     sent = world.send(own["id"], headers=branch)
     assert sent["on_the_way"] == 1 and world.mass() == []
-    organizer = run_unit(world.database, lambda s: create_token(s, Role.ORGANIZER, "组织员"))
-    assert world.client.get("/api/admin/notices", headers={
-        "Authorization": f"Bearer {organizer}"}).status_code == 403
+
+
+def test_a_branch_organizer_writes_and_sends_within_its_subtree(world: World) -> None:
+    party = world.party
+    token = run_unit(world.database, lambda s: create_token(
+        s, Role.ORGANIZER, "一支部组织委员", party.orgs["第一党支部"]))
+    organizer = {"Authorization": f"Bearer {token}"}
+    outside = world.client.post("/api/admin/notices", headers=organizer, json={
+        "title": "越界", "body": "越界", "org_ids": [party.orgs["第二党支部"]]})
+    assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "org_ids"
+    everyone = world.client.post("/api/admin/notices", headers=organizer, json={
+        "title": "全体", "body": "全体", "everyone": True})
+    assert everyone.status_code == 422 and everyone.json()["errors"][0]["field"] == "everyone"
+    admins = world.notice(["第一党小组"])  # an admin's notice inside the branch
+    others = world.notice(["第二党支部"])
+    own = world.notice(["第一党小组"], title="小组会通知", headers=organizer)
+    listed = world.client.get("/api/admin/notices", headers=organizer).json()
+    assert {n["id"] for n in listed} == {own["id"], admins["id"]}
+    assert world.client.get(f"/api/admin/notices/{others['id']}",
+                            headers=organizer).status_code == 404
+    sent = world.send(own["id"], headers=organizer)
+    assert sent["status"] == "sent" and sent["reached"]["mass"] == 1
+    assert world.send(admins["id"], headers=organizer)["status"] == "sent"
+
+
+def test_an_organizer_of_no_org_sees_only_the_notices_it_wrote(world: World) -> None:
+    party = world.party
+    first, second = run_unit(world.database, lambda s: (
+        create_token(s, Role.ORGANIZER, "组织员甲"), create_token(s, Role.ORGANIZER, "组织员乙")))
+    mine, theirs = ({"Authorization": f"Bearer {token}"} for token in (first, second))
+    everyone = world.client.post("/api/admin/notices", headers=mine, json={
+        "title": "全体", "body": "全体", "everyone": True})
+    assert everyone.status_code == 422 and everyone.json()["errors"][0]["field"] == "everyone"
+    written = world.notice(["第二党支部"], headers=mine)
+    world.notice(["第二党支部"], title="管理员的通知")
+    assert [n["id"] for n in world.client.get("/api/admin/notices", headers=mine).json()] \
+        == [written["id"]]
+    assert world.client.get("/api/admin/notices", headers=theirs).json() == []
+    # As an event assigned to another organizer: 403, and nothing is sent.
+    assert world.client.post(f"/api/admin/notices/{written['id']}/send",
+                             headers=theirs).status_code == 403
+    assert world.get(written["id"])["status"] == "draft"
+    assert world.send(written["id"], headers=mine)["on_the_way"] == 1
+    assert party.orgs["第二党支部"] in [t["id"] for t in world.get(written["id"])["targets"]]
 
 
 @pytest.fixture
@@ -283,30 +387,169 @@ def test_with_a_template_the_window_does_not_matter(templated: World) -> None:
     assert all(data["thing3"]["value"] == "第一党支部" for data in fields)
 
 
+def _plan(world: World, notice_id: int) -> sending.Planned:
+    channels = sending.Channels(None, MP_TEMPLATE, ZoneInfo("Asia/Shanghai"))
+    return run_unit(world.database, lambda s: sending.plan_notice(
+        s, notice_id=notice_id, principal=BOOTSTRAP_ADMIN, channels=channels,
+        now=datetime.now(UTC)))
+
+
 def test_a_send_cut_short_is_finished_by_sending_again(world: World) -> None:
     """The process died after the plan and after the platform took the mass send, before
     anything was recorded: sending again sends nothing twice and counts everyone once."""
     created = world.notice(["第一党支部"])
-    channels = sending.Channels(None, MP_TEMPLATE, ZoneInfo("Asia/Shanghai"))
-    planned = run_unit(world.database, lambda s: sending.plan_notice(
-        s, notice_id=created["id"], scope=EVERYTHING, channels=channels,
-        now=datetime.now(UTC)))
+    planned = _plan(world, created["id"])
 
-    async def mass_only() -> None:
-        async with httpx.AsyncClient(timeout=5) as http:
-            api = WeChatAPI(http, app_id=APPID, app_secret=SECRET, base_url=world.url,
-                            token_store=MemoryTokenStore())
-            for group in planned.groups:
-                await sending.mass_send(api, planned, group)
+    async def mass_only(api: WeChatAPI) -> None:
+        await sending.mass_send(api, planned)
 
-    asyncio.run(mass_only())
+    world.api_call(mass_only)
     assert world.get(created["id"])["status"] == "sending"
     assert len(world.mass()) == 1
 
     sent = world.send(created["id"])
     assert [call["errcode"] for call in world.fake.calls(SENDALL)] == [0, 45065]
+    # The org's tag and the notice's, created by the first try, are found by their names.
+    assert [call["errcode"] for call in world.fake.calls(CREATE_TAG)] == [0, 0, 45157, 45157]
     assert len(world.mass()) == 1
     assert (sent["status"], sent["reached"]["mass"], sent["on_the_way"], sent["not_reached"]) \
         == ("sent", 2, 2, 1)
     rows = run_unit(world.database, lambda s: s.scalars(select(OutboxMessage.member_id)).all())
     assert len(rows) == len(set(rows)) == 5
+
+
+def test_a_member_left_to_the_mass_send_stays_there_when_sent_again(world: World) -> None:
+    """窗口外 was left to the mass send, which went out; then they wrote to the account
+    (a customer-service window opened) before the send was finished: sending again must
+    not tell them a second time one by one."""
+    party = world.party
+    created = world.notice(["第一党支部"])
+    planned = _plan(world, created["id"])
+    assert set(planned.mass.members) == {party.members["窗口外"], party.members["小组员"]}
+
+    async def mass_only(api: WeChatAPI) -> None:
+        await sending.mass_send(api, planned)
+
+    world.api_call(mass_only)
+
+    def open_window(session: Any) -> None:
+        session.execute(update(Member).where(Member.id == party.members["窗口外"])
+                        .values(last_interaction_at=datetime.now(UTC)))
+
+    run_unit(world.database, open_window)
+    sent = world.send(created["id"])
+    assert sent["reached"]["mass"] == 2 and sent["on_the_way"] == 2
+    world.dispatch()
+    told = [call["body"]["touser"] for call in world.fake.delivered(CUSTOM)]
+    assert told == [party.openids["窗口内"]]
+    [mass] = world.mass()
+    assert sorted(mass["delivered"]) == sorted(party.openids[name] for name in ("窗口外", "小组员"))
+
+
+def test_a_member_bound_after_an_earlier_mass_send_is_not_counted_as_reached(
+        world: World) -> None:
+    """The earlier try's mass send went to the tag as it was; someone bound since is put
+    in the tag by the second try, but the platform answers its mass send with 45065: they
+    are not counted as reached, and say why."""
+    party = world.party
+    created = world.notice(["第一党支部"])
+    planned = _plan(world, created["id"])
+
+    async def mass_only(api: WeChatAPI) -> None:
+        await sending.mass_send(api, planned)
+
+    world.api_call(mass_only)
+
+    def bind_newcomer(session: Any) -> int:
+        now = datetime.now(UTC)
+        member = create_member(session, openid="o_notice_newcomer",
+                               last_interaction_at=now - timedelta(days=3))
+        session.add(RosterEntry(name="新党员", phone="13700009999",
+                                org_id=party.orgs["第一党支部"], status="正式党员",
+                                member_id=member.id, bound_at=now, created_at=now,
+                                updated_at=now))
+        return member.id
+
+    run_unit(world.database, bind_newcomer)
+    sent = world.send(created["id"])
+    assert [call["errcode"] for call in world.fake.calls(SENDALL)] == [0, 45065]
+    assert sent["reached"]["mass"] == 2 and sent["not_reached"] == 2
+    assert sum("此后才需群发的成员未能收到" in reason["reason"] and reason["count"] == 1
+               for reason in sent["reasons"]) == 1
+    [mass] = world.mass()
+    assert "o_notice_newcomer" not in mass["delivered"]
+
+
+def test_a_send_cut_short_before_the_mass_send_sends_it_once(world: World) -> None:
+    party = world.party
+    created = world.notice(["第一党支部"])
+    _plan(world, created["id"])
+    assert world.mass() == []
+    sent = world.send(created["id"])
+    [mass] = world.mass()
+    assert sorted(mass["delivered"]) == sorted(party.openids[name] for name in ("窗口外", "小组员"))
+    assert (sent["reached"]["mass"], sent["on_the_way"], sent["not_reached"]) == (2, 2, 1)
+
+
+def _sent_days_ago(world: World, notice_id: int, days: float) -> None:
+    def move(session: Any) -> None:
+        session.execute(update(Notice).where(Notice.id == notice_id)
+                        .values(sent_at=datetime.now(UTC) - timedelta(days=days)))
+
+    run_unit(world.database, move)
+
+
+def test_notice_tags_are_deleted_a_day_after_their_send(world: World) -> None:
+    first = world.send(world.notice(["第一党小组"], title="第一次通知")["id"])
+    second = world.send(world.notice(["第一党小组"], title="第二次通知")["id"])
+    first_tag, second_tag = (notice_tag_name(first["id"]), notice_tag_name(second["id"]))
+    assert {first_tag, second_tag} <= set(world.tags())
+    assert world.fake.calls(DELETE_TAG) == []
+
+    # A day later the first notice's tag goes at the next notice's mass step; the second,
+    # sent only hours before, keeps its tag (the platform may still be sending to it).
+    _sent_days_ago(world, first["id"], 1.5)
+    _sent_days_ago(world, second["id"], 0.5)
+    first_id = run_unit(world.database, lambda s: s.get_one(Notice, first["id"]).mass_tag_id)
+    third = world.send(world.notice(["第一党小组"], title="第三次通知")["id"])
+    assert [call["body"]["tag"]["id"] for call in world.fake.calls(DELETE_TAG)] == [first_id]
+    assert first_tag not in world.tags() and second_tag in world.tags()
+    assert notice_tag_name(third["id"]) in world.tags()
+    gone = run_unit(world.database, lambda s: {
+        notice.id: notice.mass_tag_deleted_at is not None
+        for notice in s.scalars(select(Notice))})
+    assert gone == {first["id"]: True, second["id"]: False, third["id"]: False}
+    assert world.get(first["id"])["mass_send"]["tag_deleted"] is True
+    assert world.get(second["id"])["mass_send"]["tag_deleted"] is False
+
+    # A tag deleted meanwhile in the platform's back office (45159) is recorded as gone.
+    _sent_days_ago(world, second["id"], 2)
+    second_id = run_unit(world.database, lambda s: s.get_one(Notice, second["id"]).mass_tag_id)
+    world.api_call(lambda api: api.delete_tag(second_id))
+    world.fake.clear_calls()
+    world.send(world.notice(["第二党支部"], title="第四次通知")["id"])
+    assert [call["errcode"] for call in world.fake.calls(DELETE_TAG)] == [45159]
+    assert run_unit(world.database, lambda s: s.get_one(Notice, second["id"])
+                    .mass_tag_deleted_at) is not None
+
+
+def test_an_account_with_100_tags_cannot_mass_send_until_old_ones_go(world: World) -> None:
+    async def fill(api: WeChatAPI) -> None:
+        for number in range(100 - len(world.tags())):
+            await api.create_tag(f"后台标签{number}")
+
+    earlier = world.send(world.notice(["第一党小组"], title="上周的通知")["id"])
+    world.api_call(fill)
+    sent = world.send(world.notice(["第一党支部"])["id"])
+    assert 45056 in [call["errcode"] for call in world.fake.calls(CREATE_TAG)]
+    assert sent["reached"]["mass"] == 0
+    reasons = {reason["reason"]: reason["count"] for reason in sent["reasons"]}
+    assert sum(count for reason, count in reasons.items() if "100 个上限" in reason) == 2
+    assert len(world.mass()) == 1  # the earlier notice's only
+    assert "100 个上限" in sent["mass_send"]["error"] and sent["mass_send"]["msg_id"] is None
+
+    # Once the earlier notice's tag is due to go, its place is this notice's.
+    _sent_days_ago(world, earlier["id"], 2)
+    later = world.send(world.notice(["第一党小组"], title="下一次通知")["id"])
+    assert later["reached"]["mass"] == 1 and len(world.mass()) == 2
+    assert notice_tag_name(earlier["id"]) not in world.tags()

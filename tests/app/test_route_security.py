@@ -28,17 +28,18 @@ PUBLIC = {("POST", "/api/mp/login"), ("GET", "/console/login"), ("POST", "/conso
 # Organizers may read their own events' sign-up lists (and list their events); the rest of
 # /api/admin is for admins.
 # Meetings (attendance, minutes, compliance); red points: the catalogue, claims, 一人一册 and
-# the 先锋指数 of their scope.
+# the 先锋指数 of their scope; the notices of their scope.
 ORGANIZER_READABLE = re.compile(
     r"^/api/admin/(events(/\{[^}]+\}(/signups.*|/attendance.*|/minutes.*)?)?"
+    r"|notices(/\{[^}]+\})?"
     r"|orgs/\{[^}]+\}/compliance|points/(rules|claims)"
     r"|members/\{[^}]+\}/record(\.xlsx)?|pioneer-index(\.xlsx)?)$")
 # … and check members in (and take a mistaken check-in back: the same path, DELETE) at their
 # own events and meetings, record a meeting's minutes, record deeds, decide claims, correct
-# lines.
+# lines, write and send notices to their scope.
 ORGANIZER_WRITABLE = re.compile(
     r"^/api/admin/(events/\{[^}]+\}/(signups/\{[^}]+\}/checkin|attendance/\{[^}]+\}/checkin"
-    r"|minutes)|points/awards"
+    r"|minutes)|points/awards|notices(/\{[^}]+\}/send)?"
     r"|points/claims/\{[^}]+\}/(approve|reject)|points/entries/\{[^}]+\}/reverse)$")
 
 

@@ -464,6 +464,52 @@ def test_a_branch_token_changes_nothing_of_its_sibling_on_any_route(
     assert walked > 10
 
 
+NOTICE_ROUTES = re.compile(r"^/(api/admin|console)/notices")
+
+
+def test_a_branch_organizer_neither_reads_nor_sends_its_siblings_notices(
+        app: FastAPI, client: TestClient, database: Database, world: World) -> None:
+    """Organizers write and send notices too: the notice routes walked again with an
+    organizer token scoped to the first branch, reading and then changing."""
+    token = run_unit(database, lambda session: create_token(
+        session, Role.ORGANIZER, "一支部组织委员", world.own["org_id"]))
+    headers = {"Authorization": f"Bearer {token}"}
+    routes = [(method, path) for method, path in _routes(app) if NOTICE_ROUTES.match(path)]
+    bodies = _bodies(world)
+    with TestClient(app) as console:
+        sign_in(console, token)
+        csrf = csrf_of(console.get("/console/notices/new").text)
+        read = changed = 0
+        for method, path in routes:
+            caller, sent = (console, {}) if path.startswith("/console") else (client, headers)
+            url, query = _url(app, method, path, world.ids, optional_query=True)
+            if method == "GET":
+                answer = caller.get(url, params=query, headers=sent, follow_redirects=False)
+                assert answer.status_code in (200, 404), (url, answer.status_code)
+                read += 1
+            else:
+                request = dict(bodies[(method, path)])
+                form = request.pop("form", None)
+                before = _snapshot(database)
+                if form is not None:
+                    answer = console.request(method, url, params=query,
+                                             data={"csrf": csrf, **form},
+                                             follow_redirects=False, **request)
+                else:
+                    answer = client.request(method, url, params=query, headers=headers,
+                                            **request)
+                refusals = (200, 404, 422) if (method, path) in READ_ONLY_POSTS else (404, 422)
+                assert answer.status_code in refusals, (method, url, answer.status_code)
+                assert _snapshot(database) == before, f"{method} {url} changed the database"
+                changed += 1
+            assert not _leaks(answer, world), (method, url, answer.text)
+        # The list and the form answer the organizer (they are not refused outright), and
+        # the form offers its own branch.
+        assert MINE["org"] in console.get("/console/notices/new").text
+        assert client.get("/api/admin/notices", headers=headers).status_code == 200
+    assert read >= 6 and changed >= 5
+
+
 def test_a_branch_import_touches_only_its_subtree(
         client: TestClient, scoped: dict[str, str], world: World) -> None:
     intruding = ("姓名,手机号,组织,政治面貌\n"
