@@ -72,6 +72,7 @@ ChartKind = Literal["bar", "line", "none"]
 BACK = "/console/dashboard"
 # points_period_totals' category columns, in the 先锋指数's order.
 POINTS_COLUMNS = tuple(CATEGORY_COLUMNS[category] for category in CATEGORIES)
+Span = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +106,6 @@ class Period:
     def at(self, day: date) -> datetime:
         """Midnight starting ``day`` in the period's zone."""
         return datetime.combine(day, time(), self.zone)
-
-    @property
-    def end_of_last_week(self) -> datetime:
-        """Where the week the period ends in ends."""
-        return self.at(self.end + timedelta(days=7 - self.end.weekday()))
 
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
@@ -166,6 +162,10 @@ def _within(column: Any, period: Period) -> ColumnElement[bool]:
 
 def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _length(spans: Sequence[Span]) -> timedelta:
+    return sum((end - start for start, end in spans), timedelta())
 
 
 def _percent(part: int, whole: int) -> float:
@@ -228,48 +228,62 @@ class Figures:
         return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
-    def _whole_months_and_the_rest(self) -> tuple[list[str], list[tuple[datetime, datetime]]]:
-        """The period-total labels of the period's whole months, and the spans of the
-        period left at either end, whose points the ledger must give.
+    def _lines_after_the_period(self, until: datetime) -> bool:
+        """Whether a ledger line occurred between the period's end and ``until``."""
+        return bool(self.session.scalar(select(exists().where(
+            PointsEntry.occurred_at >= self.period.ends_at, PointsEntry.occurred_at < until))))
 
-        The month the period ends in counts as whole when no line occurred in it
-        after the period yet (the usual "this quarter up to today").
+    def _months_and_the_rest(self) -> tuple[list[str], list[Span], list[Span]]:
+        """The period-total labels of the months the period's points are read from, the
+        spans of the period outside those months (whose ledger lines are added), and the
+        spans of those months outside the period (whose lines are taken away).
+
+        A month the period cuts is read whichever way reads fewer of the ledger's days:
+        its days inside the period, or its total less its days outside. The month the
+        period ends in has no days outside while no line occurred in it after the
+        period yet (the usual "this quarter up to today").
         """
-        period = self.period
-
-        def at(day: date) -> datetime:
-            return datetime.combine(day, time(), period.zone)
-
-        first = period.start if period.start.day == 1 else _next_month(period.start)
-        after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
-                                PointsEntry.occurred_at < period.end_of_last_month)
+        period, at = self.period, self.period.at
+        first = period.start.replace(day=1)
+        if period.start - first >= _next_month(period.start) - period.start:
+            first = _next_month(period.start)
         past = _next_month(period.end)
-        if self.session.scalar(select(exists().where(after_the_period))):
+        lines_after = (past - period.end > timedelta(days=1)
+                       and self._lines_after_the_period(period.end_of_last_month))
+        if lines_after and past - period.end - timedelta(days=1) >= timedelta(
+                days=period.end.day):
             past = period.end.replace(day=1)
-        if first >= past:
-            return [], [(period.starts_at, period.ends_at)]
+        added = [(start, end) for start, end in ((period.starts_at, at(first)),
+                                                 (at(past), period.ends_at)) if start < end]
+        taken = [(at(first), period.starts_at)] if at(first) < period.starts_at else []
+        if lines_after and period.ends_at < at(past):
+            taken.append((period.ends_at, at(past)))
+        if first >= past or _length(added + taken) >= _length([(period.starts_at,
+                                                                period.ends_at)]):
+            return [], [(period.starts_at, period.ends_at)], []
         last = past - timedelta(days=1)
-        labels = labels_covering(first.year * 100 + first.month, last.year * 100 + last.month)
-        spans = [(period.starts_at, at(first)), (at(past), period.ends_at)]
-        return labels, [(start, end) for start, end in spans if start < end]
+        return (labels_covering(first.year * 100 + first.month, last.year * 100 + last.month),
+                added, taken)
 
     def _points_per_member(self) -> Subquery:
         """Each member's points in the period for members in scope: ``total``, and one
         column per category named as in points_period_totals."""
-        labels, spans = self._whole_months_and_the_rest()
+        labels, added, taken = self._months_and_the_rest()
         totals, ledger = PointsPeriodTotal, PointsEntry
         parts = [select(totals.member_id,
                         (totals.study + totals.org_life + totals.volunteering
                          + totals.pioneering).label("total"),
                         *(getattr(totals, column).label(column) for column in POINTS_COLUMNS))
                  .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))]
-        parts += [select(ledger.member_id, ledger.delta.label("total"),
-                         *(case((ledger.category == category, ledger.delta), else_=0)
-                           .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
-                  .where(ledger.occurred_at >= start, ledger.occurred_at < end,
-                         ledger.category.in_(CATEGORIES),
-                         self.scope.holds_member(ledger.member_id))
-                  for start, end in spans]
+        for spans, sign in ((added, 1), (taken, -1)):
+            delta = ledger.delta if sign > 0 else -ledger.delta
+            parts += [select(ledger.member_id, delta.label("total"),
+                             *(case((ledger.category == category, delta), else_=0)
+                               .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
+                      .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                             ledger.category.in_(CATEGORIES),
+                             self.scope.holds_member(ledger.member_id))
+                      for start, end in spans]
         rows = union_all(*parts).subquery()
         return (select(rows.c.member_id,
                        *(func.sum(rows.c[column]).label(column)
@@ -392,37 +406,49 @@ class Figures:
                 for week, *values in self.session.execute(each_week)}
 
     def _points_by_week(self) -> dict[int, tuple[int, ...]]:
-        """{week number: (points,)} of the members in scope: a whole week from the
-        members' week totals, a week the period cuts from the ledger.
+        """{week number: (points,)} of the members in scope, from the members' week
+        totals, and for a week the period cuts from the ledger: whichever reads fewer
+        of its days, the days inside the period, or the week's total less the days
+        outside it.
 
-        The week the period ends in counts as whole when no line occurred in it
+        The week the period ends in has no days outside while no line occurred in it
         after the period yet (the usual "up to today").
         """
         period = self.period
         weeks, spans = period.weeks(), period.week_spans()
-        last = len(weeks) - 1
-        cut: list[int] = []
+        from_totals: dict[date, int] = {}
+        ledger_spans: list[tuple[int, int, Span]] = []
         for number, (monday, (start, end)) in enumerate(zip(weeks, spans, strict=True)):
-            if start > period.at(monday):
-                cut.append(number)
-            elif end < period.at(monday + timedelta(weeks=1)) and number == last:
-                after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
-                                        PointsEntry.occurred_at < period.end_of_last_week)
-                if self.session.scalar(select(exists().where(after_the_period))):
-                    cut.append(number)
-        whole = {monday: number for number, monday in enumerate(weeks) if number not in cut}
-        points = self._by_week(PointsEntry.occurred_at,
-                               [PointsEntry.category.in_(CATEGORIES),
-                                self.scope.holds_member(PointsEntry.member_id)],
-                               func.sum(PointsEntry.delta), numbers=cut) if cut else {}
-        if whole:
+            week_starts, week_ends = period.at(monday), period.at(monday + timedelta(weeks=1))
+            outside = [(week_starts, start)] if week_starts < start else []
+            if end < week_ends and self._lines_after_the_period(week_ends):
+                outside.append((end, week_ends))
+            if _length(outside) >= end - start:
+                ledger_spans.append((number, 1, (start, end)))
+                continue
+            from_totals[monday] = number
+            ledger_spans += [(number, -1, span) for span in outside]
+        points: dict[int, int] = {}
+        if ledger_spans:
+            ledger = PointsEntry
+            for number, sign, total in self.session.execute(union_all(*(
+                    select(literal(number).label("week"), literal(sign).label("sign"),
+                           func.sum(ledger.delta))
+                    .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                           ledger.category.in_(CATEGORIES),
+                           self.scope.holds_member(ledger.member_id))
+                    for number, sign, (start, end) in ledger_spans))):
+                points[int(number)] = points.get(int(number), 0) + int(sign) * int(total or 0)
+        if from_totals:
             totals = PointsWeekTotal
             for monday, total in self.session.execute(
                     select(totals.week, func.sum(totals.points))
-                    .where(totals.week.in_(whole), self.scope.holds_member(totals.member_id))
+                    .where(totals.week.in_(from_totals),
+                           self.scope.holds_member(totals.member_id))
                     .group_by(totals.week)):
-                points[whole[monday]] = (int(total or 0),)
-        return points
+                number = from_totals[monday]
+                points[number] = points.get(number, 0) + int(total or 0)
+        return {number: (total,) for number, total in points.items()}
 
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
