@@ -60,6 +60,7 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
         PointsWeekTotal,
         QuizAnswer,
         QuizAttempt,
+        QuizWeekTotal,
         RosterEntry,
         Signup,
     )
@@ -139,6 +140,16 @@ def _seed(session: Session, members: int, lines: int, answers: int) -> list[int]
          "question_id": questions[k], "given": "A", "correct": (member_id + k) % 3 > 0,
          "answered_at": moment(member_id * 13 + k)}
         for member_id in ids for k in range(per_member)])
+    quiz_weeks: dict[tuple[date, int], list[int]] = {}
+    for member_id in ids:
+        for k in range(per_member):
+            counts = quiz_weeks.setdefault((week_of(moment(member_id * 13 + k), ZONE), member_id),
+                                           [0, 0])
+            counts[0] += 1
+            counts[1] += 1 if (member_id + k) % 3 > 0 else 0
+    session.execute(insert(QuizWeekTotal), [
+        {"week": week, "member_id": member_id, "answers": given, "correct": right}
+        for (week, member_id), (given, right) in quiz_weeks.items()])
 
     for n in range(60):
         event = Event(kind="activity" if n % 2 else "branch_assembly", title=f"活动{n}",

@@ -17,8 +17,10 @@ Weeks start on Monday in the service's time zone. Each week's rows are read
 as a range of an index that starts with their time, one ``SELECT`` per week
 joined by ``UNION ALL``: no date functions of either database, and no
 per-row work to find a row's week. The weekly points are read, like the
-period's, from the per-member week totals the ledger's writer keeps for the
-period's whole weeks, and from the ledger only for a week the period cuts.
+period's, from the per-member week totals the ledger's writer keeps, and from
+the ledger only for the days of a week the period cuts; the weekly quiz
+figures from the per-member week totals the answers' writer keeps, and from
+the answers only for a week the period cuts.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from app.models import (
     PointsPeriodTotal,
     PointsWeekTotal,
     QuizAnswer,
+    QuizWeekTotal,
     RosterEntry,
     Signup,
 )
@@ -450,6 +453,41 @@ class Figures:
                 points[number] = points.get(number, 0) + int(total or 0)
         return {number: (total,) for number, total in points.items()}
 
+    def _answers_by_week(self) -> dict[int, tuple[int, ...]]:
+        """{week number: (answers, correct, takers)} of the members in scope: a whole week
+        from the members' week totals (one row per member who answered), a week the
+        period cuts from the answers.
+
+        The week the period ends in counts as whole when no answer was given in it
+        after the period yet (the usual "up to today").
+        """
+        period = self.period
+        weeks, spans = period.weeks(), period.week_spans()
+        whole: dict[date, int] = {}
+        cut: list[int] = []
+        for number, (monday, (start, end)) in enumerate(zip(weeks, spans, strict=True)):
+            week_ends = period.at(monday + timedelta(weeks=1))
+            if start > period.at(monday) or (end < week_ends and self.session.scalar(
+                    select(exists().where(QuizAnswer.answered_at >= end,
+                                          QuizAnswer.answered_at < week_ends)))):
+                cut.append(number)
+            else:
+                whole[monday] = number
+        answers = self._by_week(QuizAnswer.answered_at,
+                                [self.scope.holds_member(QuizAnswer.member_id)],
+                                func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
+                                func.count(distinct(QuizAnswer.member_id)),
+                                numbers=cut) if cut else {}
+        if whole:
+            totals = QuizWeekTotal
+            for monday, *counts in self.session.execute(
+                    select(totals.week, func.sum(totals.answers), func.sum(totals.correct),
+                           func.count())
+                    .where(totals.week.in_(whole), self.scope.holds_member(totals.member_id))
+                    .group_by(totals.week)):
+                answers[whole[monday]] = tuple(int(count or 0) for count in counts)
+        return answers
+
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
         by_week = self._by_week
@@ -457,9 +495,7 @@ class Figures:
         nothing = (0, 0, 0)
         reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
                         func.count())
-        answers = by_week(QuizAnswer.answered_at, [self.scope.holds_member(QuizAnswer.member_id)],
-                          func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
-                          func.count(distinct(QuizAnswer.member_id)))
+        answers = self._answers_by_week()
         visible_events = select(Event.id).where(visibility(self.principal))
         signed_in = by_week(Signup.checked_in_at, [Signup.event_id.in_(visible_events)],
                             func.count())

@@ -306,3 +306,28 @@ def test_a_branch_reads_a_cut_week_as_its_own_members_total_less_the_days_outsid
     assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 10), ("03-31", 0)]
     assert _points_figures(client, "2025-03-02", "2025-06-29") == (
         [("先锋作用", 20, 1)], [("机关党委/第二党支部", 20)], 20)
+
+
+def _weekly_quiz(client: TestClient, start: str, end: str) -> list[tuple[object, ...]]:
+    """(week, takers, answers, accuracy) of the weekly figure's rows."""
+    weekly = workbook_rows(client.get("/console/dashboard/weekly.xlsx",
+                                      params={"start": start, "end": end}).content)
+    return [(row[0], row[2], row[3], row[4]) for row in weekly[2:]]
+
+
+def test_weekly_quiz_figures_of_whole_weeks_and_of_cut_weeks_agree(
+        client: TestClient, world: World) -> None:
+    sign_in(client, ADMIN)
+    today = datetime.now(UTC).astimezone(ZONE).date()
+    monday = today - timedelta(days=today.weekday())
+    # The answers were given this week, minutes ago: 3 takers, 6 answers, 3 right.
+    this_week = [(f"{monday:%m-%d}", 3, 6, 50.0)]
+    # Up to today with nothing later: the week's totals; from today, when it is not
+    # the Monday: the answers themselves.
+    assert _weekly_quiz(client, monday.isoformat(), today.isoformat()) == this_week
+    assert _weekly_quiz(client, today.isoformat(), today.isoformat()) == this_week
+    if today > monday:
+        # Ending yesterday, before the answers given later in the week: none of them.
+        yesterday = (today - timedelta(days=1)).isoformat()
+        assert _weekly_quiz(client, monday.isoformat(), yesterday) == [
+            (f"{monday:%m-%d}", 0, 0, 0.0)]
