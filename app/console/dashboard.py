@@ -294,14 +294,29 @@ class Figures:
                 .group_by(rows.c.member_id).subquery())
 
     @cached_property
+    def _members_points(self) -> tuple[list[str], Sequence[Any]]:
+        """The columns and rows of each member's points in the period (as
+        :meth:`_points_per_member`) with the org of the roster entry the member is bound
+        to (``org_id``, None when unbound): read once for the points figure and the
+        branch ranking, which add them up here."""
+        per_member = self._points_per_member()
+        found = self.session.execute(
+            select(per_member, RosterEntry.org_id)
+            .outerjoin(RosterEntry, RosterEntry.member_id == per_member.c.member_id))
+        return list(found.keys()), found.all()
+
+    @cached_property
     def _points_by_category(self) -> list[tuple[str, int, int]]:
         """(category, points, members with points in it), most points first."""
-        per_member = self._points_per_member()
-        found = self.session.execute(select(
-            *(func.coalesce(func.sum(per_member.c[column]), 0) for column in POINTS_COLUMNS),
-            *(func.count().filter(per_member.c[column] != 0) for column in POINTS_COLUMNS))).one()
-        points, members = found[:len(CATEGORIES)], found[len(CATEGORIES):]
-        rows = [(category, int(total), int(count))
+        columns, members_points = self._members_points
+        where = [columns.index(column) for column in POINTS_COLUMNS]
+        points, members = [0] * len(where), [0] * len(where)
+        for row in members_points:
+            for n, column in enumerate(where):
+                if row[column]:
+                    points[n] += int(row[column])
+                    members[n] += 1
+        rows = [(category, total, count)
                 for category, total, count in zip(CATEGORIES, points, members, strict=True)
                 if total or count]
         return sorted(rows, key=lambda row: -row[1])
@@ -370,8 +385,12 @@ class Figures:
                           .group_by(RosterEntry.org_id))
 
         members = bound_members()
-        points_of = self._points_per_member()
-        points = per_branch(points_of.c.member_id, func.sum(points_of.c.total))
+        columns, members_points = self._members_points
+        total, org = columns.index("total"), columns.index("org_id")
+        points: dict[int, int] = {}
+        for row in members_points:
+            for branch_id in branches_of.get(row[org], ()):
+                points[branch_id] = points.get(branch_id, 0) + int(row[total] or 0)
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         # Members who answered, asked per member: counting the distinct members
