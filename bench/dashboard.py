@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, distinct, func, insert, select
+from sqlalchemy import Subquery, distinct, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from app.console import dashboard
@@ -187,7 +187,9 @@ class FirstFigures(dashboard.Figures):
         return [(activity, int(total), int(members)) for activity, total, _lines, members in rows]
 
     def _points_per_member(self) -> Subquery:
-        return (select(PointsEntry.member_id, func.sum(PointsEntry.delta).label("total"))
+        # No categories then: zeros, for the branch ranking's statement that reads them.
+        return (select(PointsEntry.member_id, func.sum(PointsEntry.delta).label("total"),
+                       *(literal(0).label(column) for column in dashboard.POINTS_COLUMNS))
                 .where(*self._recorded_in_period())
                 .group_by(PointsEntry.member_id).subquery())
 

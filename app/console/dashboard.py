@@ -294,31 +294,35 @@ class Figures:
                 .group_by(rows.c.member_id).subquery())
 
     @cached_property
-    def _members_points(self) -> tuple[list[str], Sequence[Any]]:
-        """The columns and rows of each member's points in the period (as
-        :meth:`_points_per_member`) with the org of the roster entry the member is bound
-        to (``org_id``, None when unbound): read once for the points figure and the
-        branch ranking, which add them up here."""
+    def _points_by_org(self) -> dict[int | None, tuple[int, ...]]:
+        """{org of the roster entry a member is bound to (None: unbound): (points, then
+        each category's points, then each category's members with points in it)} of
+        the members in scope, in one statement for the points figure and the branch
+        ranking, which add the orgs up here."""
         per_member = self._points_per_member()
         found = self.session.execute(
-            select(per_member, RosterEntry.org_id)
-            .outerjoin(RosterEntry, RosterEntry.member_id == per_member.c.member_id))
-        return list(found.keys()), found.all()
+            select(RosterEntry.org_id, func.sum(per_member.c.total),
+                   *(func.sum(per_member.c[column]) for column in POINTS_COLUMNS),
+                   *(func.count().filter(per_member.c[column] != 0)
+                     for column in POINTS_COLUMNS))
+            .select_from(per_member)
+            .outerjoin(RosterEntry, RosterEntry.member_id == per_member.c.member_id)
+            .group_by(RosterEntry.org_id))
+        return {org_id: tuple(int(value or 0) for value in values)
+                for org_id, *values in found}
 
     @cached_property
     def _points_by_category(self) -> list[tuple[str, int, int]]:
         """(category, points, members with points in it), most points first."""
-        columns, members_points = self._members_points
-        where = [columns.index(column) for column in POINTS_COLUMNS]
-        points, members = [0] * len(where), [0] * len(where)
-        for row in members_points:
-            for n, column in enumerate(where):
-                if row[column]:
-                    points[n] += int(row[column])
-                    members[n] += 1
-        rows = [(category, total, count)
-                for category, total, count in zip(CATEGORIES, points, members, strict=True)
-                if total or count]
+        count = len(CATEGORIES)
+        points, members = [0] * count, [0] * count
+        for values in self._points_by_org.values():
+            for n in range(count):
+                points[n] += values[1 + n]
+                members[n] += values[1 + count + n]
+        rows = [(category, total, members)
+                for category, total, members in zip(CATEGORIES, points, members, strict=True)
+                if total or members]
         return sorted(rows, key=lambda row: -row[1])
 
     # -------------------------------------------------------------- the figures
@@ -385,12 +389,10 @@ class Figures:
                           .group_by(RosterEntry.org_id))
 
         members = bound_members()
-        columns, members_points = self._members_points
-        total, org = columns.index("total"), columns.index("org_id")
         points: dict[int, int] = {}
-        for row in members_points:
-            for branch_id in branches_of.get(row[org], ()):
-                points[branch_id] = points.get(branch_id, 0) + int(row[total] or 0)
+        for org_id, values in self._points_by_org.items():
+            for branch_id in branches_of.get(org_id, ()) if org_id is not None else ():
+                points[branch_id] = points.get(branch_id, 0) + values[0]
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         # Members who answered, asked per member: counting the distinct members
