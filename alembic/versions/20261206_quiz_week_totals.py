@@ -1,5 +1,5 @@
 """quiz week totals: each member's quiz answers per week, for the dashboard's weekly
-trend, filled from the answers
+trend, filled from the answers; sign-ups indexed by check-in time
 
 Revision ID: 4b5eb72c937e
 Revises: 2d72a4284f6b
@@ -60,8 +60,11 @@ def upgrade() -> None:
     _fill_weeks()
     op.create_index('ix_quiz_week_totals_dashboard', 'quiz_week_totals',
                     ['week', 'member_id', 'answers', 'correct'])
+    op.create_index('ix_event_signups_checked_in_at', 'event_signups',
+                    ['checked_in_at', 'event_id', 'member_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_event_signups_checked_in_at', table_name='event_signups')
     op.drop_index('ix_quiz_week_totals_dashboard', table_name='quiz_week_totals')
     op.drop_table('quiz_week_totals')

@@ -320,9 +320,9 @@ class Figures:
             for n in range(count):
                 points[n] += values[1 + n]
                 members[n] += values[1 + count + n]
-        rows = [(category, total, members)
-                for category, total, members in zip(CATEGORIES, points, members, strict=True)
-                if total or members]
+        rows = [(category, total, holders)
+                for category, total, holders in zip(CATEGORIES, points, members, strict=True)
+                if total or holders]
         return sorted(rows, key=lambda row: -row[1])
 
     # -------------------------------------------------------------- the figures
