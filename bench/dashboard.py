@@ -8,7 +8,7 @@ Prints the p95 in milliseconds of the whole page (every figure's queries) for
 the whole 党委 (an unscoped admin) and for one 党支部 (a scoped token), and of
 the branch ranking's export, for the default period (this quarter up to
 today); then each figure of the 党委 page alone, and the page for a custom
-range of the same length (which reads the ledger, not the period totals).
+range a day longer (whose cut month and week read some days from the ledger).
 One page of each is taken before measuring, so that no figure pays for the
 cold cache the bulk load leaves.
 
@@ -280,7 +280,7 @@ def run(url: str, members: int, lines: int, answers: int, repeat: int,
                     return dashboard.Figures(session, BOOTSTRAP_ADMIN, quarter).figure(key)
 
                 _compare(figures, f"figure {key} alone, 党委", one_figure, repeat, first_repeat)
-            # A day more than the quarter: not whole months, so the ledger is read.
+            # A day more than the quarter: not whole months or weeks, so the ledger is read.
             longer = quarter.start - timedelta(days=1)
             figures["page, 党委, custom range, service p95 ms"] = _p95(
                 lambda: dashboard.page_context(session, BOOTSTRAP_ADMIN, longer, None, ZONE,
