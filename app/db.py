@@ -30,6 +30,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_CACHE_KIB = 64 * 1024
 POSTGRES_POOL_SIZE = 10
 # Units of work run in this many threads: more only contend for the GIL (bench/NOTES.md).
 POSTGRES_UNIT_THREADS = 4
@@ -76,6 +77,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Each engine holds one connection; SQLite's default page cache (2 MiB) re-reads
+    # from the operating system the index pages a dashboard's per-member lookups
+    # revisit, so give it room for the indexes such a page reads.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

@@ -17,8 +17,10 @@ Weeks start on Monday in the service's time zone. Each week's rows are read
 as a range of an index that starts with their time, one ``SELECT`` per week
 joined by ``UNION ALL``: no date functions of either database, and no
 per-row work to find a row's week. The weekly points are read, like the
-period's, from the per-member week totals the ledger's writer keeps for the
-period's whole weeks, and from the ledger only for a week the period cuts.
+period's, from the per-member week totals the ledger's writer keeps, and from
+the ledger only for the days of a week the period cuts; the weekly quiz
+figures from the per-member week totals the answers' writer keeps, and from
+the answers only for a week the period cuts.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from app.models import (
     PointsPeriodTotal,
     PointsWeekTotal,
     QuizAnswer,
+    QuizWeekTotal,
     RosterEntry,
     Signup,
 )
@@ -72,6 +75,7 @@ ChartKind = Literal["bar", "line", "none"]
 BACK = "/console/dashboard"
 # points_period_totals' category columns, in the 先锋指数's order.
 POINTS_COLUMNS = tuple(CATEGORY_COLUMNS[category] for category in CATEGORIES)
+Span = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +109,6 @@ class Period:
     def at(self, day: date) -> datetime:
         """Midnight starting ``day`` in the period's zone."""
         return datetime.combine(day, time(), self.zone)
-
-    @property
-    def end_of_last_week(self) -> datetime:
-        """Where the week the period ends in ends."""
-        return self.at(self.end + timedelta(days=7 - self.end.weekday()))
 
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
@@ -166,6 +165,10 @@ def _within(column: Any, period: Period) -> ColumnElement[bool]:
 
 def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _length(spans: Sequence[Span]) -> timedelta:
+    return sum((end - start for start, end in spans), timedelta())
 
 
 def _percent(part: int, whole: int) -> float:
@@ -228,48 +231,62 @@ class Figures:
         return sorted(totals, key=lambda row: list(KIND_LABELS).index(row[0])
                       if row[0] in KIND_LABELS else len(KIND_LABELS))
 
-    def _whole_months_and_the_rest(self) -> tuple[list[str], list[tuple[datetime, datetime]]]:
-        """The period-total labels of the period's whole months, and the spans of the
-        period left at either end, whose points the ledger must give.
+    def _lines_after_the_period(self, until: datetime) -> bool:
+        """Whether a ledger line occurred between the period's end and ``until``."""
+        return bool(self.session.scalar(select(exists().where(
+            PointsEntry.occurred_at >= self.period.ends_at, PointsEntry.occurred_at < until))))
 
-        The month the period ends in counts as whole when no line occurred in it
-        after the period yet (the usual "this quarter up to today").
+    def _months_and_the_rest(self) -> tuple[list[str], list[Span], list[Span]]:
+        """The period-total labels of the months the period's points are read from, the
+        spans of the period outside those months (whose ledger lines are added), and the
+        spans of those months outside the period (whose lines are taken away).
+
+        A month the period cuts is read whichever way reads fewer of the ledger's days:
+        its days inside the period, or its total less its days outside. The month the
+        period ends in has no days outside while no line occurred in it after the
+        period yet (the usual "this quarter up to today").
         """
-        period = self.period
-
-        def at(day: date) -> datetime:
-            return datetime.combine(day, time(), period.zone)
-
-        first = period.start if period.start.day == 1 else _next_month(period.start)
-        after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
-                                PointsEntry.occurred_at < period.end_of_last_month)
+        period, at = self.period, self.period.at
+        first = period.start.replace(day=1)
+        if period.start - first >= _next_month(period.start) - period.start:
+            first = _next_month(period.start)
         past = _next_month(period.end)
-        if self.session.scalar(select(exists().where(after_the_period))):
+        lines_after = (past - period.end > timedelta(days=1)
+                       and self._lines_after_the_period(period.end_of_last_month))
+        if lines_after and past - period.end - timedelta(days=1) >= timedelta(
+                days=period.end.day):
             past = period.end.replace(day=1)
-        if first >= past:
-            return [], [(period.starts_at, period.ends_at)]
+        added = [(start, end) for start, end in ((period.starts_at, at(first)),
+                                                 (at(past), period.ends_at)) if start < end]
+        taken = [(at(first), period.starts_at)] if at(first) < period.starts_at else []
+        if lines_after and period.ends_at < at(past):
+            taken.append((period.ends_at, at(past)))
+        if first >= past or _length(added + taken) >= _length([(period.starts_at,
+                                                                period.ends_at)]):
+            return [], [(period.starts_at, period.ends_at)], []
         last = past - timedelta(days=1)
-        labels = labels_covering(first.year * 100 + first.month, last.year * 100 + last.month)
-        spans = [(period.starts_at, at(first)), (at(past), period.ends_at)]
-        return labels, [(start, end) for start, end in spans if start < end]
+        return (labels_covering(first.year * 100 + first.month, last.year * 100 + last.month),
+                added, taken)
 
     def _points_per_member(self) -> Subquery:
         """Each member's points in the period for members in scope: ``total``, and one
         column per category named as in points_period_totals."""
-        labels, spans = self._whole_months_and_the_rest()
+        labels, added, taken = self._months_and_the_rest()
         totals, ledger = PointsPeriodTotal, PointsEntry
         parts = [select(totals.member_id,
                         (totals.study + totals.org_life + totals.volunteering
                          + totals.pioneering).label("total"),
                         *(getattr(totals, column).label(column) for column in POINTS_COLUMNS))
                  .where(totals.period.in_(labels), self.scope.holds_member(totals.member_id))]
-        parts += [select(ledger.member_id, ledger.delta.label("total"),
-                         *(case((ledger.category == category, ledger.delta), else_=0)
-                           .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
-                  .where(ledger.occurred_at >= start, ledger.occurred_at < end,
-                         ledger.category.in_(CATEGORIES),
-                         self.scope.holds_member(ledger.member_id))
-                  for start, end in spans]
+        for spans, sign in ((added, 1), (taken, -1)):
+            delta = ledger.delta if sign > 0 else -ledger.delta
+            parts += [select(ledger.member_id, delta.label("total"),
+                             *(case((ledger.category == category, delta), else_=0)
+                               .label(CATEGORY_COLUMNS[category]) for category in CATEGORIES))
+                      .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                             ledger.category.in_(CATEGORIES),
+                             self.scope.holds_member(ledger.member_id))
+                      for start, end in spans]
         rows = union_all(*parts).subquery()
         return (select(rows.c.member_id,
                        *(func.sum(rows.c[column]).label(column)
@@ -277,16 +294,35 @@ class Figures:
                 .group_by(rows.c.member_id).subquery())
 
     @cached_property
+    def _points_by_org(self) -> dict[int | None, tuple[int, ...]]:
+        """{org of the roster entry a member is bound to (None: unbound): (points, then
+        each category's points, then each category's members with points in it)} of
+        the members in scope, in one statement for the points figure and the branch
+        ranking, which add the orgs up here."""
+        per_member = self._points_per_member()
+        found = self.session.execute(
+            select(RosterEntry.org_id, func.sum(per_member.c.total),
+                   *(func.sum(per_member.c[column]) for column in POINTS_COLUMNS),
+                   *(func.count().filter(per_member.c[column] != 0)
+                     for column in POINTS_COLUMNS))
+            .select_from(per_member)
+            .outerjoin(RosterEntry, RosterEntry.member_id == per_member.c.member_id)
+            .group_by(RosterEntry.org_id))
+        return {org_id: tuple(int(value or 0) for value in values)
+                for org_id, *values in found}
+
+    @cached_property
     def _points_by_category(self) -> list[tuple[str, int, int]]:
         """(category, points, members with points in it), most points first."""
-        per_member = self._points_per_member()
-        found = self.session.execute(select(
-            *(func.coalesce(func.sum(per_member.c[column]), 0) for column in POINTS_COLUMNS),
-            *(func.count().filter(per_member.c[column] != 0) for column in POINTS_COLUMNS))).one()
-        points, members = found[:len(CATEGORIES)], found[len(CATEGORIES):]
-        rows = [(category, int(total), int(count))
-                for category, total, count in zip(CATEGORIES, points, members, strict=True)
-                if total or count]
+        count = len(CATEGORIES)
+        points, members = [0] * count, [0] * count
+        for values in self._points_by_org.values():
+            for n in range(count):
+                points[n] += values[1 + n]
+                members[n] += values[1 + count + n]
+        rows = [(category, total, holders)
+                for category, total, holders in zip(CATEGORIES, points, members, strict=True)
+                if total or holders]
         return sorted(rows, key=lambda row: -row[1])
 
     # -------------------------------------------------------------- the figures
@@ -353,8 +389,10 @@ class Figures:
                           .group_by(RosterEntry.org_id))
 
         members = bound_members()
-        points_of = self._points_per_member()
-        points = per_branch(points_of.c.member_id, func.sum(points_of.c.total))
+        points: dict[int, int] = {}
+        for org_id, values in self._points_by_org.items():
+            for branch_id in branches_of.get(org_id, ()) if org_id is not None else ():
+                points[branch_id] = points.get(branch_id, 0) + values[0]
         reads = per_branch(LessonRead.member_id, func.count(),
                            _within(LessonRead.read_at, self.period))
         # Members who answered, asked per member: counting the distinct members
@@ -392,37 +430,84 @@ class Figures:
                 for week, *values in self.session.execute(each_week)}
 
     def _points_by_week(self) -> dict[int, tuple[int, ...]]:
-        """{week number: (points,)} of the members in scope: a whole week from the
-        members' week totals, a week the period cuts from the ledger.
+        """{week number: (points,)} of the members in scope, from the members' week
+        totals, and for a week the period cuts from the ledger: whichever reads fewer
+        of its days, the days inside the period, or the week's total less the days
+        outside it.
 
-        The week the period ends in counts as whole when no line occurred in it
+        The week the period ends in has no days outside while no line occurred in it
         after the period yet (the usual "up to today").
         """
         period = self.period
         weeks, spans = period.weeks(), period.week_spans()
-        last = len(weeks) - 1
-        cut: list[int] = []
+        from_totals: dict[date, int] = {}
+        ledger_spans: list[tuple[int, int, Span]] = []
         for number, (monday, (start, end)) in enumerate(zip(weeks, spans, strict=True)):
-            if start > period.at(monday):
-                cut.append(number)
-            elif end < period.at(monday + timedelta(weeks=1)) and number == last:
-                after_the_period = and_(PointsEntry.occurred_at >= period.ends_at,
-                                        PointsEntry.occurred_at < period.end_of_last_week)
-                if self.session.scalar(select(exists().where(after_the_period))):
-                    cut.append(number)
-        whole = {monday: number for number, monday in enumerate(weeks) if number not in cut}
-        points = self._by_week(PointsEntry.occurred_at,
-                               [PointsEntry.category.in_(CATEGORIES),
-                                self.scope.holds_member(PointsEntry.member_id)],
-                               func.sum(PointsEntry.delta), numbers=cut) if cut else {}
-        if whole:
+            week_starts, week_ends = period.at(monday), period.at(monday + timedelta(weeks=1))
+            outside = [(week_starts, start)] if week_starts < start else []
+            if end < week_ends and self._lines_after_the_period(week_ends):
+                outside.append((end, week_ends))
+            if _length(outside) >= end - start:
+                ledger_spans.append((number, 1, (start, end)))
+                continue
+            from_totals[monday] = number
+            ledger_spans += [(number, -1, span) for span in outside]
+        points: dict[int, int] = {}
+        if ledger_spans:
+            ledger = PointsEntry
+            for number, sign, total in self.session.execute(union_all(*(
+                    select(literal(number).label("week"), literal(sign).label("sign"),
+                           func.sum(ledger.delta))
+                    .where(ledger.occurred_at >= start, ledger.occurred_at < end,
+                           ledger.category.in_(CATEGORIES),
+                           self.scope.holds_member(ledger.member_id))
+                    for number, sign, (start, end) in ledger_spans))):
+                points[int(number)] = points.get(int(number), 0) + int(sign) * int(total or 0)
+        if from_totals:
             totals = PointsWeekTotal
             for monday, total in self.session.execute(
                     select(totals.week, func.sum(totals.points))
+                    .where(totals.week.in_(from_totals),
+                           self.scope.holds_member(totals.member_id))
+                    .group_by(totals.week)):
+                number = from_totals[monday]
+                points[number] = points.get(number, 0) + int(total or 0)
+        return {number: (total,) for number, total in points.items()}
+
+    def _answers_by_week(self) -> dict[int, tuple[int, ...]]:
+        """{week number: (answers, correct, takers)} of the members in scope: a whole week
+        from the members' week totals (one row per member who answered), a week the
+        period cuts from the answers.
+
+        The week the period ends in counts as whole when no answer was given in it
+        after the period yet (the usual "up to today").
+        """
+        period = self.period
+        weeks, spans = period.weeks(), period.week_spans()
+        whole: dict[date, int] = {}
+        cut: list[int] = []
+        for number, (monday, (start, end)) in enumerate(zip(weeks, spans, strict=True)):
+            week_ends = period.at(monday + timedelta(weeks=1))
+            if start > period.at(monday) or (end < week_ends and self.session.scalar(
+                    select(exists().where(QuizAnswer.answered_at >= end,
+                                          QuizAnswer.answered_at < week_ends)))):
+                cut.append(number)
+            else:
+                whole[monday] = number
+        answers = self._by_week(QuizAnswer.answered_at,
+                                [self.scope.holds_member(QuizAnswer.member_id)],
+                                func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
+                                func.count(distinct(QuizAnswer.member_id)),
+                                numbers=cut) if cut else {}
+        if whole:
+            totals = QuizWeekTotal
+            for monday, *counts in self.session.execute(
+                    select(totals.week, func.sum(totals.answers), func.sum(totals.correct),
+                           func.count())
                     .where(totals.week.in_(whole), self.scope.holds_member(totals.member_id))
                     .group_by(totals.week)):
-                points[whole[monday]] = (int(total or 0),)
-        return points
+                answers[whole[monday]] = tuple(int(count or 0) for count in counts)
+        return answers
 
     def weekly(self) -> Figure:
         weeks = self.period.weeks()
@@ -431,9 +516,7 @@ class Figures:
         nothing = (0, 0, 0)
         reads = by_week(LessonRead.read_at, [self.scope.holds_member(LessonRead.member_id)],
                         func.count())
-        answers = by_week(QuizAnswer.answered_at, [self.scope.holds_member(QuizAnswer.member_id)],
-                          func.count(), func.sum(case((QuizAnswer.correct, 1), else_=0)),
-                          func.count(distinct(QuizAnswer.member_id)))
+        answers = self._answers_by_week()
         visible_events = select(Event.id).where(visibility(self.principal))
         signed_in = by_week(Signup.checked_in_at, [Signup.event_id.in_(visible_events)],
                             func.count())

@@ -75,6 +75,7 @@ from app.models import (
     PointsWeekTotal,
     QuizAnswer,
     QuizAttempt,
+    QuizWeekTotal,
     RosterEntry,
     Signup,
     SubscribeCredit,
@@ -286,10 +287,11 @@ def _merge_ledger(session: Session, survivor: int, loser: int, now: datetime,
     move_balance(session, loser, survivor)
 
 
-def _add_totals(model: type[PointsPeriodTotal] | type[PointsWeekTotal], key: str,
+def _add_totals(model: type[PointsPeriodTotal] | type[PointsWeekTotal] | type[QuizWeekTotal],
+                key: str,
                 columns: tuple[str, ...]) -> MergeStep:
     """A step adding the loser's rows of a totals table (one per ``key`` and member) to the
-    survivor's, after the ledger moved."""
+    survivor's, after the rows they count moved."""
     def step(session: Session, survivor: int, loser: int, _now: datetime,
              _zone: ZoneInfo) -> None:
         member, keyed = model.member_id, getattr(model, key)
@@ -412,6 +414,7 @@ MERGE_STEPS: dict[str, MergeStep] = {
     "lesson_reads.member_id": _merge_lesson_reads,
     "quiz_attempts.member_id": _move(QuizAttempt, "member_id"),
     "quiz_answers.member_id": _move(QuizAnswer, "member_id"),
+    "quiz_week_totals.member_id": _add_totals(QuizWeekTotal, "week", ("answers", "correct")),
     "outbox.member_id": _move(OutboxMessage, "member_id"),
     "mp_sessions.member_id": _move(MiniProgramSession, "member_id"),
     "subscribe_credits.member_id": _merge_credits,

@@ -22,7 +22,14 @@ from app.models.points import (
     PointsTotalCount,
     PointsWeekTotal,
 )
-from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
+from app.models.quiz import (
+    BankQuestion,
+    Contest,
+    QuizAnswer,
+    QuizAttempt,
+    QuizBank,
+    QuizWeekTotal,
+)
 from app.models.ratelimit import RateLimitCounter
 from app.models.subscription import SubscribeCredit
 from app.models.token import ApiToken, ConsoleSession
@@ -63,6 +70,7 @@ __all__ = [
     "QuizAnswer",
     "QuizAttempt",
     "QuizBank",
+    "QuizWeekTotal",
     "RateLimitCounter",
     "RosterEntry",
     "SensitiveWord",

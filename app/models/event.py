@@ -67,6 +67,8 @@ class Signup(Base):
               sqlite_where=text("status != 'cancelled'"),
               postgresql_where=text("status != 'cancelled'")),
         Index("ix_event_signups_event_id_status", "event_id", "status"),
+        # The dashboard's check-ins: a week's or a period's range, from the index alone.
+        Index("ix_event_signups_checked_in_at", "checked_in_at", "event_id", "member_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -130,3 +130,25 @@ class QuizAnswer(Base):
     given: Mapped[str] = mapped_column(Text)
     correct: Mapped[bool]
     answered_at: Mapped[datetime]
+
+
+class QuizWeekTotal(Base):
+    """A member's quiz answers in one week, kept by the answers' writer.
+
+    ``week`` is the Monday the week starts on in the service's time zone (as the
+    dashboard's weeks are); ``answers`` and ``correct`` count the member's answers
+    given in the week. One row per member and week, so that a week's quiz takers
+    are its rows, counted without sorting every answer for the distinct members.
+    """
+
+    __tablename__ = "quiz_week_totals"
+    # Everyone's weeks are the weeks' whole ranges of this index alone; a scoped
+    # caller's members are looked up by the primary key.
+    __table_args__ = (Index("ix_quiz_week_totals_dashboard", "week", "member_id", "answers",
+                            "correct"),)
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[date] = mapped_column(primary_key=True)
+    answers: Mapped[int] = mapped_column(default=0)
+    correct: Mapped[int] = mapped_column(default=0)

@@ -25,12 +25,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import quizzes
-from app.dialect import insert_or_ignore
+from app.dialect import insert_on_conflict, insert_or_ignore
 from app.errors import TooManyRequests
 from app.models.points import PointsEntry
-from app.models.quiz import BankQuestion, Contest, QuizAnswer, QuizAttempt, QuizBank
+from app.models.quiz import (
+    BankQuestion,
+    Contest,
+    QuizAnswer,
+    QuizAttempt,
+    QuizBank,
+    QuizWeekTotal,
+)
 from app.points.rules import Activity
-from app.points.service import award
+from app.points.service import award, week_of
 from bots.ports import QuizQuestion, QuizScore, QuizStartProblem, QuizVerdict, WrongAnswer
 
 ATTEMPT_SIZE = 5
@@ -199,6 +206,19 @@ def _stored_verdict(session: Session, attempt: QuizAttempt, stored: QuizAnswer) 
     )
 
 
+def count_in_week(session: Session, member_id: int, *, correct: bool, answered_at: datetime,
+                  zone: ZoneInfo) -> None:
+    """Add one answer to the member's quiz totals for the week it was given in; called
+    in the transaction that stores the answer, by whatever stores one."""
+    week = insert_on_conflict(session, QuizWeekTotal).values(
+        member_id=member_id, week=week_of(answered_at, zone), answers=1,
+        correct=1 if correct else 0)
+    session.execute(week.on_conflict_do_update(
+        index_elements=[QuizWeekTotal.member_id, QuizWeekTotal.week],
+        set_={"answers": QuizWeekTotal.answers + week.excluded.answers,
+              "correct": QuizWeekTotal.correct + week.excluded.correct}))
+
+
 def answer(
     session: Session, member_id: int, attempt_id: int, position: int, text: str,
     now: datetime, zone: ZoneInfo,
@@ -241,6 +261,7 @@ def answer(
         stored = session.scalars(select(QuizAnswer).where(
             QuizAnswer.attempt_id == attempt.id, QuizAnswer.position == position)).one()
         return _stored_verdict(session, attempt, stored)
+    count_in_week(session, member_id, correct=result.correct, answered_at=now, zone=zone)
     total = len(attempt.question_ids)
     finished = position == total
     session.execute(

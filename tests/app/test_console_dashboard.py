@@ -265,3 +265,69 @@ def test_a_branch_reads_its_own_members_weekly_points(
     assert _weekly_points(client, "2025-06-09", "2025-07-06") == [
         ("06-09", 10), ("06-16", 0), ("06-23", 0), ("06-30", 10)]
     assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 0), ("03-31", 0)]
+
+
+def _deeds_just_outside(session: Session, world: World) -> None:
+    """The spring deeds, and B1's deeds on days just outside the periods below: the first
+    of March, the Monday of 24 March, the last of June and the Sunday of 6 July."""
+    _spring_deeds(session, world)
+    b1 = world.members["B1"]
+    for reference, day in (("march-first", datetime(2025, 3, 1, 9, 0, tzinfo=ZONE)),
+                           ("monday", datetime(2025, 3, 24, 9, 0, tzinfo=ZONE)),
+                           ("june-last", datetime(2025, 6, 30, 9, 0, tzinfo=ZONE)),
+                           ("sunday", datetime(2025, 7, 6, 9, 0, tzinfo=ZONE))):
+        _deed(session, b1, reference, day)
+
+
+def test_a_cut_month_or_week_read_as_its_total_less_the_days_outside_agrees(
+        client: TestClient, database: Database, world: World) -> None:
+    run_unit(database, lambda session: _deeds_just_outside(session, world))
+    sign_in(client, ADMIN)
+    first, second = "机关党委/第一党支部", "机关党委/第二党支部"
+    # From 2 March: March's total less 1 March; to 29 June: June's less 30 June.
+    assert _points_figures(client, "2025-03-02", "2025-06-29") == (
+        [("先锋作用", 50, 2)], [(second, 20), (first, 30)], 50)
+    assert _points_figures(client, "2025-03-01", "2025-06-30") == (
+        [("先锋作用", 70, 2)], [(second, 40), (first, 30)], 70)
+    # The Tuesday to the Saturday: each week's total less its day outside.
+    assert _weekly_points(client, "2025-03-25", "2025-04-05") == [("03-24", 10), ("03-31", 10)]
+    assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 20), ("03-31", 10)]
+    assert _weekly_points(client, "2025-06-24", "2025-07-05") == [("06-23", 0), ("06-30", 20)]
+    assert _weekly_points(client, "2025-06-23", "2025-07-06") == [("06-23", 0), ("06-30", 30)]
+
+
+def test_a_branch_reads_a_cut_week_as_its_own_members_total_less_the_days_outside(
+        client: TestClient, database: Database, world: World) -> None:
+    run_unit(database, lambda session: _deeds_just_outside(session, world))
+    token = run_unit(database, lambda session: create_token(
+        session, Role.ORGANIZER, "支部书记", world.second))
+    sign_in(client, token)
+    assert _weekly_points(client, "2025-03-25", "2025-04-05") == [("03-24", 0), ("03-31", 0)]
+    assert _weekly_points(client, "2025-03-24", "2025-04-06") == [("03-24", 10), ("03-31", 0)]
+    assert _points_figures(client, "2025-03-02", "2025-06-29") == (
+        [("先锋作用", 20, 1)], [("机关党委/第二党支部", 20)], 20)
+
+
+def _weekly_quiz(client: TestClient, start: str, end: str) -> list[tuple[object, ...]]:
+    """(week, takers, answers, accuracy) of the weekly figure's rows."""
+    weekly = workbook_rows(client.get("/console/dashboard/weekly.xlsx",
+                                      params={"start": start, "end": end}).content)
+    return [(row[0], row[2], row[3], row[4]) for row in weekly[2:]]
+
+
+def test_weekly_quiz_figures_of_whole_weeks_and_of_cut_weeks_agree(
+        client: TestClient, world: World) -> None:
+    sign_in(client, ADMIN)
+    today = datetime.now(UTC).astimezone(ZONE).date()
+    monday = today - timedelta(days=today.weekday())
+    # The answers were given this week, minutes ago: 3 takers, 6 answers, 3 right.
+    this_week = [(f"{monday:%m-%d}", 3, 6, 50.0)]
+    # Up to today with nothing later: the week's totals; from today, when it is not
+    # the Monday: the answers themselves.
+    assert _weekly_quiz(client, monday.isoformat(), today.isoformat()) == this_week
+    assert _weekly_quiz(client, today.isoformat(), today.isoformat()) == this_week
+    if today > monday:
+        # Ending yesterday, before the answers given later in the week: none of them.
+        yesterday = (today - timedelta(days=1)).isoformat()
+        assert _weekly_quiz(client, monday.isoformat(), yesterday) == [
+            (f"{monday:%m-%d}", 0, 0, 0.0)]

@@ -113,3 +113,32 @@ def test_upgrading_a_first_release_database_keeps_every_row(database_url: str) -
     # Lines read then count as 学习; 08:00 on Tuesday 1 December in Shanghai is in the
     # week of Monday 30 November.
     assert weeks == {("2026-11-30", 1): 5, ("2026-11-30", 2): 1}
+
+
+def test_the_quiz_week_totals_migration_counts_the_answers_given(database_url: str) -> None:
+    """Answers stored before the quiz week totals existed count in the weeks they were
+    given in (Mondays in Shanghai), once each."""
+    from datetime import UTC, date, datetime
+
+    from app.db import Database
+    from tests.support.activity import populate
+    from tests.support.units import run_unit
+
+    # The answers are given five minutes earlier: Sunday 6 December 2026, 20:00 UTC, already
+    # Monday 7 December in Shanghai, so a new week there.
+    now = datetime(2026, 12, 6, 20, 5, tzinfo=UTC)
+    migrations.upgrade(database_url)
+    database = Database(database_url)
+    try:
+        world = run_unit(database, lambda session: populate(session, now))
+        migrations.downgrade(database_url, "7b1e4f0c9a52")
+        migrations.upgrade(database_url)
+        with database.engine.connect() as connection:
+            weeks = {(str(week), member_id): (answers, correct)
+                     for week, member_id, answers, correct in connection.execute(text(
+                         "SELECT week, member_id, answers, correct FROM quiz_week_totals"))}
+    finally:
+        database.close()
+    monday = str(date(2026, 12, 7))
+    assert weeks == {(monday, world.members["A1"]): (3, 2), (monday, world.members["B1"]): (1, 0),
+                     (monday, world.members["U"]): (2, 1)}

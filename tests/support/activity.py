@@ -30,6 +30,7 @@ from app.orgs.service import create_org
 from app.points.rules import Activity
 from app.points.service import award
 from app.quiz_banks.service import import_bank
+from app.quiz_play.service import count_in_week
 from tests.support.factories import create_event, create_member
 from tests.support.quizbanks import bank_csv
 
@@ -64,6 +65,7 @@ def _answers(session: Session, member_id: int, question_ids: list[int],
         session.add(QuizAnswer(attempt_id=attempt.id, member_id=member_id, position=position,
                                question_id=question_ids[position - 1],
                                given="A" if right else "B", correct=right, answered_at=at))
+        count_in_week(session, member_id, correct=right, answered_at=at, zone=ZONE)
     session.flush()
 
 
