@@ -231,21 +231,14 @@ def merge(session: Session, survivor: Member, loser: Member, now: datetime,
 MergeStep = Callable[[Session, int, int, datetime, ZoneInfo], None]
 
 
-def _forget_tags(session: Session, _survivor: int, loser: int, _now: datetime,
-                 _zone: ZoneInfo) -> None:
-    """The tags we put the loser's openid in say nothing of the survivor's openid (the
-    official account's, which the next notice's sync tags where it belongs); the loser,
-    the mini-program's member, follows nothing and was never tagged anyway."""
-    session.execute(delete(WeChatTagMember).where(WeChatTagMember.member_id == loser)
-                    .execution_options(synchronize_session=False))
+def _forget(model: type[WeChatTagMember] | type[NoticeMassMember]) -> MergeStep:
+    """A step dropping the loser's rows: they stood for the loser's openid only."""
+    def step(session: Session, _survivor: int, loser: int, _now: datetime,
+             _zone: ZoneInfo) -> None:
+        session.execute(delete(model).where(model.member_id == loser)
+                        .execution_options(synchronize_session=False))
 
-
-def _forget_mass_assignments(session: Session, _survivor: int, loser: int, _now: datetime,
-                             _zone: ZoneInfo) -> None:
-    """A notice's mass send covers followers only, which the loser (the mini-program's
-    member) is not; a resumed send plans the survivor as any other member."""
-    session.execute(delete(NoticeMassMember).where(NoticeMassMember.member_id == loser)
-                    .execution_options(synchronize_session=False))
+    return step
 
 
 def _move(model: type, column: str) -> MergeStep:
@@ -420,8 +413,12 @@ MERGE_STEPS: dict[str, MergeStep] = {
     "subscribe_credits.member_id": _merge_credits,
     "meeting_attendance.member_id": _merge_attendance,
     "roster_entries.member_id": _merge_roster_binding,
-    "wechat_tag_members.member_id": _forget_tags,
-    "notice_mass_members.member_id": _forget_mass_assignments,
+    # The tags we put the loser's openid in say nothing of the survivor's openid (the
+    # official account's, which the next notice's sync tags where it belongs); the
+    # loser, the mini-program's member, follows nothing, was never tagged and is on
+    # no notice's mass send: a resumed send plans the survivor as any other member.
+    "wechat_tag_members.member_id": _forget(WeChatTagMember),
+    "notice_mass_members.member_id": _forget(NoticeMassMember),
 }
 """How each column that refers to a member is merged, in order. Sign-ups go
 before the outbox, so that the reminder a dropped sign-up withdraws moves too."""

@@ -217,8 +217,12 @@ def plan_notice(session: Session, *, notice_id: int, principal: Principal, chann
         {"notice_id": notice.id, "member_id": member_id, "reason": why}
         for member_id, why in left.items()])
     covered = {**kept, **left}
-    openids = dict(session.execute(select(Member.id, Member.openid)
-                                   .where(Member.id.in_(list(covered)))).all()) if covered else {}
+    # The planned members' openids came with their reach; only a resumed send's kept ones
+    # are read again.
+    openids = {member_id: recipients[member_id].openid for member_id in left}
+    if kept:
+        openids.update(session.execute(select(Member.id, Member.openid)
+                                       .where(Member.id.in_(list(kept)))).all())
     mass = MassPlan(notice.mass_tag_id, tags.notice_tag_name(notice.id),
                     {member_id: (openids[member_id], why)
                      for member_id, why in sorted(covered.items()) if member_id in openids},

@@ -33,7 +33,7 @@ tags are deleted before a new one is created.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -107,19 +107,23 @@ async def created_or_found(api: WeChatAPI, tag_id: int | None, name: str) -> int
         return found
 
 
-async def tag_all(api: WeChatAPI, tag_id: int, openids: Sequence[str]) -> None:
-    """Put the followers in the tag, :data:`TAG_BATCH` a call (idempotent on the platform)."""
+async def _in_batches(call: Callable[[int, Sequence[str]], Awaitable[None]], tag_id: int,
+                      openids: Sequence[str]) -> None:
+    """``call`` (tagging or untagging, idempotent on the platform) :data:`TAG_BATCH` a time."""
     for start in range(0, len(openids), TAG_BATCH):
-        await api.tag_members(tag_id, list(openids[start:start + TAG_BATCH]))
+        await call(tag_id, list(openids[start:start + TAG_BATCH]))
+
+
+async def tag_all(api: WeChatAPI, tag_id: int, openids: Sequence[str]) -> None:
+    """Put the followers in the tag."""
+    await _in_batches(api.tag_members, tag_id, openids)
 
 
 async def push(api: WeChatAPI, sync: TagSync) -> int:
     """Bring the tag on the platform in line; its id. Raises the platform's refusal."""
     tag_id = await created_or_found(api, sync.tag_id, sync.name)
     await tag_all(api, tag_id, [openid for _, openid in sync.tag])
-    for start in range(0, len(sync.untag), TAG_BATCH):
-        await api.untag_members(tag_id,
-                                [openid for _, openid in sync.untag[start:start + TAG_BATCH]])
+    await _in_batches(api.untag_members, tag_id, [openid for _, openid in sync.untag])
     return tag_id
 
 
