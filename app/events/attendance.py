@@ -20,6 +20,7 @@ Before the end an expected attendee without a check-in is listed as 未签到.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -276,17 +277,21 @@ class Counts:
     pending: int  # expected and not yet checked in, before the end
 
 
+def tally(by_status: Mapping[str, int], ended: bool) -> Counts:
+    """The counts of rows by their stored status; after the end, 未签到 counts as 缺席."""
+    waiting = by_status.get(EXPECTED, 0)
+    return Counts(expected=sum(by_status.values()), present=by_status.get(PRESENT, 0),
+                  leave=by_status.get(LEAVE, 0),
+                  absent=by_status.get(ABSENT, 0) + (waiting if ended else 0),
+                  pending=0 if ended else waiting)
+
+
 def counts(session: Session, event: Event, now: datetime) -> Counts:
     """How many of :func:`attendance`'s rows are in each status: one grouped count."""
     found = dict(session.execute(
         select(Attendance.status, func.count()).where(Attendance.event_id == event.id)
         .group_by(Attendance.status)).all())
-    ended = timing.has_ended(event, now)
-    waiting = found.get(EXPECTED, 0)
-    return Counts(expected=sum(found.values()), present=found.get(PRESENT, 0),
-                  leave=found.get(LEAVE, 0),
-                  absent=found.get(ABSENT, 0) + (waiting if ended else 0),
-                  pending=0 if ended else waiting)
+    return tally(found, timing.has_ended(event, now))
 
 
 @dataclass(frozen=True, slots=True)

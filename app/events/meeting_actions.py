@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -59,14 +60,10 @@ def attendance_page(session: Session, event_id: int, principal: Principal, now: 
                     zone: ZoneInfo) -> AttendancePage:
     event = _meeting(session, event_id, principal)
     items = _rows(session, event, now)
-    count = {status: sum(item.status == status for item in items)
-             for status in ("present", "leave", "absent", "expected")}
-    return AttendancePage(
-        event=service.describe(session, [event], zone)[0], final=has_ended(event, now),
-        counts=AttendanceCounts(expected=len(items), present=count["present"],
-                                leave=count["leave"], absent=count["absent"],
-                                pending=count["expected"]),
-        items=items)
+    final = has_ended(event, now)
+    counted = attendance.tally(Counter(item.status for item in items), final)
+    return AttendancePage(event=service.describe(session, [event], zone)[0], final=final,
+                          counts=AttendanceCounts(**asdict(counted)), items=items)
 
 
 def _sheet(session: Session, event_id: int, principal: Principal, now: datetime,
