@@ -117,7 +117,7 @@ def attendance(session: Session, member_id: int, start: datetime,
     return rows
 
 
-def _line(entry: PointsEntry) -> LedgerLine:
+def line_of(entry: PointsEntry) -> LedgerLine:
     return LedgerLine(entry.id, entry.occurred_at, entry.created_at, entry.activity,
                       _label(entry.activity), entry.category, entry.rule_version,
                       entry.reference, entry.delta, entry.recorded_by, entry.note,
@@ -129,13 +129,13 @@ def ledger_line(session: Session, member_id: int, line_id: int) -> LedgerLine:
     entry = session.get(PointsEntry, line_id)
     if entry is None or entry.member_id != member_id:
         raise NotFound(f"no points entry {line_id} of member {member_id}")
-    return _line(entry)
+    return line_of(entry)
 
 
 def reversal_of(session: Session, line_id: int) -> LedgerLine | None:
     """The line that reversed ``line_id``, if any."""
     entry = session.scalars(select(PointsEntry).where(PointsEntry.reverses_id == line_id)).first()
-    return None if entry is None else _line(entry)
+    return None if entry is None else line_of(entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ def member_record(session: Session, member_id: int, year: int, zone: ZoneInfo, *
     entry = bound_entry(session, member_id, within=within)
     start, end = year_span(year, zone)
     lines = [
-        _line(e) for e in session.scalars(
+        line_of(e) for e in session.scalars(
             select(PointsEntry).where(PointsEntry.member_id == member_id,
                                       PointsEntry.occurred_at >= start,
                                       PointsEntry.occurred_at < end)

@@ -124,10 +124,7 @@ def reverse_line(session: Session, line_id: int, reason: str, principal: Princip
         deeds.bound_entry(session, original.member_id, within=scope_of(session, principal))
     line = correct(session, line_id, reason, datetime.now(UTC), zone,
                    recorded_by=who(principal))
-    return _line_out(record.LedgerLine(
-        line.id, line.occurred_at, line.created_at, line.activity, LABELS[Activity.CORRECTION],
-        line.category, line.rule_version, line.reference, line.delta, line.recorded_by, line.note,
-        line.reverses_id))
+    return _line_out(record.line_of(line))
 
 
 def member_record(session: Session, member_id: int, year: int, principal: Principal,
