@@ -62,6 +62,7 @@ _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :d
 # all members with points, and the latest ledger lines that moved the total: one
 # row per line, or one row without a line. The balance is looked up twice rather
 # than referenced from the outer row: a correlated count would run once per line.
+# The lines come from the index on (member_id, created_at, id), newest first.
 _POINTS_STANDING = """
 WITH recent AS (
     SELECT id, created_at, activity, delta FROM points_entries
