@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from app.rawsql import RawSQL
+from app.rawsql import FirstStatement, RawSQL
 from bots import MemberView
 
 # What the conversation needs of a member, in _member_view's order.
@@ -97,27 +97,49 @@ class Delivered:
     reply: str | None  # None while that delivery is being handled
 
 
-def claim_and_touch_member(
-    sql: RawSQL, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime,
-    openid: str, opens_window: bool,
-) -> MemberView | None:
+class Claim:
+    """A delivery's claim, and the touch of its member that comes with it.
+
+    On PostgreSQL it is one statement (:attr:`statement`), which the unit of
+    work declares as its first: it may run ahead with its batch's claims.
+    """
+
+    __slots__ = ("body_digest", "dedup_key", "nonce_key", "now", "openid", "opens_window",
+                 "statement")
+
+    def __init__(self, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime,
+                 openid: str, opens_window: bool) -> None:
+        self.dedup_key = dedup_key
+        self.nonce_key = nonce_key
+        self.body_digest = body_digest
+        self.now = now
+        self.openid = openid
+        self.opens_window = opens_window
+        # PostgreSQL takes the datetimes as they are (see RawSQL.time).
+        params = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
+                  "received_at": now, "openid": openid, "now": now, "yes": True}
+        self.statement = FirstStatement(_touch_after_claim(opens_window), params,
+                                        keys=(dedup_key, nonce_key, openid))
+
+
+def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
     """Claim the delivery and touch its member; None when an earlier delivery holds the claim.
 
     Insert-or-ignore on the unique keys decides, so two deliveries racing in
     two processes cannot both win; on PostgreSQL the loser waits for the
     winner's transaction.
     """
-    keys = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest}
     if sql.is_postgres:
-        # PostgreSQL takes the datetime as it is (see RawSQL.time).
-        row = sql.one(_touch_after_claim(opens_window),
-                      {**keys, "received_at": now, "openid": openid, "now": now, "yes": True})
-        return None if row is None else _member_view(sql, openid, row)
-    if sql.one(_CLAIM, {**keys, "received_at": sql.time(now)}) is None:
+        row = sql.first_row(claim.statement)
+        return None if row is None else _member_view(sql, claim.openid, row)
+    keys = {"dedup_key": claim.dedup_key, "nonce_key": claim.nonce_key,
+            "body_digest": claim.body_digest}
+    if sql.one(_CLAIM, {**keys, "received_at": sql.time(claim.now)}) is None:
         return None
-    row = sql.one(_TOUCH[opens_window], {"openid": openid, "now": sql.time(now), "yes": True})
+    row = sql.one(_TOUCH[claim.opens_window],
+                  {"openid": claim.openid, "now": sql.time(claim.now), "yes": True})
     assert row is not None  # an upsert with RETURNING always yields the row
-    return _member_view(sql, openid, row)
+    return _member_view(sql, claim.openid, row)
 
 
 @lru_cache(maxsize=2)

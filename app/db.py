@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.group_commit import PostgresLoopBatcher, SQLiteLoopBatcher, WriterThread
+from app.rawsql import FirstStatement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ class Database:
             self._executor = ThreadPoolExecutor(POSTGRES_UNIT_THREADS, thread_name_prefix="db")
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
-    def run_callback(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+    def run_callback(self, work: Callable[[Session], T], *,
+                     first: FirstStatement | None = None) -> asyncio.Future[T]:
         """Run a callback's unit of work; the future resolves once it is durable.
 
         For short units that never wait long on a lock. It may share its
@@ -137,14 +139,16 @@ class Database:
         app/group_commit.py), which has two consequences for ``work``: it may
         run twice (when a unit of its batch fails, each runs again alone), so
         it has no effect outside the session; and it usually runs on the event
-        loop itself, so it must not compute for long.
+        loop itself, so it must not compute for long. ``first``, if given, is
+        the statement ``work`` runs first, through :meth:`RawSQL.first_row`: it
+        may go out ahead, with the other units' of its batch.
         """
         if self._loop_batcher is None:
             self._loop_batcher = (
                 SQLiteLoopBatcher(sessionmaker(self._loop_engine, expire_on_commit=False),
                                   self._group_writer()) if self.is_sqlite
                 else PostgresLoopBatcher(normalize_url(self._url), self._group_writer()))
-        return self._loop_batcher.submit(work)
+        return self._loop_batcher.submit(work, first)
 
     def _run_now(self, work: Callable[[Session], T]) -> T:
         with self.unit_of_work() as session:

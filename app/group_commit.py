@@ -19,8 +19,11 @@ waits for the lock.
 On PostgreSQL a transaction of their own would cost a callback's units a
 BEGIN, a COMMIT and a pool checkout, more than their statements, so they
 share one too, run on the event loop over psycopg's asyncio connection
-(:class:`PostgresLoopBatcher`), one batch at a time. Other units of work are
-ordinary transactions there.
+(:class:`PostgresLoopBatcher`), one batch at a time. There each round trip
+costs the loop more CPU than the statements cost the server, so the first
+statements the units declare (a callback's claim) go out together, in one
+round trip, when the batch begins (:func:`_run_first_statements_ahead`).
+Other units of work are ordinary transactions there.
 
 bench/NOTES.md has the measurements behind each of these choices.
 """
@@ -38,13 +41,15 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.rawsql import FirstStatement, RawSQL
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -58,8 +63,14 @@ MAX_UNAVAILABLE_SECONDS = 60.0
 UNAVAILABLE_PAUSE_SECONDS = 0.5
 
 
-# A unit of work and the future of the event loop that waits for it.
-_Job = tuple[Callable[[Session], Any], "asyncio.Future[Any]"]
+
+class _Job(NamedTuple):
+    """A unit of work, the event loop's future that waits for it, and its first statement."""
+
+    work: Callable[[Session], Any]
+    future: asyncio.Future[Any]
+    first: FirstStatement | None = None
+
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 
@@ -79,7 +90,7 @@ class WriterThread:
 
     def submit_from_loop(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put((work, future))
+        self._jobs.put(_Job(work, future))
         return future
 
     def hand_over(self, job: _Job) -> None:
@@ -88,7 +99,7 @@ class WriterThread:
 
     def checkpoint(self, done: asyncio.Future[None]) -> None:
         """Copy SQLite's write-ahead log into the database file, after the jobs queued so far."""
-        self._jobs.put((_checkpoint_marker, done))
+        self._jobs.put(_Job(_checkpoint_marker, done))
 
     def stop(self) -> None:
         self._stopping.set()
@@ -113,11 +124,11 @@ class WriterThread:
             # In queue order: a checkpoint comes after the jobs before it.
             segment: list[_Job] = []
             for job in batch:
-                if job[0] is _checkpoint_marker:
+                if job.work is _checkpoint_marker:
                     self._run_batch(segment)
                     segment = []
                     self._checkpoint()
-                    _settle([(job[1], None, None)])
+                    _settle([(job.future, None, None)])
                 else:
                     segment.append(job)
             self._run_batch(segment)
@@ -157,7 +168,7 @@ class _RetryPlan:
     """
 
     def __init__(self, batch: Sequence[_Job]) -> None:
-        self._groups = deque([[job for job in batch if not job[1].cancelled()]])
+        self._groups = deque([[job for job in batch if not job.future.cancelled()]])
         self._conflicts = 0
         self._wait_until = time.monotonic() + MAX_UNAVAILABLE_SECONDS
         self.waiting = False  # whether to pause before the next try
@@ -181,7 +192,7 @@ class _RetryPlan:
                 self.waiting = True
                 self._groups.appendleft(jobs)
                 return []
-            return [(future, None, tried.error) for _, future in jobs]
+            return [(job.future, None, tried.error) for job in jobs]
         if tried.then is _Next.RETRY:
             self._conflicts += 1
             self._groups.appendleft(jobs)
@@ -203,14 +214,15 @@ class _LoopBatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Job] = []
 
-    def submit(self, work: Callable[[Session], T]) -> asyncio.Future[T]:
+    def submit(self, work: Callable[[Session], T],
+               first: FirstStatement | None) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
         if loop is not self._loop:
             return self._writer.submit_from_loop(work)
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
+        self._pending.append(_Job(work, future, first))
         self._queued()
         return future
 
@@ -253,7 +265,7 @@ class SQLiteLoopBatcher(_LoopBatcher):
 
     def _run_pending(self) -> None:
         self._scheduled = False
-        groups = deque([[job for job in self._pending if not job[1].cancelled()]])
+        groups = deque([[job for job in self._pending if not job.future.cancelled()]])
         self._pending = []
         while groups:
             jobs = groups.popleft()
@@ -266,7 +278,7 @@ class SQLiteLoopBatcher(_LoopBatcher):
                 tried = _run_in_one_transaction(session, jobs, retry_conflict=False)
             if tried.then is _Next.WAIT or _failed_on_a_lock(tried):
                 for job in jobs:
-                    self._wait_for_writer(job[1])
+                    self._wait_for_writer(job.future)
                     self._writer.hand_over(job)
             elif tried.then is _Next.SPLIT:
                 groups.extendleft([job] for job in reversed(jobs))
@@ -326,8 +338,8 @@ class PostgresLoopBatcher(_LoopBatcher):
                     await self._run_batch(batch)
                 except Exception as error:  # not the units' own: those are their outcomes
                     log.exception("a batch of units of work failed")
-                    _resolve_all([(future, None, error) for _, future in batch
-                                  if not future.done()])
+                    _resolve_all([(job.future, None, error) for job in batch
+                                  if not job.future.done()])
         finally:
             self._drainer = None
 
@@ -336,7 +348,8 @@ class PostgresLoopBatcher(_LoopBatcher):
         while (jobs := tries.next_group()) is not None:
             async with self._sessions() as session:
                 tried = await session.run_sync(
-                    _run_in_one_transaction, jobs, retry_conflict=tries.retry_conflict)
+                    _run_in_one_transaction, jobs, retry_conflict=tries.retry_conflict,
+                    first_statements_ahead=True)
             _resolve_all(tries.settled(jobs, tried, giving_up=self._closing))
             if tries.waiting:
                 await asyncio.sleep(UNAVAILABLE_PAUSE_SECONDS)
@@ -378,7 +391,8 @@ class _Attempt:
 
 
 def _run_in_one_transaction(
-    session: Session, jobs: Sequence[_Job], *, retry_conflict: bool
+    session: Session, jobs: Sequence[_Job], *, retry_conflict: bool,
+    first_statements_ahead: bool = False,
 ) -> _Attempt:
     """Run the jobs in one transaction; their outcomes, unless they must run again.
 
@@ -396,8 +410,10 @@ def _run_in_one_transaction(
                 session.connection()
             except OperationalError as unavailable:
                 return _Attempt(_Next.WAIT, [], unavailable)
-            for work, _ in jobs:
-                results.append(work(session))
+            if first_statements_ahead and len(jobs) > 1:
+                _run_first_statements_ahead(session, jobs)
+            for job in jobs:
+                results.append(job.work(session))
                 # The next job's plain SQL must see this one's ORM changes.
                 session.flush()
     except Exception as exc:
@@ -406,8 +422,27 @@ def _run_in_one_transaction(
         if retry_conflict and _is_conflict(exc):
             return _Attempt(_Next.RETRY, [])
         return _Attempt(_Next.SETTLE, [(jobs[0][1], None, exc)])
-    return _Attempt(_Next.SETTLE, [(future, result, None)
-                               for (_, future), result in zip(jobs, results, strict=True)])
+    return _Attempt(_Next.SETTLE, [(job.future, result, None)
+                               for job, result in zip(jobs, results, strict=True)])
+
+
+def _run_first_statements_ahead(session: Session, jobs: Sequence[_Job]) -> None:
+    """Run the jobs' first statements in one round trip, before the jobs themselves.
+
+    Only those that share no key with an earlier job of the batch: those must
+    see what the earlier one wrote (a member's next message, WeChat's retry of
+    the same one), so they run at their job's turn.
+    """
+    ahead: list[FirstStatement] = []
+    keys_before: set[str] = set()
+    for job in jobs:
+        if job.first is None:
+            continue
+        if keys_before.isdisjoint(job.first.keys):
+            ahead.append(job.first)
+        keys_before.update(job.first.keys)
+    if len(ahead) > 1:
+        RawSQL.of(session).run_ahead(ahead)
 
 
 class _Next(Enum):

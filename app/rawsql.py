@@ -9,7 +9,10 @@ SQLAlchemy's column types store them, so ORM code reads these rows unchanged.
 On PostgreSQL every statement is also a round trip. Statements whose results
 nobody reads (the stored reply, the saved conversation) are therefore
 deferred: they go out in one pipeline with the next statement, or with the
-COMMIT; statements the ORM sends go after them. bench/NOTES.md has the figures.
+COMMIT; statements the ORM sends go after them. And a callback's first
+statement, which it declares up front (:class:`FirstStatement`), may go out
+with the other callbacks' of its batch in one round trip (app/group_commit.py).
+bench/NOTES.md has the figures.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -118,6 +122,21 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
     return [await cursor.fetchall() for cursor, _, _ in then] if fetch else []
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class FirstStatement:
+    """A unit of work's first statement (PostgreSQL's form), declared before the unit runs.
+
+    It returns at most one row, which the unit reads with
+    :meth:`RawSQL.first_row`. Sent ahead with its batch's others, it sees the
+    database as the batch began, so it may depend only on units that share one
+    of its ``keys`` (the rows it touches, as names): those run in batch order.
+    """
+
+    sql: str
+    params: dict[str, Any]
+    keys: tuple[str, ...]
+
+
 class _Fetched:
     """A statement's rows, read the way a DBAPI cursor's are."""
 
@@ -164,6 +183,7 @@ class RawSQL:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: _Deferred = []
+        self._rows_ahead: dict[FirstStatement, tuple[Any, ...] | None] = {}
         if self.is_postgres:
             self._dbapi = dbapi
             self._cursor = dbapi_cursor(dbapi)
@@ -191,6 +211,23 @@ class RawSQL:
     def one(self, sql: str, params: dict[str, Any] | None = None) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.execute(sql, params).fetchone()
         return row
+
+    def run_ahead(self, statements: Sequence[FirstStatement]) -> None:
+        """Run units' first statements now, in one round trip; PostgreSQL only."""
+        sent = [(dbapi_cursor(self._dbapi), _to_pyformat(first.sql), first.params)
+                for first in statements]
+        results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=sent)
+        for first, rows in zip(statements, results, strict=True):
+            self._rows_ahead[first] = rows[0] if rows else None
+
+    def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
+        """The row of a unit's first statement: run ahead with its batch, or now.
+
+        Either way the statement runs once, so the unit must ask once.
+        """
+        if first in self._rows_ahead:
+            return self._rows_ahead.pop(first)
+        return self.one(first.sql, first.params)
 
     def time(self, value: datetime) -> object:
         if self.is_postgres:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from app import callback_sql
+from app.callback_sql import Claim
 from app.rawsql import RawSQL
 from bots import MemberView
 
@@ -19,20 +19,16 @@ class EarlierDelivery:
     reply: str  # "" when the first delivery answered "success"
 
 
-def claim(
-    sql: RawSQL, *, dedup_key: str, nonce_key: str, body_digest: str, now: datetime,
-    openid: str, opens_window: bool,
-) -> MemberView | EarlierDelivery:
+def claim(sql: RawSQL, request: Claim) -> MemberView | EarlierDelivery:
     """Claim the message and touch its member, or return the reply given to its earlier delivery.
 
     A delivery that lost the claim to an earlier one reads that one's reply (on
     PostgreSQL after waiting for its transaction).
     """
-    member = callback_sql.claim_and_touch_member(
-        sql, dedup_key=dedup_key, nonce_key=nonce_key, body_digest=body_digest, now=now,
-        openid=openid, opens_window=opens_window)
+    member = callback_sql.claim_and_touch_member(sql, request)
     if member is not None:
         return member
+    dedup_key, nonce_key, body_digest = request.dedup_key, request.nonce_key, request.body_digest
     earlier = callback_sql.earlier_deliveries(sql, dedup_key, nonce_key)
     if any(row.nonce_key == nonce_key and row.body_digest != body_digest for row in earlier):
         raise ReplayedNonce(nonce_key)

@@ -4,7 +4,9 @@ The claim, the member's row, whatever the bot's handler changes and the reply
 kept for WeChat's retries commit together or not at all, so a retry either
 waits for the first delivery to finish or finds its reply, in this process or
 another one. The unit may run twice (see :meth:`Database.run_callback`); it has
-no effect outside its transaction, so running again only repeats it.
+no effect outside its transaction, so running again only repeats it. The
+claim is the unit's declared first statement: on PostgreSQL the claims of the
+turns committed together go out in one round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.callback_sql import save_conversation
+from app.callback_sql import Claim, save_conversation
 from app.conversations.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
 from app.conversations.ports import bot_services
 from app.db import Database
@@ -98,14 +100,16 @@ class Conversations:
         It goes on when its caller stops waiting: a reply that misses the
         deadline is queued in the outbox.
         """
-        return self._database.run_callback(partial(self._turn, delivery, render, deadline))
+        request = Claim(dedup_key=delivery.dedup_key, nonce_key=delivery.nonce_key,
+                        body_digest=delivery.body_digest, now=delivery.received_at,
+                        openid=delivery.incoming.openid, opens_window=delivery.opens_window)
+        return self._database.run_callback(
+            partial(self._turn, delivery, request, render, deadline), first=request.statement)
 
-    def _turn(self, delivery: Delivery, render: Callable[[Reply], str],
+    def _turn(self, delivery: Delivery, request: Claim, render: Callable[[Reply], str],
               deadline: ReplyDeadline, session: Session) -> TurnResult:
         sql = RawSQL.of(session)
-        member = claim(sql, dedup_key=delivery.dedup_key, nonce_key=delivery.nonce_key,
-                       body_digest=delivery.body_digest, now=delivery.received_at,
-                       openid=delivery.incoming.openid, opens_window=delivery.opens_window)
+        member = claim(sql, request)
         if isinstance(member, EarlierDelivery):
             return TurnResult(member.reply, "retry", retry=True)
         services = bot_services(session, sql, zone=self._zone,

@@ -19,7 +19,7 @@ from app import migrations
 from app.db import Database
 from app.group_commit import SQLiteLoopBatcher
 from app.models import Member
-from app.rawsql import RawSQL
+from app.rawsql import FirstStatement, RawSQL
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 
@@ -126,6 +126,72 @@ def test_a_rollback_drops_deferred_statements(database: Database) -> None:
     with database.unit_of_work() as session:
         assert count_members(session, "o_rolled_back") == 0
         assert count_members(session, "o_next") == 1
+
+
+_ADD_MEMBER_RETURNING = """
+INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
+VALUES (:openid, :now, :now, TRUE, FALSE) RETURNING openid
+"""
+_COUNT_MEMBER = "SELECT COUNT(*) FROM members WHERE openid = :openid"
+
+
+def member_added_first(openid: str) -> FirstStatement:
+    return FirstStatement(_ADD_MEMBER_RETURNING,
+                          {"openid": openid, "now": datetime.now(UTC).isoformat(" ")},
+                          keys=(openid,))
+
+
+def first_row_of(first: FirstStatement) -> Callable[[Session], Any]:
+    def work(session: Session) -> Any:
+        row = RawSQL.of(session).first_row(first)
+        assert row is not None
+        return row[0]
+
+    return work
+
+
+async def test_each_unit_gets_its_first_statements_row_and_runs_it_once(
+    database: Database,
+) -> None:
+    firsts = [member_added_first(f"o_first_{n}") for n in range(40)]
+    units = [database.run_callback(first_row_of(first), first=first) for first in firsts]
+    # A failing unit makes the batch run again unit by unit, first statements included.
+    units.insert(20, database.run_callback(fail))
+    results = await asyncio.gather(*units, return_exceptions=True)
+    assert isinstance(results.pop(20), ValueError)
+    assert results == [f"o_first_{n}" for n in range(40)]
+    with database.unit_of_work() as session:
+        # A first statement run twice would have failed on the unique openid.
+        assert count_members(session, *(f"o_first_{n}" for n in range(40))) == 40
+
+
+async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wrote(
+    database: Database,
+) -> None:
+    def counted(openid: str, key: str) -> FirstStatement:
+        return FirstStatement(_COUNT_MEMBER, {"openid": openid}, keys=(key,))
+
+    def count_then_add(first: FirstStatement, openid: str) -> Callable[[Session], Any]:
+        def work(session: Session) -> Any:
+            counted_before = first_row_of(first)(session)
+            add_member(openid)(session)
+            return counted_before
+
+        return work
+
+    writer = counted("o_shared", "o_shared")
+    shared, apart = counted("o_shared", "o_shared"), counted("o_apart", "another key")
+    results = await asyncio.gather(
+        database.run_callback(count_then_add(writer, "o_shared"), first=writer),
+        database.run_callback(add_member("o_apart")),
+        database.run_callback(first_row_of(shared), first=shared),
+        database.run_callback(first_row_of(apart), first=apart),
+    )
+    assert results[0] == 0 and results[2] == 1
+    if not database.is_sqlite:
+        # The proof that PostgreSQL ran the others ahead, in one round trip, as
+        # the batch began; SQLite runs each at its unit's turn.
+        assert results[3] == 0
 
 
 async def test_a_failing_deferred_statement_fails_only_its_own_unit(database: Database) -> None:
