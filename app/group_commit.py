@@ -63,13 +63,13 @@ MAX_UNAVAILABLE_SECONDS = 60.0
 UNAVAILABLE_PAUSE_SECONDS = 0.5
 
 
-
 class _Job(NamedTuple):
     """A unit of work, the event loop's future that waits for it, and its first statement."""
 
     work: Callable[[Session], Any]
     future: asyncio.Future[Any]
     first: FirstStatement | None = None
+
 
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
