@@ -8,8 +8,9 @@ has the A/B), so these few stay hand-written, here in the database layer.
 Everything else is ordinary SQLAlchemy.
 
 On PostgreSQL a new delivery costs one statement: the claim runs as a CTE of
-the member upsert. The stored reply and the saved conversation are deferred
-(see :meth:`RawSQL.defer`): they travel with the COMMIT.
+the member upsert, and goes out with its batch's other claims (:class:`Claim`).
+The stored reply and the saved conversation are deferred (see
+:meth:`RawSQL.defer`): they travel with the COMMIT.
 
 One bot read is here too, for the same reason: ``积分``'s total, rank and last
 ledger lines (:func:`points_standing`), one statement over the kept totals.
