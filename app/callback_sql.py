@@ -64,20 +64,24 @@ _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :d
 # row per line, or one row without a line. The balance is looked up twice rather
 # than referenced from the outer row: a correlated count would run once per line.
 # The lines come from the index on (member_id, created_at, id), newest first.
-_POINTS_STANDING = """
+_POINTS_STANDING_OF = """
 WITH recent AS (
     SELECT id, created_at, activity, delta FROM points_entries
-    WHERE member_id = :member_id AND delta <> 0
+    WHERE member_id = {member} AND delta <> 0
     ORDER BY created_at DESC, id DESC LIMIT :recent
 )
-SELECT (SELECT total FROM points_balances WHERE member_id = :member_id),
+SELECT (SELECT total FROM points_balances WHERE member_id = {member}),
        (SELECT COALESCE(SUM(members), 0) FROM points_total_counts
-        WHERE total > (SELECT total FROM points_balances WHERE member_id = :member_id)),
+        WHERE total > (SELECT total FROM points_balances WHERE member_id = {member})),
        (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
        recent.created_at, recent.activity, recent.delta
 FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
 ORDER BY recent.created_at DESC, recent.id DESC
 """
+_POINTS_STANDING = _POINTS_STANDING_OF.format(member=":member_id")
+# The same read by openid, for a turn to declare before it knows the member's id.
+_POINTS_STANDING_BY_OPENID = _POINTS_STANDING_OF.format(
+    member="(SELECT id FROM members WHERE openid = :openid)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +163,24 @@ def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
     )
 
 
-def points_standing(sql: RawSQL, member_id: int, recent: int) -> PointsStanding:
-    rows = sql.execute(_POINTS_STANDING, {"member_id": member_id, "recent": recent}).fetchall()
+def points_standing(sql: RawSQL, member_id: int, recent: int,
+                    declared: FirstStatement | None = None) -> PointsStanding:
+    """``declared``: the same read of the same member, declared by the turn
+    (:func:`points_standing_by_openid`), to use instead."""
+    if declared is not None:
+        rows = sql.first_rows(declared)
+    else:
+        rows = sql.execute(_POINTS_STANDING, {"member_id": member_id, "recent": recent}).fetchall()
     total, ahead, members = rows[0][:3]
     lines = [(sql.from_time(at), activity, delta) for _, _, _, at, activity, delta in rows
              if at is not None]
     return PointsStanding(total, int(ahead), int(members), lines)
+
+
+def points_standing_by_openid(openid: str, recent: int) -> FirstStatement:
+    """:func:`points_standing`'s read, declared before the turn: it may go out with the claims."""
+    return FirstStatement(_POINTS_STANDING_BY_OPENID, {"openid": openid, "recent": recent},
+                          keys=(openid,))
 
 
 def earlier_deliveries(sql: RawSQL, dedup_key: str, nonce_key: str) -> list[Delivered]:

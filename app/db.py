@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -131,7 +131,7 @@ class Database:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
     def run_callback(self, work: Callable[[Session], T], *,
-                     first: FirstStatement | None = None) -> asyncio.Future[T]:
+                     first: Sequence[FirstStatement] = ()) -> asyncio.Future[T]:
         """Run a callback's unit of work; the future resolves once it is durable.
 
         For short units that never wait long on a lock. It may share its
@@ -139,8 +139,8 @@ class Database:
         app/group_commit.py), which has two consequences for ``work``: it may
         run twice (when a unit of its batch fails, each runs again alone), so
         it has no effect outside the session; and it usually runs on the event
-        loop itself, so it must not compute for long. ``first``, if given, is
-        the statement ``work`` runs first, through :meth:`RawSQL.first_row`: it
+        loop itself, so it must not compute for long. ``first`` are statements
+        ``work`` runs, through :meth:`RawSQL.first_rows`, before any other: they
         may go out ahead, with the other units' of its batch.
         """
         if self._loop_batcher is None:

@@ -21,8 +21,9 @@ BEGIN, a COMMIT and a pool checkout, more than their statements, so they
 share one too, run on the event loop over psycopg's asyncio connection
 (:class:`PostgresLoopBatcher`), one batch at a time. There each round trip
 costs the loop more CPU than the statements cost the server, so the first
-statements the units declare (a callback's claim) go out together, in one
-round trip, when the batch begins (:func:`_run_first_statements_ahead`).
+statements the units declare (a callback's claim, and the read its answer
+will probably need) go out together, in one round trip, when the batch begins
+(:func:`_run_first_statements_ahead`).
 Other units of work are ordinary transactions there.
 
 bench/NOTES.md has the measurements behind each of these choices.
@@ -64,11 +65,11 @@ UNAVAILABLE_PAUSE_SECONDS = 0.5
 
 
 class _Job(NamedTuple):
-    """A unit of work, the event loop's future that waits for it, and its first statement."""
+    """A unit of work, the future that waits for it, and the statements it runs first."""
 
     work: Callable[[Session], Any]
     future: asyncio.Future[Any]
-    first: FirstStatement | None = None
+    first: Sequence[FirstStatement] = ()
 
 
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
@@ -215,7 +216,7 @@ class _LoopBatcher:
         self._pending: list[_Job] = []
 
     def submit(self, work: Callable[[Session], T],
-               first: FirstStatement | None) -> asyncio.Future[T]:
+               first: Sequence[FirstStatement]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
@@ -429,18 +430,17 @@ def _run_in_one_transaction(
 def _run_first_statements_ahead(session: Session, jobs: Sequence[_Job]) -> None:
     """Run the jobs' first statements in one round trip, before the jobs themselves.
 
-    Only those that share no key with an earlier job of the batch: those must
-    see what the earlier one wrote (a member's next message, WeChat's retry of
-    the same one), so they run at their job's turn.
+    Only the statements of jobs that share no key with an earlier job of the
+    batch: those must see what the earlier one wrote (a member's next message,
+    WeChat's retry of the same one), so they run at their job's turn.
     """
     ahead: list[FirstStatement] = []
     keys_before: set[str] = set()
     for job in jobs:
-        if job.first is None:
-            continue
-        if keys_before.isdisjoint(job.first.keys):
-            ahead.append(job.first)
-        keys_before.update(job.first.keys)
+        keys = {key for first in job.first for key in first.keys}
+        if keys_before.isdisjoint(keys):
+            ahead += job.first
+        keys_before |= keys
     if len(ahead) > 1:
         RawSQL.of(session).run_ahead(ahead)
 

@@ -9,9 +9,10 @@ SQLAlchemy's column types store them, so ORM code reads these rows unchanged.
 On PostgreSQL every statement is also a round trip. Statements whose results
 nobody reads (the stored reply, the saved conversation) are therefore
 deferred: they go out in one pipeline with the next statement, or with the
-COMMIT; statements the ORM sends go after them. And a callback's first
-statement, which it declares up front (:class:`FirstStatement`), may go out
-with the other callbacks' of its batch in one round trip (app/group_commit.py).
+COMMIT; statements the ORM sends go after them. And the statements a
+callback declares up front (:class:`FirstStatement`: its claim, and a read its
+answer will probably need) may go out with the other callbacks' of its batch
+in one round trip (app/group_commit.py).
 bench/NOTES.md has the figures.
 """
 
@@ -124,10 +125,10 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FirstStatement:
-    """A unit of work's first statement (PostgreSQL's form), declared before the unit runs.
+    """A statement a unit of work declares before it runs, and runs first.
 
-    It returns at most one row, which the unit reads with
-    :meth:`RawSQL.first_row`. Sent ahead with its batch's others, it sees the
+    The unit reads its rows with :meth:`RawSQL.first_rows` (or
+    :meth:`RawSQL.first_row`). Sent ahead with its batch's others, it sees the
     database as the batch began, so it may depend only on units that share one
     of its ``keys`` (the rows it touches, as names): those run in batch order.
     """
@@ -183,7 +184,7 @@ class RawSQL:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: _Deferred = []
-        self._rows_ahead: dict[FirstStatement, tuple[Any, ...] | None] = {}
+        self._rows_ahead: dict[FirstStatement, Rows] = {}
         if self.is_postgres:
             self._dbapi = dbapi
             self._cursor = dbapi_cursor(dbapi)
@@ -213,21 +214,27 @@ class RawSQL:
         return row
 
     def run_ahead(self, statements: Sequence[FirstStatement]) -> None:
-        """Run units' first statements now, in one round trip; PostgreSQL only."""
+        """Run units' declared statements now, in one round trip; PostgreSQL only."""
         sent = [(dbapi_cursor(self._dbapi), _to_pyformat(first.sql), first.params)
                 for first in statements]
         results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=sent)
         for first, rows in zip(statements, results, strict=True):
-            self._rows_ahead[first] = rows[0] if rows else None
+            self._rows_ahead[first] = rows
 
-    def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
-        """The row of a unit's first statement: run ahead with its batch, or now.
+    def first_rows(self, first: FirstStatement) -> Rows:
+        """The rows of a statement the unit declared: run ahead with its batch, or now.
 
         Either way the statement runs once, so the unit must ask once.
         """
         if first in self._rows_ahead:
             return self._rows_ahead.pop(first)
-        return self.one(first.sql, first.params)
+        rows: Rows = self.execute(first.sql, first.params).fetchall()
+        return rows
+
+    def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
+        """:meth:`first_rows` of a statement that returns at most one row."""
+        rows = self.first_rows(first)
+        return rows[0] if rows else None
 
     def time(self, value: datetime) -> object:
         if self.is_postgres:

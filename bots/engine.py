@@ -98,11 +98,16 @@ Matcher = Callable[[Turn], str | None]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """``matches`` returns the argument for the handler, or None when the rule does not apply."""
+    """``matches`` returns the argument for the handler, or None when the rule does not apply.
+
+    ``reads`` names the services (fields of :class:`Services`) whose reads the
+    handler makes every time, so that the caller may run them ahead.
+    """
 
     name: str
     matches: Matcher
     handler: Handler
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +169,10 @@ class Bot:
         self.media.append(Rule(f"message:{kind}",
                                lambda turn: "" if turn.incoming.kind == kind else None, handler))
 
-    def on_keyword(self, words: tuple[str, ...], handler: Handler, *, menu_key: str = "") -> None:
-        rule = Rule(f"keyword:{words[0]}", lambda turn: "", handler)
+    def on_keyword(self, words: tuple[str, ...], handler: Handler, *, menu_key: str = "",
+                   reads: tuple[str, ...] = ()) -> None:
+        """``reads``: see :class:`Rule`."""
+        rule = Rule(f"keyword:{words[0]}", lambda turn: "", handler, reads)
         for word in words:
             self.keywords[word.lower()] = rule
         if menu_key:
@@ -184,6 +191,19 @@ class Bot:
         turn.argument = argument
         reply = rule.handler(turn)
         return Outcome(rule.name, reply, turn.conversation)
+
+    def reads_ahead(self, incoming: Incoming) -> tuple[str, ...]:
+        """The reads (see :class:`Rule`) of the keyword that ``incoming`` is, if any.
+
+        A guess made before the member's conversation is known: a running quiz
+        or a command may still answer instead, and the reads go unused.
+        """
+        if incoming.kind == "event":
+            keyword = self.menu_keys.get(incoming.event_key) if incoming.event == "click" else None
+        else:
+            keyword = incoming.text.strip(_SPACES) if incoming.kind == "text" else None
+        rule = self.keywords.get(keyword.lower()) if keyword else None
+        return rule.reads if rule else ()
 
     def _route(self, turn: Turn) -> tuple[Rule, str]:
         incoming = turn.incoming

@@ -20,4 +20,4 @@ def show_points(turn: Turn) -> Reply:
 
 
 def register(bot: Bot) -> None:
-    bot.on_keyword(POINTS_WORDS, show_points, menu_key="MY_POINTS")
+    bot.on_keyword(POINTS_WORDS, show_points, menu_key="MY_POINTS", reads=("points",))

@@ -5,8 +5,9 @@ kept for WeChat's retries commit together or not at all, so a retry either
 waits for the first delivery to finish or finds its reply, in this process or
 another one. The unit may run twice (see :meth:`Database.run_callback`); it has
 no effect outside its transaction, so running again only repeats it. The
-claim is the unit's declared first statement: on PostgreSQL the claims of the
-turns committed together go out in one round trip.
+claim is the unit's declared first statement, and so is the read the answer
+will probably need (``积分``'s): on PostgreSQL those of the turns committed
+together go out in one round trip.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.callback_sql import Claim, save_conversation
 from app.conversations.inbox import EarlierDelivery, ReplayedNonce, claim, record_reply
-from app.conversations.ports import bot_services
+from app.conversations.ports import DeclaredReads, bot_services
 from app.db import Database
 from app.lessons.links import ReadingLinks
 from app.outbox.service import enqueue
@@ -103,17 +104,21 @@ class Conversations:
         request = Claim(dedup_key=delivery.dedup_key, nonce_key=delivery.nonce_key,
                         body_digest=delivery.body_digest, now=delivery.received_at,
                         openid=delivery.incoming.openid, opens_window=delivery.opens_window)
+        declared = DeclaredReads.of(self._bot.reads_ahead(delivery.incoming),
+                                    delivery.incoming.openid)
         return self._database.run_callback(
-            partial(self._turn, delivery, request, render, deadline), first=request.statement)
+            partial(self._turn, delivery, request, declared, render, deadline),
+            first=(request.statement, *declared.statements))
 
-    def _turn(self, delivery: Delivery, request: Claim, render: Callable[[Reply], str],
-              deadline: ReplyDeadline, session: Session) -> TurnResult:
+    def _turn(self, delivery: Delivery, request: Claim, declared: DeclaredReads,
+              render: Callable[[Reply], str], deadline: ReplyDeadline,
+              session: Session) -> TurnResult:
         sql = RawSQL.of(session)
         member = claim(sql, request)
         if isinstance(member, EarlierDelivery):
             return TurnResult(member.reply, "retry", retry=True)
-        services = bot_services(session, sql, zone=self._zone,
-                                links=self._links)
+        services = bot_services(session, sql, zone=self._zone, links=self._links,
+                                member_id=member.id, declared=declared)
         outcome = self._bot.handle(delivery.incoming, member, services, delivery.received_at)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

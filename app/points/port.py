@@ -7,14 +7,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from app import callback_sql
 from app.points import service
+from app.rawsql import FirstStatement
 from bots.ports import PointsLine, PointsSummary
 
 RECENT_LINES = 5
 
 
-def points_summary(session: Session, member_id: int, zone: ZoneInfo) -> PointsSummary:
-    found = service.summary(session, member_id, RECENT_LINES)
+def declared_summary(openid: str) -> FirstStatement:
+    """The read :meth:`PointsPort.summary` makes, declared before the turn runs."""
+    return callback_sql.points_standing_by_openid(openid, RECENT_LINES)
+
+
+def points_summary(session: Session, member_id: int, zone: ZoneInfo,
+                   declared: FirstStatement | None = None) -> PointsSummary:
+    found = service.summary(session, member_id, RECENT_LINES, declared)
     recent = tuple(
         PointsLine(at=at.astimezone(zone), label=service.activity_label(activity), delta=delta)
         for at, activity, delta in found.recent
@@ -24,10 +32,17 @@ def points_summary(session: Session, member_id: int, zone: ZoneInfo) -> PointsSu
 
 
 class PointsPort:
-    def __init__(self, session: Session, zone: ZoneInfo) -> None:
+    """``declared``: the turn's member's id and :func:`declared_summary` of them."""
+
+    def __init__(self, session: Session, zone: ZoneInfo,
+                 declared: tuple[int, FirstStatement] | None = None) -> None:
         self._session = session
         self._zone = zone
+        self._declared = declared
 
     def summary(self, member_id: int, now: datetime) -> PointsSummary:
         del now  # totals are as of the turn's transaction
-        return points_summary(self._session, member_id, self._zone)
+        declared, self._declared = self._declared, None  # its rows can be read once
+        if declared is None or declared[0] != member_id:
+            return points_summary(self._session, member_id, self._zone)
+        return points_summary(self._session, member_id, self._zone, declared[1])

@@ -38,7 +38,7 @@ from app.orgs.service import ancestry, full_names
 from app.points import catalogue
 from app.points.periods import period_labels
 from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
-from app.rawsql import RawSQL
+from app.rawsql import FirstStatement, RawSQL
 
 SYSTEM = "system"
 
@@ -340,7 +340,8 @@ class Summary:
     recent: Sequence[tuple[datetime, str, int]]  # (created_at, activity, delta), latest first
 
 
-def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
+def summary(session: Session, member_id: int, recent: int = 5,
+            declared: FirstStatement | None = None) -> Summary:
     """:func:`rank` and the latest ``recent`` ledger lines that moved the member's total.
 
     One hand-written statement, since ``积分`` runs it on every ask (app/callback_sql.py).
@@ -348,7 +349,7 @@ def summary(session: Session, member_id: int, recent: int = 5) -> Summary:
     unit's own changes, as an ORM read would.
     """
     session.flush()
-    found = callback_sql.points_standing(RawSQL.of(session), member_id, recent)
+    found = callback_sql.points_standing(RawSQL.of(session), member_id, recent, declared)
     if found.total is None:
         return Summary(0, 0, found.members, found.recent)
     return Summary(found.total, found.members_ahead + 1, found.members, found.recent)

@@ -154,7 +154,7 @@ async def test_each_unit_gets_its_first_statements_row_and_runs_it_once(
     database: Database,
 ) -> None:
     firsts = [member_added_first(f"o_first_{n}") for n in range(40)]
-    units = [database.run_callback(first_row_of(first), first=first) for first in firsts]
+    units = [database.run_callback(first_row_of(first), first=[first]) for first in firsts]
     # A failing unit makes the batch run again unit by unit, first statements included.
     units.insert(20, database.run_callback(fail))
     results = await asyncio.gather(*units, return_exceptions=True)
@@ -182,10 +182,10 @@ async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wro
     writer = counted("o_shared", "o_shared")
     shared, apart = counted("o_shared", "o_shared"), counted("o_apart", "another key")
     results = await asyncio.gather(
-        database.run_callback(count_then_add(writer, "o_shared"), first=writer),
+        database.run_callback(count_then_add(writer, "o_shared"), first=[writer]),
         database.run_callback(add_member("o_apart")),
-        database.run_callback(first_row_of(shared), first=shared),
-        database.run_callback(first_row_of(apart), first=apart),
+        database.run_callback(first_row_of(shared), first=[shared]),
+        database.run_callback(first_row_of(apart), first=[apart]),
     )
     assert results[0] == 0 and results[2] == 1
     if not database.is_sqlite:

@@ -3,11 +3,13 @@ the counts of members per total."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
@@ -150,3 +152,35 @@ def test_summary_lists_the_latest_lines_that_moved_the_total_and_sees_its_own_un
 
 def rank_of(database: Database, member: int) -> tuple[int, int, int]:
     return run_unit(database, lambda session: rank(session, member))
+
+
+async def test_members_asking_at_once_each_get_their_own_standing(
+    database_url: str, database: Database, platform: Platform
+) -> None:
+    """Asked together, the turns commit together: on PostgreSQL their claims and
+    ``积分``'s reads go out in one round trip, each read matched to its member."""
+    with database.unit_of_work() as session:
+        ids = [create_member(session, openid=f"o_together_{n}").id for n in range(12)]
+        for n, member_id in enumerate(ids):
+            for check_in in range(n):
+                award(session, member_id, Activity.EVENT_CHECKIN, f"event:{check_in}", NOW, ZONE)
+    app = create_app(make_settings(database_url))
+
+    async def ask(http: httpx.AsyncClient, openid: str, text: str = "积分") -> str:
+        params, body = platform.plain(message_xml("text", openid, content=text))
+        response = await http.post("/wechat", params=params, content=body)
+        assert response.status_code == 200
+        return str(codec.parse_fields(response.text)["Content"])
+
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://hongxin") as http:
+            # The last member asks twice: the second read must follow the first turn.
+            openids = [f"o_together_{n}" for n in range(12)] + ["o_together_11", "o_new"]
+            replies = await asyncio.gather(*(ask(http, openid) for openid in openids),
+                                           ask(http, "o_together_3", "帮助"))
+    standings = [RANK_LINE.search(reply) for reply in replies[:-2]]
+    assert [(int(found[1]), int(found[2])) if found else None for found in standings] == [
+        None, *((3 * n, 12 - n) for n in range(1, 12)), (33, 1)]
+    assert replies[0] == replies[-2] == texts.points_summary(0, 0, 11)
+    assert replies[-1] == texts.HELP

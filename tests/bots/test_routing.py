@@ -98,3 +98,24 @@ def test_commands_need_an_argument() -> None:
     assert Conversation().send("姓名").rule == "fallback"
     assert Conversation().send("姓名 张三").rule == "command:姓名"
     assert Conversation().send("姓名张三").rule == "command:姓名"
+
+
+@pytest.mark.parametrize(("incoming", "reads"), [
+    (Incoming("o1", "text", NOW, text="积分"), ("points",)),
+    (Incoming("o1", "text", NOW, text="\u3000我的积分 "), ("points",)),
+    (Incoming("o1", "event", NOW, event="click", event_key="MY_POINTS"), ("points",)),
+    (Incoming("o1", "text", NOW, text="帮助"), ()),
+    (Incoming("o1", "text", NOW, text="积分榜"), ()),
+    (Incoming("o1", "event", NOW, event="subscribe"), ()),
+    (Incoming("o1", "image", NOW), ()),
+])
+def test_a_keyword_declares_the_reads_its_answer_makes(incoming: Incoming,
+                                                      reads: tuple[str, ...]) -> None:
+    bot = Conversation().bot
+    assert bot.reads_ahead(incoming) == reads
+    # What the rule declares is what its handler uses.
+    if reads:
+        chat = Conversation()
+        outcome = chat.send(incoming.text) if incoming.kind == "text" else chat.event(
+            incoming.event, incoming.event_key)
+        assert outcome.rule == "keyword:积分"
