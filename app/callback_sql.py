@@ -166,10 +166,9 @@ def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
 def points_standing(sql: RawSQL, member_id: int, recent: int,
                     declared: FirstStatement | None = None) -> PointsStanding:
     """``declared``: the same read of the same member, declared by the turn
-    (:func:`points_standing_by_openid`), to use instead."""
-    if declared is not None:
-        rows = sql.first_rows(declared)
-    else:
+    (:func:`points_standing_by_openid`): its rows, if it went ahead with the batch."""
+    rows = None if declared is None else sql.rows_sent_ahead(declared)
+    if rows is None:
         rows = sql.execute(_POINTS_STANDING, {"member_id": member_id, "recent": recent}).fetchall()
     total, ahead, members = rows[0][:3]
     lines = [(sql.from_time(at), activity, delta) for _, _, _, at, activity, delta in rows

@@ -128,9 +128,11 @@ class FirstStatement:
     """A statement a unit of work declares before it runs, and runs first.
 
     The unit reads its rows with :meth:`RawSQL.first_rows` (or
-    :meth:`RawSQL.first_row`). Sent ahead with its batch's others, it sees the
-    database as the batch began, so it may depend only on units that share one
-    of its ``keys`` (the rows it touches, as names): those run in batch order.
+    :meth:`RawSQL.first_row`), which runs it then if it did not go ahead, or
+    with :meth:`RawSQL.rows_sent_ahead` when it has a way of its own. Sent
+    ahead with its batch's others, it sees the database as the batch began,
+    so it may depend only on units that share one of its ``keys`` (the rows
+    it touches, as names): those run in batch order.
     """
 
     sql: str
@@ -230,6 +232,10 @@ class RawSQL:
             return self._rows_ahead.pop(first)
         rows: Rows = self.execute(first.sql, first.params).fetchall()
         return rows
+
+    def rows_sent_ahead(self, first: FirstStatement) -> Rows | None:
+        """The rows of a declared statement if it went ahead with its batch, else None."""
+        return self._rows_ahead.pop(first, None)
 
     def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
         """:meth:`first_rows` of a statement that returns at most one row."""

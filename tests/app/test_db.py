@@ -20,6 +20,7 @@ from app.db import Database
 from app.group_commit import SQLiteLoopBatcher
 from app.models import Member
 from app.rawsql import FirstStatement, RawSQL
+from tests.conftest import empty_tables
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
 
@@ -257,6 +258,7 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
     finally:
         first.close()
         second.close()
+        empty_tables(postgres_url)  # the server's database is shared with the next tests
 
 
 # --------------------------------------------------------------------------- SQLite: on the loop

@@ -172,13 +172,13 @@ async def test_members_asking_at_once_each_get_their_own_standing(
         assert response.status_code == 200
         return str(codec.parse_fields(response.text)["Content"])
 
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://hongxin") as http:
-            # The last member asks twice: the second read must follow the first turn.
-            openids = [f"o_together_{n}" for n in range(12)] + ["o_together_11", "o_new"]
-            replies = await asyncio.gather(*(ask(http, openid) for openid in openids),
-                                           ask(http, "o_together_3", "帮助"))
+    async with (app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                  base_url="http://hongxin") as http):
+        # The last member asks twice: the second read must follow the first turn.
+        openids = [f"o_together_{n}" for n in range(12)] + ["o_together_11", "o_new"]
+        replies = await asyncio.gather(*(ask(http, openid) for openid in openids),
+                                       ask(http, "o_together_3", "帮助"))
     standings = [RANK_LINE.search(reply) for reply in replies[:-2]]
     assert [(int(found[1]), int(found[2])) if found else None for found in standings] == [
         None, *((3 * n, 12 - n) for n in range(1, 12)), (33, 1)]
