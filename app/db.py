@@ -140,8 +140,9 @@ class Database:
         run twice (when a unit of its batch fails, each runs again alone), so
         it has no effect outside the session; and it usually runs on the event
         loop itself, so it must not compute for long. ``first`` are statements
-        ``work`` runs, through :meth:`RawSQL.first_rows`, before any other: they
-        may go out ahead, with the other units' of its batch.
+        ``work`` declares it will read (through :meth:`RawSQL.first_row` or
+        :meth:`RawSQL.rows_sent_ahead`): they may go out ahead, with the other
+        units' of its batch.
         """
         if self._loop_batcher is None:
             self._loop_batcher = (

@@ -20,10 +20,10 @@ On PostgreSQL a transaction of their own would cost a callback's units a
 BEGIN, a COMMIT and a pool checkout, more than their statements, so they
 share one too, run on the event loop over psycopg's asyncio connection
 (:class:`PostgresLoopBatcher`), one batch at a time. There each round trip
-costs the loop more CPU than the statements cost the server, so the first
-statements the units declare (a callback's claim, and the read its answer
-will probably need) go out together, in one round trip, when the batch begins
-(:func:`_run_first_statements_ahead`).
+costs the loop tens of microseconds of CPU and holds the whole batch back,
+so the statements the units declare (a callback's claim, and the read its
+answer will probably need) go out together, in one round trip, when the
+batch begins (:func:`_run_first_statements_ahead`).
 Other units of work are ordinary transactions there.
 
 bench/NOTES.md has the measurements behind each of these choices.

@@ -127,9 +127,9 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
 class FirstStatement:
     """A statement a unit of work declares before it runs, and runs first.
 
-    The unit reads its rows with :meth:`RawSQL.first_rows` (or
-    :meth:`RawSQL.first_row`), which runs it then if it did not go ahead, or
-    with :meth:`RawSQL.rows_sent_ahead` when it has a way of its own. Sent
+    The unit reads its row with :meth:`RawSQL.first_row`, which runs it then
+    if it did not go ahead, or its rows with :meth:`RawSQL.rows_sent_ahead`
+    when it has a read of its own to fall back on. Sent
     ahead with its batch's others, it sees the database as the batch began,
     so it may depend only on units that share one of its ``keys`` (the rows
     it touches, as names): those run in batch order.
@@ -223,24 +223,19 @@ class RawSQL:
         for first, rows in zip(statements, results, strict=True):
             self._rows_ahead[first] = rows
 
-    def first_rows(self, first: FirstStatement) -> Rows:
-        """The rows of a statement the unit declared: run ahead with its batch, or now.
-
-        Either way the statement runs once, so the unit must ask once.
-        """
-        if first in self._rows_ahead:
-            return self._rows_ahead.pop(first)
-        rows: Rows = self.execute(first.sql, first.params).fetchall()
-        return rows
-
     def rows_sent_ahead(self, first: FirstStatement) -> Rows | None:
         """The rows of a declared statement if it went ahead with its batch, else None."""
         return self._rows_ahead.pop(first, None)
 
     def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
-        """:meth:`first_rows` of a statement that returns at most one row."""
-        rows = self.first_rows(first)
-        return rows[0] if rows else None
+        """The row of a declared statement (at most one): run ahead with its batch, or now.
+
+        Either way the statement runs once, so the unit must ask once.
+        """
+        if first in self._rows_ahead:
+            rows = self._rows_ahead.pop(first)
+            return rows[0] if rows else None
+        return self.one(first.sql, first.params)
 
     def time(self, value: datetime) -> object:
         if self.is_postgres:

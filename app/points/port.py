@@ -42,7 +42,7 @@ class PointsPort:
 
     def summary(self, member_id: int, now: datetime) -> PointsSummary:
         del now  # totals are as of the turn's transaction
-        declared, self._declared = self._declared, None  # its rows can be read once
-        if declared is None or declared[0] != member_id:
+        # Another member's standing, or the turn's asked again, is read the usual way.
+        if self._declared is None or self._declared[0] != member_id:
             return points_summary(self._session, member_id, self._zone)
-        return points_summary(self._session, member_id, self._zone, declared[1])
+        return points_summary(self._session, member_id, self._zone, self._declared[1])

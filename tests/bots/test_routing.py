@@ -113,7 +113,7 @@ def test_a_keyword_declares_the_reads_its_answer_makes(incoming: Incoming,
                                                       reads: tuple[str, ...]) -> None:
     bot = Conversation().bot
     assert bot.reads_ahead(incoming) == reads
-    # What the rule declares is what its handler uses.
+    # The keyword that declares the read is the one that answers the message.
     if reads:
         chat = Conversation()
         outcome = chat.send(incoming.text) if incoming.kind == "text" else chat.event(
