@@ -7,8 +7,8 @@ more CPU than these strings run by :class:`app.rawsql.RawSQL` (bench/NOTES.md
 has the A/B), so these few stay hand-written, here in the database layer.
 Everything else is ordinary SQLAlchemy.
 
-On PostgreSQL a new delivery costs one statement: the claim runs as a CTE of
-the member upsert, and goes out with its batch's other claims (:class:`Claim`).
+On PostgreSQL the claims of a batch's callbacks and the touches of their
+members go out as one statement (:class:`Claim`).
 The stored reply and the saved conversation are deferred (see
 :meth:`RawSQL.defer`): they travel with the COMMIT.
 
@@ -20,27 +20,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from app.rawsql import FirstStatement, RawSQL
 from bots import MemberView
 
 # What the conversation needs of a member, in _member_view's order.
-_MEMBER_COLUMNS = "id, name, phone, branch, subscribed, daily_push, conversation"
-_UPSERT = """
+_MEMBER_COLUMNS = ("id", "name", "phone", "branch", "subscribed", "daily_push", "conversation")
+# Only some messages open the 48-hour customer-service window; the others must
+# still return the row, hence the no-op update. New members get the daily
+# lesson push (opt-out, see the 20261205 migration).
+_CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
+           False: "openid = excluded.openid"}
+_TOUCH_OF = """
 INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
-{rows}
+VALUES (:openid, :now, :now, :yes, :yes)
 ON CONFLICT (openid) DO UPDATE SET {change}
 RETURNING {returning}
 """
-# New members get the daily lesson push (opt-out, see the 20261205 migration).
-_ROW = "VALUES (:openid, :now, :now, :yes, :yes)"
-# Only some messages open the 48-hour customer-service window; the others must
-# still return the row, hence the no-op update.
-_CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
-           False: "openid = excluded.openid"}
-_TOUCH = {opens: _UPSERT.format(rows=_ROW, change=change, returning=_MEMBER_COLUMNS)
+_TOUCH = {opens: _TOUCH_OF.format(change=change, returning=", ".join(_MEMBER_COLUMNS))
           for opens, change in _CHANGE.items()}
 _SAVE_CONVERSATION = "UPDATE members SET conversation = :conversation WHERE id = :id"
 _SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # noqa: S608 - fixed names
@@ -57,6 +55,35 @@ SELECT dedup_key, nonce_key, body_digest, reply FROM inbound_messages
 WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
 """
 _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :dedup_key"
+
+# PostgreSQL: the claims and member touches of the callbacks committed together,
+# in one statement (a FirstStatement with as_row): a claimed delivery's member
+# row, led by its ordinal among the deliveries; none for a delivery an earlier
+# one holds. A batch's rows never share a dedup key, a nonce or an openid.
+_CLAIM_AND_TOUCH_ROWS = """
+WITH delivered AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(:rows) AS (
+        dedup_key text, nonce_key text, body_digest text, received_at timestamptz, openid text))
+    WITH ORDINALITY AS delivered (dedup_key, nonce_key, body_digest, received_at, openid, ordinal)
+), claimed AS (
+    INSERT INTO inbound_messages (dedup_key, nonce_key, body_digest, received_at, reply)
+    SELECT dedup_key, nonce_key, body_digest, received_at, NULL FROM delivered
+    ON CONFLICT DO NOTHING
+    RETURNING dedup_key
+), touched AS (
+    INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
+    SELECT openid, received_at, received_at, TRUE, TRUE
+    FROM delivered JOIN claimed USING (dedup_key)
+    ON CONFLICT (openid) DO UPDATE SET {change}
+    RETURNING openid, {returning}
+)
+SELECT delivered.ordinal, {touched} FROM delivered JOIN touched USING (openid)
+"""
+_CLAIM_AND_TOUCH = {
+    opens: _CLAIM_AND_TOUCH_ROWS.format(
+        change=change, returning=", ".join(_MEMBER_COLUMNS),
+        touched=", ".join(f"touched.{column}" for column in _MEMBER_COLUMNS))
+    for opens, change in _CHANGE.items()}
 
 
 # The member's total, the members ahead (from the counts of members per total),
@@ -120,11 +147,10 @@ class Claim:
         self.now = now
         self.openid = openid
         self.opens_window = opens_window
-        # PostgreSQL takes the datetimes as they are (see RawSQL.time).
-        params = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
-                  "received_at": now, "openid": openid, "now": now, "yes": True}
-        self.statement = FirstStatement(_touch_after_claim(opens_window), params,
-                                        keys=(dedup_key, nonce_key, openid))
+        row = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
+               "received_at": now, "openid": openid}
+        self.statement = FirstStatement(_CLAIM_AND_TOUCH[opens_window], row,
+                                        keys=(dedup_key, nonce_key, openid), as_row=True)
 
 
 def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
@@ -145,13 +171,6 @@ def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
                   {"openid": claim.openid, "now": sql.time(claim.now), "yes": True})
     assert row is not None  # an upsert with RETURNING always yields the row
     return _member_view(sql, claim.openid, row)
-
-
-@lru_cache(maxsize=2)
-def _touch_after_claim(opens_window: bool) -> str:
-    rows = "SELECT :openid, :now, :now, :yes, :yes WHERE EXISTS (SELECT 1 FROM claimed)"
-    return f"WITH claimed AS ({_CLAIM}) " + _UPSERT.format(
-        rows=rows, change=_CHANGE[opens_window], returning=_MEMBER_COLUMNS)
 
 
 def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:

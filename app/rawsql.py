@@ -36,7 +36,8 @@ _Statement = tuple[Any, str, dict[str, Any]]
 _Deferred = list[tuple[str, dict[str, Any]]]
 
 
-def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Deferred) -> None:
+def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Deferred,
+                            cursors: _Cursors) -> None:
     """Make ``deferred`` safe on this one connection, for the transaction it is in.
 
     The statements go out before any statement the ORM sends and with the
@@ -47,7 +48,7 @@ def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Defer
 
     def send_first(*_args: object) -> None:
         if deferred:
-            _exchange(dbapi, dbapi_cursor(dbapi), deferred)
+            _exchange(dbapi, cursors.deferred, deferred)
 
     def commit_with_them(_connection: Connection) -> None:
         # One round trip, not two: the driver's own commit, which follows, then
@@ -55,7 +56,7 @@ def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Defer
         # statement fail, the transaction fails with it and the COMMIT is not
         # run: the error is the commit's.
         if deferred:
-            cursor = dbapi_cursor(dbapi)
+            cursor = cursors.deferred
             _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})], fetch=False)
 
     def drop_them(_connection: Connection) -> None:
@@ -64,6 +65,36 @@ def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Defer
     event.listen(connection, "before_cursor_execute", send_first)
     event.listen(connection, "commit", commit_with_them)
     event.listen(connection, "rollback", drop_them)
+
+
+class _Cursors:
+    """A connection's cursors, kept as long as it lives.
+
+    A new psycopg cursor finds the loaders for its result's columns afresh;
+    a cursor used before has them.
+    """
+
+    __slots__ = ("_ahead", "_dbapi", "deferred", "reads")
+
+    @classmethod
+    def of(cls, connection: Connection, dbapi: Any) -> _Cursors:
+        info = connection.connection.info  # the pooled connection's, for its whole life
+        cursors = info.get("rawsql.cursors")
+        if not isinstance(cursors, _Cursors):
+            cursors = info["rawsql.cursors"] = cls(dbapi)
+        return cursors
+
+    def __init__(self, dbapi: Any) -> None:
+        self._dbapi = dbapi
+        self.reads = dbapi_cursor(dbapi)
+        self.deferred = dbapi_cursor(dbapi)
+        self._ahead: list[Any] = []
+
+    def ahead(self, count: int) -> list[Any]:
+        """A cursor for each of ``count`` statements sent together: each keeps its rows."""
+        while len(self._ahead) < count:
+            self._ahead.append(dbapi_cursor(self._dbapi))
+        return self._ahead[:count]
 
 
 def dbapi_cursor(dbapi: Any) -> Any:
@@ -133,11 +164,34 @@ class FirstStatement:
     ahead with its batch's others, it sees the database as the batch began,
     so it may depend only on units that share one of its ``keys`` (the rows
     it touches, as names): those run in batch order.
+
+    With ``as_row``, ``sql`` takes ``params`` as one element of the JSON array
+    ``:rows`` and leads each row it returns with that element's ordinal: the
+    statements of a batch with the same such ``sql`` go out as one, a
+    statement's cost on both sides paid once rather than per unit.
     """
 
     sql: str
     params: dict[str, Any]
     keys: tuple[str, ...]
+    as_row: bool = False
+
+    def params_sent(self, together: Sequence[FirstStatement] = ()) -> dict[str, Any]:
+        """The parameters to send: with ``as_row``, the rows of ``together`` (else its own)."""
+        if not self.as_row:
+            return self.params
+        return {"rows": Json([first.params for first in together or [self]], dumps=_json_text)}
+
+
+def _rows_of_each(group: Sequence[FirstStatement], rows: Rows) -> dict[FirstStatement, Rows]:
+    """Each statement's rows, from the rows of ``group`` sent as one."""
+    if not group[0].as_row:
+        (first,) = group
+        return {first: rows}
+    each: dict[FirstStatement, Rows] = {first: [] for first in group}
+    for ordinal, *row in rows:
+        each[group[ordinal - 1]].append(tuple(row))
+    return each
 
 
 class _Fetched:
@@ -189,9 +243,10 @@ class RawSQL:
         self._rows_ahead: dict[FirstStatement, Rows] = {}
         if self.is_postgres:
             self._dbapi = dbapi
-            self._cursor = dbapi_cursor(dbapi)
-            self._deferred_cursor = dbapi_cursor(dbapi)
-            _hold_deferred_in_order(connection, dbapi, self._deferred)
+            self._cursors = _Cursors.of(connection, dbapi)
+            self._cursor = self._cursors.reads
+            self._deferred_cursor = self._cursors.deferred
+            _hold_deferred_in_order(connection, dbapi, self._deferred, self._cursors)
         else:
             self._cursor = dbapi.cursor()
 
@@ -217,11 +272,15 @@ class RawSQL:
 
     def run_ahead(self, statements: Sequence[FirstStatement]) -> None:
         """Run units' declared statements now, in one round trip; PostgreSQL only."""
-        sent = [(dbapi_cursor(self._dbapi), _to_pyformat(first.sql), first.params)
-                for first in statements]
+        groups: dict[object, list[FirstStatement]] = {}
+        for first in statements:
+            groups.setdefault(first.sql if first.as_row else first, []).append(first)
+        sent = [(cursor, _to_pyformat(group[0].sql), group[0].params_sent(group))
+                for cursor, group in zip(self._cursors.ahead(len(groups)), groups.values(),
+                                         strict=True)]
         results = _exchange(self._dbapi, self._deferred_cursor, self._deferred, then=sent)
-        for first, rows in zip(statements, results, strict=True):
-            self._rows_ahead[first] = rows
+        for group, rows in zip(groups.values(), results, strict=True):
+            self._rows_ahead.update(_rows_of_each(group, rows))
 
     def rows_sent_ahead(self, first: FirstStatement) -> Rows | None:
         """The rows of a declared statement if it went ahead with its batch, else None."""
@@ -232,10 +291,11 @@ class RawSQL:
 
         Either way the statement runs once, so the unit must ask once.
         """
-        if first in self._rows_ahead:
-            rows = self._rows_ahead.pop(first)
-            return rows[0] if rows else None
-        return self.one(first.sql, first.params)
+        rows = self._rows_ahead.pop(first, None)
+        if rows is None:
+            ran = self.execute(first.sql, first.params_sent()).fetchall()
+            rows = _rows_of_each([first], ran)[first]
+        return rows[0] if rows else None
 
     def time(self, value: datetime) -> object:
         if self.is_postgres:

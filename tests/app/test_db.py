@@ -195,6 +195,56 @@ async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wro
         assert results[3] == 0
 
 
+_ADD_MEMBER_ROWS = """
+WITH given AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(:rows) AS (openid text))
+    WITH ORDINALITY AS given (openid, ordinal)
+), added AS (
+    INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
+    SELECT openid, now(), now(), TRUE, FALSE FROM given
+    RETURNING openid
+)
+SELECT given.ordinal, added.openid FROM given JOIN added USING (openid)
+"""
+# Each row learns how many rows its statement carried.
+_ROWS_SENT_TOGETHER = """
+SELECT ordinal, COUNT(*) OVER () FROM ROWS FROM (json_to_recordset(:rows) AS (openid text))
+WITH ORDINALITY AS given (openid, ordinal)
+"""
+only_postgres = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+
+
+@only_postgres
+async def test_each_unit_gets_its_own_rows_of_a_statement_sent_as_one(
+    database: Database,
+) -> None:
+    firsts = [FirstStatement(_ADD_MEMBER_ROWS, {"openid": f"o_row_{n}"}, keys=(f"o_row_{n}",),
+                             as_row=True) for n in range(40)]
+    units = [database.run_callback(first_row_of(first), first=[first]) for first in firsts]
+    # A failing unit makes the batch run again unit by unit: each row then goes alone.
+    units.insert(20, database.run_callback(fail))
+    results = await asyncio.gather(*units, return_exceptions=True)
+    assert isinstance(results.pop(20), ValueError)
+    assert results == [f"o_row_{n}" for n in range(40)]
+    with database.unit_of_work() as session:
+        assert count_members(session, *(f"o_row_{n}" for n in range(40))) == 40
+
+
+@only_postgres
+async def test_rows_of_one_statement_go_out_together_unless_a_key_is_shared(
+    database: Database,
+) -> None:
+    def row(openid: str, key: str) -> FirstStatement:
+        return FirstStatement(_ROWS_SENT_TOGETHER, {"openid": openid}, keys=(key,), as_row=True)
+
+    firsts = [row(f"o_{n}", f"key {n}") for n in range(10)]
+    firsts.append(row("o_again", "key 3"))  # after the unit it shares a key with
+    counts = await asyncio.gather(
+        *(database.run_callback(first_row_of(first), first=[first]) for first in firsts))
+    assert counts == [10] * 10 + [1]
+
+
 async def test_a_failing_deferred_statement_fails_only_its_own_unit(database: Database) -> None:
     await database.run(add_member("o_existing"))
 
