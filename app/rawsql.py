@@ -132,11 +132,26 @@ def _exchange_now(dbapi: Any, deferred_cursor: Any, deferred: _Deferred,
         cursor.execute(statement, params)
     else:
         with dbapi.pipeline():
-            for statement, params in deferred:
-                deferred_cursor.execute(statement, params)
+            for statement, params_seq in _runs_of_one_statement(deferred):
+                if len(params_seq) > 1:
+                    deferred_cursor.executemany(statement, params_seq)
+                else:
+                    deferred_cursor.execute(statement, params_seq[0])
             for cursor, statement, params in then:
                 cursor.execute(statement, params)
     return [cursor.fetchall() for cursor, _, _ in then] if fetch else []
+
+
+def _runs_of_one_statement(deferred: _Deferred) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The deferred statements in order, those in a row with the same SQL together: sent
+    with executemany, their results are counted rather than each read (bench/NOTES.md)."""
+    runs: list[tuple[str, list[dict[str, Any]]]] = []
+    for statement, params in deferred:
+        if runs and runs[-1][0] == statement:
+            runs[-1][1].append(params)
+        else:
+            runs.append((statement, [params]))
+    return runs
 
 
 # _exchange_now, awaited: psycopg's asyncio connection has the same calls as coroutines.
@@ -147,8 +162,11 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
         await cursor.execute(statement, params)
     else:
         async with driver.pipeline():
-            for statement, params in deferred:
-                await deferred_cursor.execute(statement, params)
+            for statement, params_seq in _runs_of_one_statement(deferred):
+                if len(params_seq) > 1:
+                    await deferred_cursor.executemany(statement, params_seq)
+                else:
+                    await deferred_cursor.execute(statement, params_seq[0])
             for cursor, statement, params in then:
                 await cursor.execute(statement, params)
     return [await cursor.fetchall() for cursor, _, _ in then] if fetch else []
