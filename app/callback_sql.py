@@ -91,24 +91,49 @@ _CLAIM_AND_TOUCH = {
 # row per line, or one row without a line. The balance is looked up twice rather
 # than referenced from the outer row: a correlated count would run once per line.
 # The lines come from the index on (member_id, created_at, id), newest first.
-_POINTS_STANDING_OF = """
+_POINTS_STANDING = """
 WITH recent AS (
     SELECT id, created_at, activity, delta FROM points_entries
-    WHERE member_id = {member} AND delta <> 0
+    WHERE member_id = :member_id AND delta <> 0
     ORDER BY created_at DESC, id DESC LIMIT :recent
 )
-SELECT (SELECT total FROM points_balances WHERE member_id = {member}),
+SELECT (SELECT total FROM points_balances WHERE member_id = :member_id),
        (SELECT COALESCE(SUM(members), 0) FROM points_total_counts
-        WHERE total > (SELECT total FROM points_balances WHERE member_id = {member})),
+        WHERE total > (SELECT total FROM points_balances WHERE member_id = :member_id)),
        (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
        recent.created_at, recent.activity, recent.delta
 FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
 ORDER BY recent.created_at DESC, recent.id DESC
 """
-_POINTS_STANDING = _POINTS_STANDING_OF.format(member=":member_id")
-# The same read by openid, for a turn to declare before it knows the member's id.
-_POINTS_STANDING_BY_OPENID = _POINTS_STANDING_OF.format(
-    member="(SELECT id FROM members WHERE openid = :openid)")
+# The same read by openid, for turns to declare before they know their members' ids
+# (PostgreSQL; a FirstStatement with as_row): the batch's reads go out as one
+# statement, each member's rows led by its ordinal. Every lookup is by an index,
+# whatever the planner estimates of the JSON rows (a subquery, and LIMIT 1 in
+# the lateral one, keep them from becoming joins over whole tables), and each
+# member's standing is worked out once (MATERIALIZED), not once per ledger line.
+_POINTS_STANDINGS_BY_OPENID = """
+WITH asked AS (
+    SELECT ordinal, recent, (SELECT id FROM members WHERE openid = given.openid) AS member_id
+    FROM ROWS FROM (json_to_recordset(:rows) AS (openid text, recent integer))
+    WITH ORDINALITY AS given (openid, recent, ordinal)
+), standing AS MATERIALIZED (
+    SELECT asked.ordinal, asked.recent, asked.member_id, balance.total,
+           (SELECT COALESCE(SUM(members), 0) FROM points_total_counts
+            WHERE total > balance.total) AS ahead
+    FROM asked LEFT JOIN LATERAL (
+        SELECT total FROM points_balances WHERE member_id = asked.member_id LIMIT 1
+    ) AS balance ON TRUE
+)
+SELECT standing.ordinal, standing.total, standing.ahead,
+       (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
+       recent.created_at, recent.activity, recent.delta
+FROM standing LEFT JOIN LATERAL (
+    SELECT id, created_at, activity, delta FROM points_entries
+    WHERE member_id = standing.member_id AND delta <> 0
+    ORDER BY created_at DESC, id DESC LIMIT standing.recent
+) AS recent ON TRUE
+ORDER BY standing.ordinal, recent.created_at DESC, recent.id DESC
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +222,8 @@ def points_standing(sql: RawSQL, member_id: int, recent: int,
 
 def points_standing_by_openid(openid: str, recent: int) -> FirstStatement:
     """:func:`points_standing`'s read, declared before the turn: it may go out with the claims."""
-    return FirstStatement(_POINTS_STANDING_BY_OPENID, {"openid": openid, "recent": recent},
-                          keys=(openid,))
+    return FirstStatement(_POINTS_STANDINGS_BY_OPENID, {"openid": openid, "recent": recent},
+                          keys=(openid,), as_row=True)
 
 
 def earlier_deliveries(sql: RawSQL, dedup_key: str, nonce_key: str) -> list[Delivered]:
