@@ -151,19 +151,25 @@ def first_row_of(first: FirstStatement) -> Callable[[Session], Any]:
     return work
 
 
-async def test_each_unit_gets_its_first_statements_row_and_runs_it_once(
-    database: Database,
-) -> None:
-    firsts = [member_added_first(f"o_first_{n}") for n in range(40)]
+async def each_unit_gets_its_row_once(database: Database, firsts: list[FirstStatement],
+                                      openids: list[str]) -> None:
+    """Each unit reads the row its first statement (adding its member) returned."""
     units = [database.run_callback(first_row_of(first), first=[first]) for first in firsts]
     # A failing unit makes the batch run again unit by unit, first statements included.
     units.insert(20, database.run_callback(fail))
     results = await asyncio.gather(*units, return_exceptions=True)
     assert isinstance(results.pop(20), ValueError)
-    assert results == [f"o_first_{n}" for n in range(40)]
+    assert results == openids
     with database.unit_of_work() as session:
         # A first statement run twice would have failed on the unique openid.
-        assert count_members(session, *(f"o_first_{n}" for n in range(40))) == 40
+        assert count_members(session, *openids) == len(openids)
+
+
+async def test_each_unit_gets_its_first_statements_row_and_runs_it_once(
+    database: Database,
+) -> None:
+    openids = [f"o_first_{n}" for n in range(40)]
+    await each_unit_gets_its_row_once(database, [member_added_first(o) for o in openids], openids)
 
 
 async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wrote(
@@ -219,16 +225,11 @@ only_postgres = pytest.mark.parametrize(
 async def test_each_unit_gets_its_own_rows_of_a_statement_sent_as_one(
     database: Database,
 ) -> None:
-    firsts = [FirstStatement(_ADD_MEMBER_ROWS, {"openid": f"o_row_{n}"}, keys=(f"o_row_{n}",),
-                             as_row=True) for n in range(40)]
-    units = [database.run_callback(first_row_of(first), first=[first]) for first in firsts]
-    # A failing unit makes the batch run again unit by unit: each row then goes alone.
-    units.insert(20, database.run_callback(fail))
-    results = await asyncio.gather(*units, return_exceptions=True)
-    assert isinstance(results.pop(20), ValueError)
-    assert results == [f"o_row_{n}" for n in range(40)]
-    with database.unit_of_work() as session:
-        assert count_members(session, *(f"o_row_{n}" for n in range(40))) == 40
+    openids = [f"o_row_{n}" for n in range(40)]
+    # After the failing unit each row goes alone, as a statement of one row.
+    await each_unit_gets_its_row_once(database, [
+        FirstStatement(_ADD_MEMBER_ROWS, {"openid": o}, keys=(o,), as_row=True) for o in openids
+    ], openids)
 
 
 @only_postgres
