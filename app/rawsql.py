@@ -12,7 +12,8 @@ deferred: they go out in one pipeline with the next statement, or with the
 COMMIT; statements the ORM sends go after them. And the statements a
 callback declares up front (:class:`FirstStatement`: its claim, and a read its
 answer will probably need) may go out with the other callbacks' of its batch
-in one round trip (app/group_commit.py), the claims as one statement.
+in one round trip (app/group_commit.py), those declared as rows of one
+statement as that one statement.
 bench/NOTES.md has the figures.
 """
 
