@@ -32,24 +32,29 @@ _MEMBER_COLUMNS = ("id", "name", "phone", "branch", "subscribed", "daily_push", 
 # lesson push (opt-out, see the 20261205 migration).
 _CHANGE = {True: "last_interaction_at = excluded.last_interaction_at",
            False: "openid = excluded.openid"}
+# {rows}, here and in _CLAIM_OF: a VALUES list (SQLite), or a SELECT (PostgreSQL,
+# _CLAIM_AND_TOUCH_ROWS).
 _TOUCH_OF = """
 INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
-VALUES (:openid, :now, :now, :yes, :yes)
+{rows}
 ON CONFLICT (openid) DO UPDATE SET {change}
 RETURNING {returning}
 """
-_TOUCH = {opens: _TOUCH_OF.format(change=change, returning=", ".join(_MEMBER_COLUMNS))
+# SQLite: the touch and the claim (_CLAIM), each a statement of its own.
+_TOUCH = {opens: _TOUCH_OF.format(rows="VALUES (:openid, :now, :now, :yes, :yes)",
+                                  change=change, returning=", ".join(_MEMBER_COLUMNS))
           for opens, change in _CHANGE.items()}
 _SAVE_CONVERSATION = "UPDATE members SET conversation = :conversation WHERE id = :id"
 _SET_FIELD = {field: f"UPDATE members SET {field} = :value WHERE id = :id"  # noqa: S608 - fixed names
               for field in ("name", "phone", "branch", "subscribed")}
 
-_CLAIM = """
+_CLAIM_OF = """
 INSERT INTO inbound_messages (dedup_key, nonce_key, body_digest, received_at, reply)
-VALUES (:dedup_key, :nonce_key, :body_digest, :received_at, NULL)
+{rows}
 ON CONFLICT DO NOTHING
 RETURNING dedup_key
 """
+_CLAIM = _CLAIM_OF.format(rows="VALUES (:dedup_key, :nonce_key, :body_digest, :received_at, NULL)")
 _EARLIER = """
 SELECT dedup_key, nonce_key, body_digest, reply FROM inbound_messages
 WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
@@ -65,23 +70,17 @@ WITH delivered AS (
     SELECT * FROM ROWS FROM (json_to_recordset(:rows) AS (
         dedup_key text, nonce_key text, body_digest text, received_at timestamptz, openid text))
     WITH ORDINALITY AS delivered (dedup_key, nonce_key, body_digest, received_at, openid, ordinal)
-), claimed AS (
-    INSERT INTO inbound_messages (dedup_key, nonce_key, body_digest, received_at, reply)
-    SELECT dedup_key, nonce_key, body_digest, received_at, NULL FROM delivered
-    ON CONFLICT DO NOTHING
-    RETURNING dedup_key
-), touched AS (
-    INSERT INTO members (openid, first_seen_at, last_interaction_at, subscribed, daily_push)
-    SELECT openid, received_at, received_at, TRUE, TRUE
-    FROM delivered JOIN claimed USING (dedup_key)
-    ON CONFLICT (openid) DO UPDATE SET {change}
-    RETURNING openid, {returning}
-)
+), claimed AS ({claim}), touched AS ({touch})
 SELECT delivered.ordinal, {touched} FROM delivered JOIN touched USING (openid)
 """
 _CLAIM_AND_TOUCH = {
     opens: _CLAIM_AND_TOUCH_ROWS.format(
-        change=change, returning=", ".join(_MEMBER_COLUMNS),
+        claim=_CLAIM_OF.format(
+            rows="SELECT dedup_key, nonce_key, body_digest, received_at, NULL FROM delivered"),
+        touch=_TOUCH_OF.format(
+            rows="SELECT openid, received_at, received_at, TRUE, TRUE\n"
+                 "FROM delivered JOIN claimed USING (dedup_key)",
+            change=change, returning=", ".join(("openid", *_MEMBER_COLUMNS))),
         touched=", ".join(f"touched.{column}" for column in _MEMBER_COLUMNS))
     for opens, change in _CHANGE.items()}
 

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from psycopg.types.json import Json
@@ -38,8 +40,9 @@ _Deferred = list[tuple[str, dict[str, Any]]]
 
 
 def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Deferred,
-                            cursors: _Cursors) -> None:
-    """Make ``deferred`` safe on this one connection, for the transaction it is in.
+                            cursor: Any) -> None:
+    """Make ``deferred`` safe on this one connection, for the transaction it is in;
+    they go out on ``cursor``.
 
     The statements go out before any statement the ORM sends and with the
     COMMIT, and a rollback drops them, so none is lost, reordered or left for
@@ -49,7 +52,7 @@ def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Defer
 
     def send_first(*_args: object) -> None:
         if deferred:
-            _exchange(dbapi, cursors.deferred, deferred)
+            _exchange(dbapi, cursor, deferred)
 
     def commit_with_them(_connection: Connection) -> None:
         # One round trip, not two: the driver's own commit, which follows, then
@@ -57,7 +60,6 @@ def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Defer
         # statement fail, the transaction fails with it and the COMMIT is not
         # run: the error is the commit's.
         if deferred:
-            cursor = cursors.deferred
             _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})], fetch=False)
 
     def drop_them(_connection: Connection) -> None:
@@ -133,26 +135,13 @@ def _exchange_now(dbapi: Any, deferred_cursor: Any, deferred: _Deferred,
         cursor.execute(statement, params)
     else:
         with dbapi.pipeline():
-            for statement, params_seq in _runs_of_one_statement(deferred):
-                if len(params_seq) > 1:
-                    deferred_cursor.executemany(statement, params_seq)
-                else:
-                    deferred_cursor.execute(statement, params_seq[0])
+            # A run of one statement (a batch's stored replies) with one
+            # executemany, whose results are counted rather than each read.
+            for statement, run in groupby(deferred, key=itemgetter(0)):
+                deferred_cursor.executemany(statement, [params for _, params in run])
             for cursor, statement, params in then:
                 cursor.execute(statement, params)
     return [cursor.fetchall() for cursor, _, _ in then] if fetch else []
-
-
-def _runs_of_one_statement(deferred: _Deferred) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The deferred statements in order, those in a row with the same SQL together: sent
-    with executemany, their results are counted rather than each read (bench/NOTES.md)."""
-    runs: list[tuple[str, list[dict[str, Any]]]] = []
-    for statement, params in deferred:
-        if runs and runs[-1][0] == statement:
-            runs[-1][1].append(params)
-        else:
-            runs.append((statement, [params]))
-    return runs
 
 
 # _exchange_now, awaited: psycopg's asyncio connection has the same calls as coroutines.
@@ -163,11 +152,10 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
         await cursor.execute(statement, params)
     else:
         async with driver.pipeline():
-            for statement, params_seq in _runs_of_one_statement(deferred):
-                if len(params_seq) > 1:
-                    await deferred_cursor.executemany(statement, params_seq)
-                else:
-                    await deferred_cursor.execute(statement, params_seq[0])
+            # A run of one statement (a batch's stored replies) with one
+            # executemany, whose results are counted rather than each read.
+            for statement, run in groupby(deferred, key=itemgetter(0)):
+                await deferred_cursor.executemany(statement, [params for _, params in run])
             for cursor, statement, params in then:
                 await cursor.execute(statement, params)
     return [await cursor.fetchall() for cursor, _, _ in then] if fetch else []
@@ -179,10 +167,10 @@ class FirstStatement:
 
     The unit reads its row with :meth:`RawSQL.first_row`, which runs it then
     if it did not go ahead, or its rows with :meth:`RawSQL.rows_sent_ahead`
-    when it has a read of its own to fall back on. Sent
-    ahead with its batch's others, it sees the database as the batch began,
-    so it may depend only on units that share one of its ``keys`` (the rows
-    it touches, as names): those run in batch order.
+    when it has a read of its own to fall back on. Sent ahead with its
+    batch's others, it runs before any unit of the batch does, so it may
+    depend only on units that share one of its ``keys`` (the rows it touches,
+    as names): those run in batch order, each with its own statements.
 
     With ``as_row``, ``sql`` takes ``params`` as one element of the JSON array
     ``:rows`` and leads each row it returns with that element's ordinal: the
@@ -265,7 +253,7 @@ class RawSQL:
             self._cursors = _Cursors.of(connection, dbapi)
             self._cursor = self._cursors.reads
             self._deferred_cursor = self._cursors.deferred
-            _hold_deferred_in_order(connection, dbapi, self._deferred, self._cursors)
+            _hold_deferred_in_order(connection, dbapi, self._deferred, self._deferred_cursor)
         else:
             self._cursor = dbapi.cursor()
 
