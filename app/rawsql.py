@@ -313,9 +313,12 @@ class RawSQL:
 
     def from_time(self, value: Any) -> datetime:
         """A timestamp column's value as SQLAlchemy's ``UTCDateTime`` reads it: aware, in UTC."""
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        assert isinstance(moment, datetime)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if isinstance(value, str):
+            # SQLite's text is naive UTC; with the offset written on, fromisoformat
+            # makes it aware at once, several times cheaper than replace(tzinfo=...).
+            return datetime.fromisoformat(value + "+00:00")
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def json(self, value: object) -> object:
         if value is None:

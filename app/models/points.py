@@ -27,8 +27,10 @@ class PointsEntry(Base):
     __table_args__ = (
         UniqueConstraint("member_id", "activity", "reference"),
         # A member's latest lines, newest first with ties broken by id, read from the
-        # index alone: 积分 stops after a few, however long the member's ledger.
-        Index("ix_points_entries_member_id_created_at_id", "member_id", "created_at", "id"),
+        # index alone (activity and delta are what 积分 shows): it stops after a few,
+        # however long the member's ledger.
+        Index("ix_points_entries_member_id_created_at_id_delta_activity", "member_id",
+              "created_at", "id", "delta", "activity"),
         # Caps read a member's lines by time; the dashboard's weekly points read them
         # from these two indexes alone, by member for a scoped caller, by time for all.
         Index("ix_points_entries_member_id_occurred_at_points", "member_id", "occurred_at",

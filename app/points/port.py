@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import callback_sql
 from app.points import service
+from app.points.rules import activity_label
 from app.rawsql import FirstStatement
 from bots.ports import PointsLine, PointsSummary
 
@@ -24,7 +25,7 @@ def points_summary(session: Session, member_id: int, zone: ZoneInfo,
                    declared: FirstStatement | None = None) -> PointsSummary:
     found = service.summary(session, member_id, RECENT_LINES, declared)
     recent = tuple(
-        PointsLine(at=at.astimezone(zone), label=service.activity_label(activity), delta=delta)
+        PointsLine(at=at.astimezone(zone), label=activity_label(activity), delta=delta)
         for at, activity, delta in found.recent
     )
     return PointsSummary(total=found.total, rank=found.rank, members=found.members,

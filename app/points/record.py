@@ -23,7 +23,7 @@ from app.models.meeting import Attendance as MeetingAttendance
 from app.models.member import Member
 from app.models.points import PointsClaim, PointsEntry
 from app.points.deeds import bound_entry
-from app.points.rules import CATEGORIES, LABELS, Activity
+from app.points.rules import CATEGORIES, activity_label
 from app.roster.port import org_full_name
 
 ATTENDED = "出席"
@@ -85,13 +85,6 @@ def year_span(year: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
             datetime.combine(date(year + 1, 1, 1), time(), zone))
 
 
-def _label(activity: str) -> str:
-    try:
-        return LABELS[Activity(activity)]
-    except ValueError:
-        return activity
-
-
 def attendance(session: Session, member_id: int, start: datetime,
                end: datetime) -> list[Attendance]:
     """Events in [start, end) the member was checked in at, and meetings the member was
@@ -119,7 +112,7 @@ def attendance(session: Session, member_id: int, start: datetime,
 
 def line_of(entry: PointsEntry) -> LedgerLine:
     return LedgerLine(entry.id, entry.occurred_at, entry.created_at, entry.activity,
-                      _label(entry.activity), entry.category, entry.rule_version,
+                      activity_label(entry.activity), entry.category, entry.rule_version,
                       entry.reference, entry.delta, entry.recorded_by, entry.note,
                       entry.reverses_id)
 

@@ -103,6 +103,13 @@ LABELS: dict[Activity, str] = {
     Activity.DEED_OTHER: "其他先锋事迹",
     Activity.CORRECTION: "积分更正",
 }
+_LABEL_OF_VALUE = {activity.value: label for activity, label in LABELS.items()}
+
+
+def activity_label(activity: str) -> str:
+    """How a ledger line's activity reads to a member, e.g. ``答对题目``; an activity
+    this version does not know reads as itself."""
+    return _LABEL_OF_VALUE.get(activity, activity)
 
 _STUDY, _LIFE, _SERVICE, _PIONEER = CATEGORIES
 

@@ -37,7 +37,7 @@ from app.orgs.scope import EVERYTHING, OrgScope, require_org_in_scope
 from app.orgs.service import ancestry, full_names
 from app.points import catalogue
 from app.points.periods import period_labels
-from app.points.rules import CATEGORY_COLUMNS, LABELS, Activity, Rule
+from app.points.rules import CATEGORY_COLUMNS, Activity, Rule
 from app.rawsql import FirstStatement, RawSQL
 
 SYSTEM = "system"
@@ -362,14 +362,6 @@ def rank(session: Session, member_id: int) -> tuple[int, int, int]:
     """
     found = summary(session, member_id, recent=0)
     return found.total, found.rank, found.members
-
-
-def activity_label(activity: str) -> str:
-    """How an activity reads to a member, e.g. ``答对题目``."""
-    try:
-        return LABELS[Activity(activity)]
-    except ValueError:
-        return activity
 
 
 @dataclass(frozen=True, slots=True)
