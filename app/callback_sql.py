@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.rawsql import FirstStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL
 from bots import MemberView
 
 # What the conversation needs of a member, in _member_view's order.
@@ -62,7 +62,7 @@ WHERE dedup_key = :dedup_key OR nonce_key = :nonce_key
 _RECORD_REPLY = "UPDATE inbound_messages SET reply = :reply WHERE dedup_key = :dedup_key"
 
 # PostgreSQL: the claims and member touches of the callbacks committed together,
-# in one statement (a FirstStatement with as_row): a claimed delivery's member
+# in one statement (a DeclaredStatement with as_row): a claimed delivery's member
 # row, led by its ordinal among the deliveries; none for a delivery an earlier
 # one holds. A batch's rows never share a dedup key, a nonce or an openid.
 _CLAIM_AND_TOUCH_ROWS = """
@@ -105,7 +105,7 @@ FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
 ORDER BY recent.created_at DESC, recent.id DESC
 """
 # The same read by openid, for turns to declare before they know their members' ids
-# (PostgreSQL; a FirstStatement with as_row): the batch's reads go out as one
+# (PostgreSQL; a DeclaredStatement with as_row): the batch's reads go out as one
 # statement, each member's rows led by its ordinal. Every lookup is by an index,
 # whatever the planner estimates of the JSON rows (a subquery, and LIMIT 1 in
 # the lateral one, keep them from becoming joins over whole tables), and each
@@ -173,8 +173,8 @@ class Claim:
         self.opens_window = opens_window
         row = {"dedup_key": dedup_key, "nonce_key": nonce_key, "body_digest": body_digest,
                "received_at": now, "openid": openid}
-        self.statement = FirstStatement(_CLAIM_AND_TOUCH[opens_window], row,
-                                        keys=(dedup_key, nonce_key, openid), as_row=True)
+        self.statement = DeclaredStatement(_CLAIM_AND_TOUCH[opens_window], row,
+                                           keys=(dedup_key, nonce_key, openid), as_row=True)
 
 
 def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
@@ -185,7 +185,7 @@ def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
     winner's transaction.
     """
     if sql.is_postgres:
-        row = sql.first_row(claim.statement)
+        row = sql.declared_row(claim.statement)
         return None if row is None else _member_view(sql, claim.openid, row)
     keys = {"dedup_key": claim.dedup_key, "nonce_key": claim.nonce_key,
             "body_digest": claim.body_digest}
@@ -207,7 +207,7 @@ def _member_view(sql: RawSQL, openid: str, row: tuple[Any, ...]) -> MemberView:
 
 
 def points_standing(sql: RawSQL, member_id: int, recent: int,
-                    declared: FirstStatement | None = None) -> PointsStanding:
+                    declared: DeclaredStatement | None = None) -> PointsStanding:
     """``declared``: the same read of the same member, declared by the turn
     (:func:`points_standing_by_openid`): its rows, if it went ahead with the batch."""
     rows = None if declared is None else sql.rows_sent_ahead(declared)
@@ -219,10 +219,10 @@ def points_standing(sql: RawSQL, member_id: int, recent: int,
     return PointsStanding(total, int(ahead), int(members), lines)
 
 
-def points_standing_by_openid(openid: str, recent: int) -> FirstStatement:
+def points_standing_by_openid(openid: str, recent: int) -> DeclaredStatement:
     """:func:`points_standing`'s read, declared before the turn: it may go out with the claims."""
-    return FirstStatement(_POINTS_STANDINGS_BY_OPENID, {"openid": openid, "recent": recent},
-                          keys=(openid,), as_row=True)
+    return DeclaredStatement(_POINTS_STANDINGS_BY_OPENID, {"openid": openid, "recent": recent},
+                             keys=(openid,), as_row=True)
 
 
 def earlier_deliveries(sql: RawSQL, dedup_key: str, nonce_key: str) -> list[Delivered]:

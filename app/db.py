@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.group_commit import PostgresLoopBatcher, SQLiteLoopBatcher, WriterThread
-from app.rawsql import FirstStatement
+from app.rawsql import DeclaredStatement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class Database:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_now, work)
 
     def run_callback(self, work: Callable[[Session], T], *,
-                     first: Sequence[FirstStatement] = ()) -> asyncio.Future[T]:
+                     declared: Sequence[DeclaredStatement] = ()) -> asyncio.Future[T]:
         """Run a callback's unit of work; the future resolves once it is durable.
 
         For short units that never wait long on a lock. It may share its
@@ -139,8 +139,8 @@ class Database:
         app/group_commit.py), which has two consequences for ``work``: it may
         run twice (when a unit of its batch fails, each runs again alone), so
         it has no effect outside the session; and it usually runs on the event
-        loop itself, so it must not compute for long. ``first`` are statements
-        ``work`` declares it will read (through :meth:`RawSQL.first_row` or
+        loop itself, so it must not compute for long. ``declared`` are statements
+        ``work`` declares it will read (through :meth:`RawSQL.declared_row` or
         :meth:`RawSQL.rows_sent_ahead`): they may go out ahead, with the other
         units' of its batch.
         """
@@ -149,7 +149,7 @@ class Database:
                 SQLiteLoopBatcher(sessionmaker(self._loop_engine, expire_on_commit=False),
                                   self._group_writer()) if self.is_sqlite
                 else PostgresLoopBatcher(normalize_url(self._url), self._group_writer()))
-        return self._loop_batcher.submit(work, first)
+        return self._loop_batcher.submit(work, declared)
 
     def _run_now(self, work: Callable[[Session], T]) -> T:
         with self.unit_of_work() as session:

@@ -23,7 +23,7 @@ share one too, run on the event loop over psycopg's asyncio connection
 costs the loop tens of microseconds of CPU and holds the whole batch back,
 so the statements the units declare (a callback's claim, and the read its
 answer will probably need) go out together, in one round trip, when the
-batch begins (:func:`_run_first_statements_ahead`).
+batch begins (:func:`_run_declared_statements_ahead`).
 Other units of work are ordinary transactions there.
 
 bench/NOTES.md has the measurements behind each of these choices.
@@ -50,7 +50,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.rawsql import FirstStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -65,11 +65,11 @@ UNAVAILABLE_PAUSE_SECONDS = 0.5
 
 
 class _Job(NamedTuple):
-    """A unit of work, the future that waits for it, and the statements it runs first."""
+    """A unit of work, the future that waits for it, and the statements it declared."""
 
     work: Callable[[Session], Any]
     future: asyncio.Future[Any]
-    first: Sequence[FirstStatement] = ()
+    declared: Sequence[DeclaredStatement] = ()
 
 
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
@@ -216,14 +216,14 @@ class _LoopBatcher:
         self._pending: list[_Job] = []
 
     def submit(self, work: Callable[[Session], T],
-               first: Sequence[FirstStatement]) -> asyncio.Future[T]:
+               declared: Sequence[DeclaredStatement]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
         if loop is not self._loop:
             return self._writer.submit_from_loop(work)
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append(_Job(work, future, first))
+        self._pending.append(_Job(work, future, declared))
         self._queued()
         return future
 
@@ -350,7 +350,7 @@ class PostgresLoopBatcher(_LoopBatcher):
             async with self._sessions() as session:
                 tried = await session.run_sync(
                     _run_in_one_transaction, jobs, retry_conflict=tries.retry_conflict,
-                    first_statements_ahead=True)
+                    declared_ahead=True)
             _resolve_all(tries.settled(jobs, tried, giving_up=self._closing))
             if tries.waiting:
                 await asyncio.sleep(UNAVAILABLE_PAUSE_SECONDS)
@@ -393,7 +393,7 @@ class _Attempt:
 
 def _run_in_one_transaction(
     session: Session, jobs: Sequence[_Job], *, retry_conflict: bool,
-    first_statements_ahead: bool = False,
+    declared_ahead: bool = False,
 ) -> _Attempt:
     """Run the jobs in one transaction; their outcomes, unless they must run again.
 
@@ -411,8 +411,8 @@ def _run_in_one_transaction(
                 session.connection()
             except OperationalError as unavailable:
                 return _Attempt(_Next.WAIT, [], unavailable)
-            if first_statements_ahead and len(jobs) > 1:
-                _run_first_statements_ahead(session, jobs)
+            if declared_ahead and len(jobs) > 1:
+                _run_declared_statements_ahead(session, jobs)
             for job in jobs:
                 results.append(job.work(session))
                 # The next job's plain SQL must see this one's ORM changes.
@@ -427,19 +427,19 @@ def _run_in_one_transaction(
                                for job, result in zip(jobs, results, strict=True)])
 
 
-def _run_first_statements_ahead(session: Session, jobs: Sequence[_Job]) -> None:
-    """Run the jobs' first statements in one round trip, before the jobs themselves.
+def _run_declared_statements_ahead(session: Session, jobs: Sequence[_Job]) -> None:
+    """Run the jobs' declared statements in one round trip, before the jobs themselves.
 
     Only the statements of jobs that share no key with an earlier job of the
     batch: those must see what the earlier one wrote (a member's next message,
     WeChat's retry of the same one), so they run at their job's turn.
     """
-    ahead: list[FirstStatement] = []
+    ahead: list[DeclaredStatement] = []
     keys_before: set[str] = set()
     for job in jobs:
-        keys = {key for first in job.first for key in first.keys}
+        keys = {key for statement in job.declared for key in statement.keys}
         if keys_before.isdisjoint(keys):
-            ahead += job.first
+            ahead += job.declared
         keys_before |= keys
     if len(ahead) > 1:
         RawSQL.of(session).run_ahead(ahead)

@@ -10,7 +10,7 @@ On PostgreSQL every statement is also a round trip. Statements whose results
 nobody reads (the stored reply, the saved conversation) are therefore
 deferred: they go out in one pipeline with the next statement, or with the
 COMMIT; statements the ORM sends go after them. And the statements a
-callback declares up front (:class:`FirstStatement`: its claim, and a read its
+callback declares up front (:class:`DeclaredStatement`: its claim, and a read its
 answer will probably need) may go out with the other callbacks' of its batch
 in one round trip (app/group_commit.py), those declared as rows of one
 statement as that one statement.
@@ -162,10 +162,10 @@ async def _exchange_async(driver: Any, deferred_cursor: Any, deferred: _Deferred
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class FirstStatement:
-    """A statement a unit of work declares before it runs, and runs first.
+class DeclaredStatement:
+    """A statement a unit of work declares before it runs: it may go out ahead, with its batch.
 
-    The unit reads its row with :meth:`RawSQL.first_row`, which runs it then
+    The unit reads its row with :meth:`RawSQL.declared_row`, which runs it then
     if it did not go ahead, or its rows with :meth:`RawSQL.rows_sent_ahead`
     when it has a read of its own to fall back on. Sent ahead with its
     batch's others, it runs before any unit of the batch does, so it may
@@ -183,19 +183,19 @@ class FirstStatement:
     keys: tuple[str, ...]
     as_row: bool = False
 
-    def params_sent(self, together: Sequence[FirstStatement] = ()) -> dict[str, Any]:
+    def params_sent(self, together: Sequence[DeclaredStatement] = ()) -> dict[str, Any]:
         """The parameters to send: with ``as_row``, the rows of ``together`` (else its own)."""
         if not self.as_row:
             return self.params
-        return {"rows": Json([first.params for first in together or [self]], dumps=_json_text)}
+        return {"rows": Json([each.params for each in together or [self]], dumps=_json_text)}
 
 
-def _rows_of_each(group: Sequence[FirstStatement], rows: Rows) -> dict[FirstStatement, Rows]:
+def _rows_of_each(group: Sequence[DeclaredStatement], rows: Rows) -> dict[DeclaredStatement, Rows]:
     """Each statement's rows, from the rows of ``group`` sent as one."""
     if not group[0].as_row:
-        (first,) = group
-        return {first: rows}
-    each: dict[FirstStatement, Rows] = {first: [] for first in group}
+        (statement,) = group
+        return {statement: rows}
+    each: dict[DeclaredStatement, Rows] = {statement: [] for statement in group}
     for ordinal, *row in rows:
         each[group[ordinal - 1]].append(tuple(row))
     return each
@@ -247,7 +247,7 @@ class RawSQL:
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
         self._deferred: _Deferred = []
-        self._rows_ahead: dict[FirstStatement, Rows] = {}
+        self._rows_ahead: dict[DeclaredStatement, Rows] = {}
         if self.is_postgres:
             self._dbapi = dbapi
             self._cursors = _Cursors.of(connection, dbapi)
@@ -277,11 +277,11 @@ class RawSQL:
         row: tuple[Any, ...] | None = self.execute(sql, params).fetchone()
         return row
 
-    def run_ahead(self, statements: Sequence[FirstStatement]) -> None:
+    def run_ahead(self, statements: Sequence[DeclaredStatement]) -> None:
         """Run units' declared statements now, in one round trip; PostgreSQL only."""
-        groups: dict[object, list[FirstStatement]] = {}
-        for first in statements:
-            groups.setdefault(first.sql if first.as_row else first, []).append(first)
+        groups: dict[object, list[DeclaredStatement]] = {}
+        for each in statements:
+            groups.setdefault(each.sql if each.as_row else each, []).append(each)
         sent = [(cursor, _to_pyformat(group[0].sql), group[0].params_sent(group))
                 for cursor, group in zip(self._cursors.ahead(len(groups)), groups.values(),
                                          strict=True)]
@@ -289,19 +289,19 @@ class RawSQL:
         for group, rows in zip(groups.values(), results, strict=True):
             self._rows_ahead.update(_rows_of_each(group, rows))
 
-    def rows_sent_ahead(self, first: FirstStatement) -> Rows | None:
+    def rows_sent_ahead(self, declared: DeclaredStatement) -> Rows | None:
         """The rows of a declared statement if it went ahead with its batch, else None."""
-        return self._rows_ahead.pop(first, None)
+        return self._rows_ahead.pop(declared, None)
 
-    def first_row(self, first: FirstStatement) -> tuple[Any, ...] | None:
+    def declared_row(self, declared: DeclaredStatement) -> tuple[Any, ...] | None:
         """The row of a declared statement (at most one): run ahead with its batch, or now.
 
         Either way the statement runs once, so the unit must ask once.
         """
-        rows = self._rows_ahead.pop(first, None)
+        rows = self._rows_ahead.pop(declared, None)
         if rows is None:
-            ran = self.execute(first.sql, first.params_sent()).fetchall()
-            rows = _rows_of_each([first], ran)[first]
+            ran = self.execute(declared.sql, declared.params_sent()).fetchall()
+            rows = _rows_of_each([declared], ran)[declared]
         return rows[0] if rows else None
 
     def time(self, value: datetime) -> object:

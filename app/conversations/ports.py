@@ -23,7 +23,7 @@ from app.moderation.words import SessionWordFilter
 from app.points.claims_port import PointsClaimsPort
 from app.points.port import PointsPort, declared_summary
 from app.quiz_play.port import QuizPlayPort
-from app.rawsql import FirstStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL
 from app.roster.port import RosterPort
 from bots import Services
 
@@ -35,14 +35,14 @@ class DeclaredReads:
     On PostgreSQL they may go out with the batch's claims, in one round trip.
     """
 
-    points: FirstStatement | None = None
+    points: DeclaredStatement | None = None
 
     @classmethod
     def of(cls, services: Iterable[str], openid: str) -> DeclaredReads:
         return cls(points=declared_summary(openid) if "points" in services else None)
 
     @property
-    def statements(self) -> tuple[FirstStatement, ...]:
+    def statements(self) -> tuple[DeclaredStatement, ...]:
         return () if self.points is None else (self.points,)
 
 

@@ -5,7 +5,7 @@ kept for WeChat's retries commit together or not at all, so a retry either
 waits for the first delivery to finish or finds its reply, in this process or
 another one. The unit may run twice (see :meth:`Database.run_callback`); it has
 no effect outside its transaction, so running again only repeats it. The
-claim is the unit's declared first statement, and so is the read the answer
+claim is the unit's first declared statement, and so is the read the answer
 will probably need (``积分``'s): on PostgreSQL those of the turns committed
 together go out in one round trip.
 """
@@ -104,11 +104,11 @@ class Conversations:
         request = Claim(dedup_key=delivery.dedup_key, nonce_key=delivery.nonce_key,
                         body_digest=delivery.body_digest, now=delivery.received_at,
                         openid=delivery.incoming.openid, opens_window=delivery.opens_window)
-        declared = DeclaredReads.of(self._bot.reads_ahead(delivery.incoming),
-                                    delivery.incoming.openid)
+        reads = DeclaredReads.of(self._bot.reads_ahead(delivery.incoming),
+                                 delivery.incoming.openid)
         return self._database.run_callback(
-            partial(self._turn, delivery, request, declared, render, deadline),
-            first=(request.statement, *declared.statements))
+            partial(self._turn, delivery, request, reads, render, deadline),
+            declared=(request.statement, *reads.statements))
 
     def _turn(self, delivery: Delivery, request: Claim, declared: DeclaredReads,
               render: Callable[[Reply], str], deadline: ReplyDeadline,

@@ -10,19 +10,19 @@ from sqlalchemy.orm import Session
 from app import callback_sql
 from app.points import service
 from app.points.rules import activity_label
-from app.rawsql import FirstStatement
+from app.rawsql import DeclaredStatement
 from bots.ports import PointsLine, PointsSummary
 
 RECENT_LINES = 5
 
 
-def declared_summary(openid: str) -> FirstStatement:
+def declared_summary(openid: str) -> DeclaredStatement:
     """The read :meth:`PointsPort.summary` makes, declared before the turn runs."""
     return callback_sql.points_standing_by_openid(openid, RECENT_LINES)
 
 
 def points_summary(session: Session, member_id: int, zone: ZoneInfo,
-                   declared: FirstStatement | None = None) -> PointsSummary:
+                   declared: DeclaredStatement | None = None) -> PointsSummary:
     found = service.summary(session, member_id, RECENT_LINES, declared)
     recent = tuple(
         PointsLine(at=at.astimezone(zone), label=activity_label(activity), delta=delta)
@@ -36,7 +36,7 @@ class PointsPort:
     """``declared``: the turn's member's id and :func:`declared_summary` of them."""
 
     def __init__(self, session: Session, zone: ZoneInfo,
-                 declared: tuple[int, FirstStatement] | None = None) -> None:
+                 declared: tuple[int, DeclaredStatement] | None = None) -> None:
         self._session = session
         self._zone = zone
         self._declared = declared

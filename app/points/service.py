@@ -38,7 +38,7 @@ from app.orgs.service import ancestry, full_names
 from app.points import catalogue
 from app.points.periods import period_labels
 from app.points.rules import CATEGORY_COLUMNS, Activity, Rule
-from app.rawsql import FirstStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL
 
 SYSTEM = "system"
 
@@ -341,7 +341,7 @@ class Summary:
 
 
 def summary(session: Session, member_id: int, recent: int = 5,
-            declared: FirstStatement | None = None) -> Summary:
+            declared: DeclaredStatement | None = None) -> Summary:
     """:func:`rank` and the latest ``recent`` ledger lines that moved the member's total.
 
     One hand-written statement, since ``积分`` runs it on every ask (app/callback_sql.py).

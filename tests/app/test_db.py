@@ -19,7 +19,7 @@ from app import migrations
 from app.db import Database
 from app.group_commit import SQLiteLoopBatcher
 from app.models import Member
-from app.rawsql import FirstStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL
 from tests.conftest import empty_tables
 
 Submit = Callable[[Database, Callable[[Session], Any]], Awaitable[Any]]
@@ -136,51 +136,52 @@ VALUES (:openid, :now, :now, TRUE, FALSE) RETURNING openid
 _COUNT_MEMBER = "SELECT COUNT(*) FROM members WHERE openid = :openid"
 
 
-def member_added_first(openid: str) -> FirstStatement:
-    return FirstStatement(_ADD_MEMBER_RETURNING,
+def member_added_declared(openid: str) -> DeclaredStatement:
+    return DeclaredStatement(_ADD_MEMBER_RETURNING,
                           {"openid": openid, "now": datetime.now(UTC).isoformat(" ")},
                           keys=(openid,))
 
 
-def first_row_of(first: FirstStatement) -> Callable[[Session], Any]:
+def declared_row_of(declared: DeclaredStatement) -> Callable[[Session], Any]:
     def work(session: Session) -> Any:
-        row = RawSQL.of(session).first_row(first)
+        row = RawSQL.of(session).declared_row(declared)
         assert row is not None
         return row[0]
 
     return work
 
 
-async def each_unit_gets_its_row_once(database: Database, firsts: list[FirstStatement],
+async def each_unit_gets_its_row_once(database: Database, declared: list[DeclaredStatement],
                                       openids: list[str]) -> None:
-    """Each unit reads the row its first statement (adding its member) returned."""
-    units = [database.run_callback(first_row_of(first), first=[first]) for first in firsts]
-    # A failing unit makes the batch run again unit by unit, first statements included.
+    """Each unit reads the row its declared statement (adding its member) returned."""
+    units = [database.run_callback(declared_row_of(each), declared=[each]) for each in declared]
+    # A failing unit makes the batch run again unit by unit, declared statements included.
     units.insert(20, database.run_callback(fail))
     results = await asyncio.gather(*units, return_exceptions=True)
     assert isinstance(results.pop(20), ValueError)
     assert results == openids
     with database.unit_of_work() as session:
-        # A first statement run twice would have failed on the unique openid.
+        # A declared statement run twice would have failed on the unique openid.
         assert count_members(session, *openids) == len(openids)
 
 
-async def test_each_unit_gets_its_first_statements_row_and_runs_it_once(
+async def test_each_unit_gets_its_declared_statements_row_and_runs_it_once(
     database: Database,
 ) -> None:
     openids = [f"o_first_{n}" for n in range(40)]
-    await each_unit_gets_its_row_once(database, [member_added_first(o) for o in openids], openids)
+    await each_unit_gets_its_row_once(database, [member_added_declared(o) for o in openids],
+                                      openids)
 
 
-async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wrote(
+async def test_a_declared_statement_sees_what_units_before_it_with_a_shared_key_wrote(
     database: Database,
 ) -> None:
-    def counted(openid: str, key: str) -> FirstStatement:
-        return FirstStatement(_COUNT_MEMBER, {"openid": openid}, keys=(key,))
+    def counted(openid: str, key: str) -> DeclaredStatement:
+        return DeclaredStatement(_COUNT_MEMBER, {"openid": openid}, keys=(key,))
 
-    def count_then_add(first: FirstStatement, openid: str) -> Callable[[Session], Any]:
+    def count_then_add(declared: DeclaredStatement, openid: str) -> Callable[[Session], Any]:
         def work(session: Session) -> Any:
-            counted_before = first_row_of(first)(session)
+            counted_before = declared_row_of(declared)(session)
             add_member(openid)(session)
             return counted_before
 
@@ -189,10 +190,10 @@ async def test_a_first_statement_sees_what_units_before_it_with_a_shared_key_wro
     writer = counted("o_shared", "o_shared")
     shared, apart = counted("o_shared", "o_shared"), counted("o_apart", "another key")
     results = await asyncio.gather(
-        database.run_callback(count_then_add(writer, "o_shared"), first=[writer]),
+        database.run_callback(count_then_add(writer, "o_shared"), declared=[writer]),
         database.run_callback(add_member("o_apart")),
-        database.run_callback(first_row_of(shared), first=[shared]),
-        database.run_callback(first_row_of(apart), first=[apart]),
+        database.run_callback(declared_row_of(shared), declared=[shared]),
+        database.run_callback(declared_row_of(apart), declared=[apart]),
     )
     assert results[0] == 0 and results[2] == 1
     if not database.is_sqlite:
@@ -228,7 +229,7 @@ async def test_each_unit_gets_its_own_rows_of_a_statement_sent_as_one(
     openids = [f"o_row_{n}" for n in range(40)]
     # After the failing unit each row goes alone, as a statement of one row.
     await each_unit_gets_its_row_once(database, [
-        FirstStatement(_ADD_MEMBER_ROWS, {"openid": o}, keys=(o,), as_row=True) for o in openids
+        DeclaredStatement(_ADD_MEMBER_ROWS, {"openid": o}, keys=(o,), as_row=True) for o in openids
     ], openids)
 
 
@@ -236,13 +237,13 @@ async def test_each_unit_gets_its_own_rows_of_a_statement_sent_as_one(
 async def test_rows_of_one_statement_go_out_together_unless_a_key_is_shared(
     database: Database,
 ) -> None:
-    def row(openid: str, key: str) -> FirstStatement:
-        return FirstStatement(_ROWS_SENT_TOGETHER, {"openid": openid}, keys=(key,), as_row=True)
+    def row(openid: str, key: str) -> DeclaredStatement:
+        return DeclaredStatement(_ROWS_SENT_TOGETHER, {"openid": openid}, keys=(key,), as_row=True)
 
-    firsts = [row(f"o_{n}", f"key {n}") for n in range(10)]
-    firsts.append(row("o_again", "key 3"))  # after the unit it shares a key with
+    declared = [row(f"o_{n}", f"key {n}") for n in range(10)]
+    declared.append(row("o_again", "key 3"))  # after the unit it shares a key with
     counts = await asyncio.gather(
-        *(database.run_callback(first_row_of(first), first=[first]) for first in firsts))
+        *(database.run_callback(declared_row_of(each), declared=[each]) for each in declared))
     assert counts == [10] * 10 + [1]
 
 
