@@ -89,8 +89,9 @@ _CLAIM_AND_TOUCH = {
 # all members with points, and the latest ledger lines that moved the total: one
 # row per line, or one row without a line. The balance is looked up twice rather
 # than referenced from the outer row: a correlated count would run once per line.
-# The lines come from the index on (member_id, created_at, id), newest first.
-_POINTS_STANDING = """
+# The lines come from the index on (member_id, created_at, id, delta, activity)
+# alone, newest first.
+_POINTS_STANDING_OF = """
 WITH recent AS (
     SELECT id, created_at, activity, delta FROM points_entries
     WHERE member_id = :member_id AND delta <> 0
@@ -99,11 +100,18 @@ WITH recent AS (
 SELECT (SELECT total FROM points_balances WHERE member_id = :member_id),
        (SELECT COALESCE(SUM(members), 0) FROM points_total_counts
         WHERE total > (SELECT total FROM points_balances WHERE member_id = :member_id)),
-       (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
+       ({members_with_points}),
        recent.created_at, recent.activity, recent.delta
 FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
 ORDER BY recent.created_at DESC, recent.id DESC
 """
+# SQLite counts a table's rows from its b-tree pages without reading them, faster
+# than adding up the counts per total; PostgreSQL would read every balance.
+_POINTS_STANDING = {
+    is_postgres: _POINTS_STANDING_OF.format(members_with_points=members_with_points)
+    for is_postgres, members_with_points in (
+        (False, "SELECT COUNT(*) FROM points_balances"),
+        (True, "SELECT COALESCE(SUM(members), 0) FROM points_total_counts"))}
 # The same read by openid, for turns to declare before they know their members' ids
 # (PostgreSQL; a DeclaredStatement with as_row): the batch's reads go out as one
 # statement, each member's rows led by its ordinal. Every lookup is by an index,
@@ -212,7 +220,8 @@ def points_standing(sql: RawSQL, member_id: int, recent: int,
     (:func:`points_standing_by_openid`): its rows, if it went ahead with the batch."""
     rows = None if declared is None else sql.rows_sent_ahead(declared)
     if rows is None:
-        rows = sql.execute(_POINTS_STANDING, {"member_id": member_id, "recent": recent}).fetchall()
+        rows = sql.execute(_POINTS_STANDING[sql.is_postgres],
+                           {"member_id": member_id, "recent": recent}).fetchall()
     total, ahead, members = rows[0][:3]
     lines = [(sql.from_time(at), activity, delta) for _, _, _, at, activity, delta in rows
              if at is not None]
