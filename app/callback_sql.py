@@ -105,20 +105,21 @@ SELECT (SELECT total FROM points_balances WHERE member_id = :member_id),
 FROM (SELECT 1 AS one) AS asked LEFT JOIN recent ON 1 = 1
 ORDER BY recent.created_at DESC, recent.id DESC
 """
-# SQLite counts a table's rows from its b-tree pages without reading them, faster
-# than adding up the counts per total; PostgreSQL would read every balance.
+# The members with points, by is_postgres: SQLite counts a table's rows from its
+# b-tree pages without reading them, faster than adding up the counts per total;
+# PostgreSQL would read every balance.
+_MEMBERS_WITH_POINTS = {False: "SELECT COUNT(*) FROM points_balances",
+                        True: "SELECT COALESCE(SUM(members), 0) FROM points_total_counts"}
 _POINTS_STANDING = {
     is_postgres: _POINTS_STANDING_OF.format(members_with_points=members_with_points)
-    for is_postgres, members_with_points in (
-        (False, "SELECT COUNT(*) FROM points_balances"),
-        (True, "SELECT COALESCE(SUM(members), 0) FROM points_total_counts"))}
+    for is_postgres, members_with_points in _MEMBERS_WITH_POINTS.items()}
 # The same read by openid, for turns to declare before they know their members' ids
 # (PostgreSQL; a DeclaredStatement with as_row): the batch's reads go out as one
 # statement, each member's rows led by its ordinal. Every lookup is by an index,
 # whatever the planner estimates of the JSON rows (a subquery, and LIMIT 1 in
 # the lateral one, keep them from becoming joins over whole tables), and each
 # member's standing is worked out once (MATERIALIZED), not once per ledger line.
-_POINTS_STANDINGS_BY_OPENID = """
+_POINTS_STANDINGS_BY_OPENID = f"""
 WITH asked AS (
     SELECT ordinal, recent, (SELECT id FROM members WHERE openid = given.openid) AS member_id
     FROM ROWS FROM (json_to_recordset(:rows) AS (openid text, recent integer))
@@ -131,8 +132,7 @@ WITH asked AS (
         SELECT total FROM points_balances WHERE member_id = asked.member_id LIMIT 1
     ) AS balance ON TRUE
 )
-SELECT standing.ordinal, standing.total, standing.ahead,
-       (SELECT COALESCE(SUM(members), 0) FROM points_total_counts),
+SELECT standing.ordinal, standing.total, standing.ahead, ({_MEMBERS_WITH_POINTS[True]}),
        recent.created_at, recent.activity, recent.delta
 FROM standing LEFT JOIN LATERAL (
     SELECT id, created_at, activity, delta FROM points_entries
@@ -140,7 +140,7 @@ FROM standing LEFT JOIN LATERAL (
     ORDER BY created_at DESC, id DESC LIMIT standing.recent
 ) AS recent ON TRUE
 ORDER BY standing.ordinal, recent.created_at DESC, recent.id DESC
-"""
+"""  # noqa: S608 - fixed text
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,7 @@ class Conversations:
             partial(self._turn, delivery, request, reads, render, deadline),
             declared=(request.statement, *reads.statements))
 
-    def _turn(self, delivery: Delivery, request: Claim, declared: DeclaredReads,
+    def _turn(self, delivery: Delivery, request: Claim, reads: DeclaredReads,
               render: Callable[[Reply], str], deadline: ReplyDeadline,
               session: Session) -> TurnResult:
         sql = RawSQL.of(session)
@@ -118,7 +118,7 @@ class Conversations:
         if isinstance(member, EarlierDelivery):
             return TurnResult(member.reply, "retry", retry=True)
         services = bot_services(session, sql, zone=self._zone, links=self._links,
-                                member_id=member.id, declared=declared)
+                                member_id=member.id, declared=reads)
         outcome = self._bot.handle(delivery.incoming, member, services, delivery.received_at)
         if conversation_changed(member.conversation, outcome.conversation):
             save_conversation(sql, member.id, outcome.conversation)

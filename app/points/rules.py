@@ -111,6 +111,7 @@ def activity_label(activity: str) -> str:
     this version does not know reads as itself."""
     return _LABEL_OF_VALUE.get(activity, activity)
 
+
 _STUDY, _LIFE, _SERVICE, _PIONEER = CATEGORIES
 
 # The catalogue's first version; the fixed table's four automatic awards keep their points.
