@@ -34,6 +34,9 @@ log = logging.getLogger("hongxin.callback")
 MAX_BODY_BYTES = 64 * 1024
 # WeChat waits 5 s; leave room for the network and the response itself.
 REPLY_BUDGET_SECONDS = 4.5
+# A callback slower than this is logged like a failed one: it is worth a look.
+# Less than the budget, so a reply that missed it is always one of them.
+SLOW_CALLBACK_SECONDS = 1.0
 
 
 class CallbackRefused(Exception):
@@ -123,8 +126,17 @@ class CallbackGateway:
         kind = envelope.incoming.kind
         CALLBACK_SECONDS.observe(seconds)
         CALLBACKS.labels(kind, turn.rule, "retry" if turn.retry else "handled").inc()
-        log.info(
-            "callback kind=%s handler=%s member=%s retry=%s mode=%s ms=%.1f",
+        # The metrics count and time every callback. A log line each, at the rate
+        # members send them, cost the callback a share of its throughput worth
+        # keeping (bench/NOTES.md), so only those worth a second look are logged
+        # at INFO: retries, failures and slow ones (a reply sent later is slow);
+        # the routine ones at DEBUG.
+        routine = not turn.retry and turn.rule != "error" and seconds < SLOW_CALLBACK_SECONDS
+        level = logging.DEBUG if routine else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        log.log(
+            level, "callback kind=%s handler=%s member=%s retry=%s mode=%s ms=%.1f",
             kind, turn.rule, member_ref(envelope.incoming.openid), turn.retry,
             "aes" if safe_mode else "plain", seconds * 1000,
         )
