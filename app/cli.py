@@ -424,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from app.observability import configure_logging
 
-    configure_logging()
+    configure_logging(settings.log_level)
     run: Command = args.run
     if run not in _WITHOUT_DATABASE:
         # Every command that reads or writes the database finds it at the newest schema,

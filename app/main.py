@@ -51,13 +51,13 @@ from bots import build_bot
 def create_serving_app() -> FastAPI:
     """The factory ``hongxin serve`` gives uvicorn: the app plus the scheduler."""
     # uvicorn's --workers processes start afresh, without the CLI's logging set-up.
-    configure_logging()
+    configure_logging(get_settings().log_level)
     return create_app(run_scheduler=True)
 
 
 def create_serving_app_without_scheduler() -> FastAPI:
     """The factory for ``hongxin serve --no-scheduler``."""
-    configure_logging()
+    configure_logging(get_settings().log_level)
     return create_app()
 
 

@@ -65,7 +65,7 @@ def member_ref(openid: str) -> str:
     return "m_" + hashlib.sha256(openid.encode()).hexdigest()[:10]
 
 
-def configure_logging(level: int = logging.INFO) -> None:
+def configure_logging(level: int | str = logging.INFO) -> None:
     """Log to stderr from a thread of its own, a batch of lines per write.
 
     Writing to stderr blocks, and on the event loop every write (one line per

@@ -12,6 +12,7 @@ import binascii
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     # When set, /metrics answers only to "Authorization: Bearer <this>"; unset: /metrics
     # is served in development only.
     metrics_token: SecretStr | None = None
+    # DEBUG adds a line for every callback, which the metrics count and time anyway.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +106,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_media_dir_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("metrics_token", mode="before")
     @classmethod

@@ -57,6 +57,26 @@ def test_chat_takes_the_server_address_or_the_callback_url(sqlite_database: str,
         for url in (base, f"{base}/", f"{base}/wechat"):
             reply = chat(url, sqlite_database, "帮助\n")
             assert texts.HELP.splitlines()[0] in reply, (url, reply)
+    # At the default level, routine callbacks are in the metrics, not the log.
+    assert "callback kind=" not in (tmp_path / "serve.log").read_text()
+
+
+def test_log_level_debug_logs_every_callback(sqlite_database: str, tmp_path: Path) -> None:
+    env = {"HONGXIN_DATABASE_URL": sqlite_database, "HONGXIN_WECHAT_TOKEN": TOKEN,
+           "HONGXIN_WECHAT_APP_ID": APP_ID, "HONGXIN_LOG_LEVEL": "debug"}
+    with hongxin_process(["serve", "--no-scheduler"], env,
+                         log_path=tmp_path / "serve.log") as base:
+        assert texts.HELP.splitlines()[0] in chat(base, sqlite_database, "帮助\n")
+    logged = (tmp_path / "serve.log").read_text()
+    assert "DEBUG hongxin.callback callback kind=text handler=keyword:帮助" in logged
+
+
+def test_an_unknown_log_level_is_refused_by_name() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "HONGXIN_LOG_LEVEL": "loud"})
+    assert result.returncode == 2
+    assert "HONGXIN_LOG_LEVEL" in result.stderr
 
 
 def test_lesson_links_follow_the_port_serve_was_given(sqlite_database: str,
