@@ -195,12 +195,12 @@ def claim_and_touch_member(sql: RawSQL, claim: Claim) -> MemberView | None:
     if sql.is_postgres:
         row = sql.declared_row(claim.statement)
         return None if row is None else _member_view(sql, claim.openid, row)
-    keys = {"dedup_key": claim.dedup_key, "nonce_key": claim.nonce_key,
-            "body_digest": claim.body_digest}
-    if sql.one(_CLAIM, {**keys, "received_at": sql.time(claim.now)}) is None:
+    now = sql.time(claim.now)
+    claimed = sql.one(_CLAIM, {"dedup_key": claim.dedup_key, "nonce_key": claim.nonce_key,
+                               "body_digest": claim.body_digest, "received_at": now})
+    if claimed is None:
         return None
-    row = sql.one(_TOUCH[claim.opens_window],
-                  {"openid": claim.openid, "now": sql.time(claim.now), "yes": True})
+    row = sql.one(_TOUCH[claim.opens_window], {"openid": claim.openid, "now": now, "yes": True})
     assert row is not None  # an upsert with RETURNING always yields the row
     return _member_view(sql, claim.openid, row)
 
