@@ -21,16 +21,18 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg.types.json import Json
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 Rows = list[tuple[Any, ...]]
@@ -39,35 +41,59 @@ _Statement = tuple[Any, str, dict[str, Any]]
 _Deferred = list[tuple[str, dict[str, Any]]]
 
 
-def _hold_deferred_in_order(connection: Connection, dbapi: Any, deferred: _Deferred,
-                            cursor: Any) -> None:
-    """Make ``deferred`` safe on this one connection, for the transaction it is in;
-    they go out on ``cursor``.
+class _Pending(NamedTuple):
+    """A transaction's deferred statements, and what sends them: kept in the connection's
+    ``info`` while the transaction lasts."""
 
-    The statements go out before any statement the ORM sends and with the
-    COMMIT, and a rollback drops them, so none is lost, reordered or left for
-    the next user of the pooled connection. The hooks are the connection's
-    own: SQLAlchemy gives each transaction of a session a new one.
+    dbapi: Any
+    cursor: Any
+    statements: _Deferred
+
+
+_PENDING = "rawsql.pending"
+_ENGINES_HOLDING_DEFERRED: weakref.WeakSet[Engine] = weakref.WeakSet()
+_REGISTERING = threading.Lock()
+
+
+def _hold_deferred_in_order(engine: Engine) -> None:
+    """Make deferred statements safe on ``engine``'s connections (see :meth:`RawSQL.defer`).
+
+    They go out before any statement the ORM sends and with the COMMIT, and
+    a rollback drops them, so none is lost, reordered or left for the next
+    user of the pooled connection. The hooks are the engine's, set once:
+    set on each transaction's connection, they cost a batch of callbacks more
+    than its statements (bench/NOTES.md).
     """
+    with _REGISTERING:
+        if engine in _ENGINES_HOLDING_DEFERRED:
+            return
+        event.listen(engine, "before_cursor_execute", _send_first)
+        event.listen(engine, "commit", _commit_with_them)
+        event.listen(engine, "rollback", _drop_them)
+        _ENGINES_HOLDING_DEFERRED.add(engine)
 
-    def send_first(*_args: object) -> None:
-        if deferred:
-            _exchange(dbapi, cursor, deferred)
 
-    def commit_with_them(_connection: Connection) -> None:
-        # One round trip, not two: the driver's own commit, which follows, then
-        # finds no transaction open and sends nothing. Should a deferred
-        # statement fail, the transaction fails with it and the COMMIT is not
-        # run: the error is the commit's.
-        if deferred:
-            _exchange(dbapi, cursor, deferred, then=[(cursor, "COMMIT", {})], fetch=False)
+def _send_first(connection: Connection, *_args: object) -> None:
+    pending: _Pending | None = connection.info.get(_PENDING)
+    if pending and pending.statements:
+        _exchange(pending.dbapi, pending.cursor, pending.statements)
 
-    def drop_them(_connection: Connection) -> None:
-        deferred.clear()
 
-    event.listen(connection, "before_cursor_execute", send_first)
-    event.listen(connection, "commit", commit_with_them)
-    event.listen(connection, "rollback", drop_them)
+def _commit_with_them(connection: Connection) -> None:
+    # One round trip, not two: the driver's own commit, which follows, then
+    # finds no transaction open and sends nothing. Should a deferred
+    # statement fail, the transaction fails with it and the COMMIT is not
+    # run: the error is the commit's.
+    pending: _Pending | None = connection.info.pop(_PENDING, None)
+    if pending and pending.statements:
+        _exchange(pending.dbapi, pending.cursor, pending.statements,
+                  then=[(pending.cursor, "COMMIT", {})], fetch=False)
+
+
+def _drop_them(connection: Connection) -> None:
+    pending: _Pending | None = connection.info.pop(_PENDING, None)
+    if pending:
+        pending.statements.clear()
 
 
 class _Cursors:
@@ -253,7 +279,8 @@ class RawSQL:
             self._cursors = _Cursors.of(connection, dbapi)
             self._cursor = self._cursors.reads
             self._deferred_cursor = self._cursors.deferred
-            _hold_deferred_in_order(connection, dbapi, self._deferred, self._deferred_cursor)
+            _hold_deferred_in_order(connection.engine)
+            connection.info[_PENDING] = _Pending(dbapi, self._deferred_cursor, self._deferred)
         else:
             self._cursor = dbapi.cursor()
 
