@@ -50,7 +50,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.rawsql import DeclaredStatement, RawSQL
+from app.rawsql import DeclaredStatement, RawSQL, begin_with_first_statement
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -319,8 +319,11 @@ class PostgresLoopBatcher(_LoopBatcher):
 
     def __init__(self, url: URL, writer: WriterThread) -> None:
         super().__init__(writer)
+        # The driver's own BEGIN would be a round trip of its own, before the
+        # batch's first statement; rawsql sends it with that statement instead.
         self._engine = create_async_engine(
-            url, pool_size=1, max_overflow=0, pool_recycle=1800)
+            url, pool_size=1, max_overflow=0, pool_recycle=1800, isolation_level="AUTOCOMMIT")
+        begin_with_first_statement(self._engine.sync_engine)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         self._drainer: asyncio.Task[None] | None = None
         self._closing = False

@@ -73,6 +73,30 @@ def _hold_deferred_in_order(engine: Engine) -> None:
         _ENGINES_HOLDING_DEFERRED.add(engine)
 
 
+_BEGIN: tuple[str, dict[str, Any]] = ("BEGIN", {})
+
+
+def begin_with_first_statement(engine: Engine) -> None:
+    """On ``engine``, whose connections are in the driver's autocommit mode, every
+    transaction's BEGIN goes out with its first statement, as if deferred.
+
+    Otherwise psycopg sends BEGIN alone before the first statement and waits
+    for its answer: a round trip for each batch of callbacks (bench/NOTES.md).
+    Until something is sent, nothing has begun; a transaction that sent nothing
+    commits nothing.
+    """
+    _hold_deferred_in_order(engine)
+    with _REGISTERING:
+        if not event.contains(engine, "begin", _begin_with_first_statement):
+            event.listen(engine, "begin", _begin_with_first_statement)
+
+
+def _begin_with_first_statement(connection: Connection) -> None:
+    dbapi = connection.connection.dbapi_connection
+    cursors = _Cursors.of(connection, dbapi)
+    connection.info[_PENDING] = _Pending(dbapi, cursors.deferred, [_BEGIN])
+
+
 def _send_first(connection: Connection, *_args: object) -> None:
     pending: _Pending | None = connection.info.get(_PENDING)
     if pending and pending.statements:
@@ -85,7 +109,7 @@ def _commit_with_them(connection: Connection) -> None:
     # statement fail, the transaction fails with it and the COMMIT is not
     # run: the error is the commit's.
     pending: _Pending | None = connection.info.pop(_PENDING, None)
-    if pending and pending.statements:
+    if pending and pending.statements and pending.statements != [_BEGIN]:
         _exchange(pending.dbapi, pending.cursor, pending.statements,
                   then=[(pending.cursor, "COMMIT", {})], fetch=False)
 
@@ -280,7 +304,10 @@ class RawSQL:
             self._cursor = self._cursors.reads
             self._deferred_cursor = self._cursors.deferred
             _hold_deferred_in_order(connection.engine)
-            connection.info[_PENDING] = _Pending(dbapi, self._deferred_cursor, self._deferred)
+            # A BEGIN waiting to go out with the first statement comes first.
+            pending = connection.info.setdefault(
+                _PENDING, _Pending(dbapi, self._deferred_cursor, self._deferred))
+            self._deferred = pending.statements
         else:
             self._cursor = dbapi.cursor()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import migrations
@@ -311,6 +311,42 @@ async def test_deadlock_victims_run_again(postgres_url: str) -> None:
         first.close()
         second.close()
         empty_tables(postgres_url)  # the server's database is shared with the next tests
+
+
+
+def transaction_by_orm(session: Session) -> int:
+    return int(session.scalar(text("SELECT txid_current()")) or 0)
+
+
+def transaction_by_rawsql(session: Session) -> int:
+    row = RawSQL.of(session).one("SELECT txid_current()")
+    assert row is not None
+    return int(row[0])
+
+
+def no_statement(_session: Session) -> int:
+    return 0
+
+
+@pytest.mark.postgres
+async def test_a_batch_is_one_transaction_whichever_statement_comes_first(
+    postgres_url: str,
+) -> None:
+    """The batch's BEGIN goes out with its first statement, the ORM's or a hand-written
+    one: every statement after it is in the same transaction, as without autocommit."""
+    database = Database(postgres_url)
+    try:
+        for first, then in ((transaction_by_orm, transaction_by_rawsql),
+                            (transaction_by_rawsql, transaction_by_orm)):
+            units = [first, no_statement, then, first, then]
+            results = await asyncio.gather(*(database.run_callback(unit) for unit in units))
+            assert results[1] == 0
+            assert len(set(results) - {0}) == 1, results
+        # A unit alone, and one that sends nothing, commit as usual.
+        assert await database.run_callback(transaction_by_orm) > 0
+        assert await database.run_callback(no_statement) == 0
+    finally:
+        database.close()
 
 
 # --------------------------------------------------------------------------- SQLite: on the loop
