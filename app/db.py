@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from app.group_commit import PostgresLoopBatcher, SQLiteLoopBatcher, WriterThread
-from app.rawsql import DeclaredStatement
+from app.rawsql import DeclaredStatement, hold_deferred_in_order
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -52,8 +52,10 @@ def create_db_engine(url: str, *, never_wait: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         # No pre-ping: it costs a round trip per unit of work; a dropped connection
         # fails one unit instead, and the pool replaces it.
-        return create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
-                             pool_recycle=1800)
+        postgres = create_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=10,
+                                 pool_recycle=1800)
+        hold_deferred_in_order(postgres)
+        return postgres
     engine = create_engine(
         parsed,
         poolclass=QueuePool,

@@ -24,7 +24,7 @@ costs the loop tens of microseconds of CPU and holds the whole batch back,
 so the statements the units declare (a callback's claim, and the read its
 answer will probably need) go out together, in one round trip, when the
 batch begins (:func:`_run_declared_statements_ahead`), with the BEGIN; the
-stored replies go with the COMMIT. A batch is two round trips.
+stored replies go with the COMMIT: a batch of callbacks is two round trips.
 Other units of work are ordinary transactions there.
 
 bench/NOTES.md has the measurements behind each of these choices.

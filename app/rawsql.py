@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,11 +51,11 @@ class _Pending(NamedTuple):
 
 _PENDING = "rawsql.pending"
 _ENGINES_HOLDING_DEFERRED: weakref.WeakSet[Engine] = weakref.WeakSet()
-_REGISTERING = threading.Lock()
 
 
-def _hold_deferred_in_order(engine: Engine) -> None:
-    """Make deferred statements safe on ``engine``'s connections (see :meth:`RawSQL.defer`).
+def hold_deferred_in_order(engine: Engine) -> None:
+    """Make deferred statements safe on ``engine``'s connections (see :meth:`RawSQL.defer`);
+    for the database layer to call on the PostgreSQL engines it makes.
 
     They go out before any statement the ORM sends and with the COMMIT, and
     a rollback drops them, so none is lost, reordered or left for the next
@@ -64,13 +63,12 @@ def _hold_deferred_in_order(engine: Engine) -> None:
     set on each transaction's connection, they cost a batch of callbacks more
     than its statements (bench/NOTES.md).
     """
-    with _REGISTERING:
-        if engine in _ENGINES_HOLDING_DEFERRED:
-            return
-        event.listen(engine, "before_cursor_execute", _send_first)
-        event.listen(engine, "commit", _commit_with_them)
-        event.listen(engine, "rollback", _drop_them)
-        _ENGINES_HOLDING_DEFERRED.add(engine)
+    if engine in _ENGINES_HOLDING_DEFERRED:
+        return
+    event.listen(engine, "before_cursor_execute", _send_first)
+    event.listen(engine, "commit", _commit_with_them)
+    event.listen(engine, "rollback", _drop_them)
+    _ENGINES_HOLDING_DEFERRED.add(engine)
 
 
 _BEGIN: tuple[str, dict[str, Any]] = ("BEGIN", {})
@@ -85,10 +83,8 @@ def begin_with_first_statement(engine: Engine) -> None:
     Until something is sent, nothing has begun; a transaction that sent nothing
     commits nothing.
     """
-    _hold_deferred_in_order(engine)
-    with _REGISTERING:
-        if not event.contains(engine, "begin", _begin_with_first_statement):
-            event.listen(engine, "begin", _begin_with_first_statement)
+    hold_deferred_in_order(engine)
+    event.listen(engine, "begin", _begin_with_first_statement)
 
 
 def _begin_with_first_statement(connection: Connection) -> None:
@@ -296,18 +292,19 @@ class RawSQL:
         self.is_postgres = connection.dialect.name == "postgresql"
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None  # a checked-out connection always has one
-        self._deferred: _Deferred = []
         self._rows_ahead: dict[DeclaredStatement, Rows] = {}
         if self.is_postgres:
+            if connection.engine not in _ENGINES_HOLDING_DEFERRED:
+                raise RuntimeError("RawSQL needs an engine from app.db.create_db_engine "
+                                   "(see hold_deferred_in_order)")
             self._dbapi = dbapi
             self._cursors = _Cursors.of(connection, dbapi)
             self._cursor = self._cursors.reads
             self._deferred_cursor = self._cursors.deferred
-            _hold_deferred_in_order(connection.engine)
-            # A BEGIN waiting to go out with the first statement comes first.
+            # After a BEGIN waiting to go out with the first statement, if there is one.
             pending = connection.info.setdefault(
-                _PENDING, _Pending(dbapi, self._deferred_cursor, self._deferred))
-            self._deferred = pending.statements
+                _PENDING, _Pending(dbapi, self._deferred_cursor, []))
+            self._deferred: _Deferred = pending.statements
         else:
             self._cursor = dbapi.cursor()
 
